@@ -1,0 +1,62 @@
+// Google Benchmark programs of issue #2 (results in bench/README.md).
+//  P1: the Zhang model, Bloch-Redfield with Lamb shift: NESS + currents per parameter point.
+//  P2: examples/chain/xx_chain.toml with Bloch-Redfield for N = 3..8.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "qheat/generators/generator.hpp"
+#include "qheat/model/model.hpp"
+#include "qheat/steady/steady_state.hpp"
+#include "qheat/thermo/thermo.hpp"
+
+namespace {
+
+using namespace qheat;
+
+// P1: one parameter point = build the generator (eigenbasis, rates, Lamb shifts), solve, currents.
+// The model is loaded once; each iteration changes T1 so that nothing is reused between points.
+void BM_P1_ZhangRedfieldLambShift(benchmark::State& state) {
+  Model model = load_model(std::string(QHEAT_SOURCE_DIR) + "/examples/zhang2025/two_qubits.toml");
+  GeneratorOptions opt;
+  opt.method = Method::redfield;
+  opt.lamb_shift = LambShiftMode::on;
+  double T1 = 10.0;
+  double sink = 0.0;
+  for (auto _ : state) {
+    T1 = T1 > 200.0 ? 10.0 : T1 + 0.37;
+    model.baths[0].temperature = T1;
+    const Generator gen(model, opt);
+    const SteadyStateResult ss = steady_state(gen);
+    const Thermodynamics th = thermodynamics(gen, ss);
+    sink += th.currents[0];
+    benchmark::DoNotOptimize(sink);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_P1_ZhangRedfieldLambShift)->Unit(benchmark::kMicrosecond);
+
+// P2: the disordered XX chain, Bloch-Redfield (Lamb shift on, Drude baths), N qubits.
+void BM_P2_XXChainRedfield(benchmark::State& state) {
+  const auto N = state.range(0);
+  const Model model = load_model(std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml",
+                                 {Override{"N", std::to_string(N)}});
+  GeneratorOptions opt;
+  opt.method = Method::redfield;
+  std::string solver;
+  int iterations = 0;
+  for (auto _ : state) {
+    const Generator gen(model, opt);
+    const SteadyStateResult ss = steady_state(gen);
+    const Thermodynamics th = thermodynamics(gen, ss);
+    benchmark::DoNotOptimize(th.currents[0]);
+    solver = ss.solver;
+    iterations = ss.iterations;
+  }
+  state.SetLabel(solver + " iterations=" + std::to_string(iterations));
+}
+BENCHMARK(BM_P2_XXChainRedfield)->DenseRange(3, 8)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

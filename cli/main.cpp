@@ -1,0 +1,26 @@
+// qheat command line: one clear message and a non-zero exit code for every failure.
+#include <exception>
+#include <iostream>
+
+#include "commands.hpp"
+#include "qheat/core/types.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"qheat: heat transport in open quantum systems"};
+  app.set_version_flag("--version", "qheat 0.1.0");
+  app.require_subcommand(1);
+  int exit_code = 0;
+  qheat::cli::register_ness(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const qheat::Error& e) {
+    std::cerr << "qheat: error [" << e.rule() << "]: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "qheat: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return exit_code;
+}

@@ -1,0 +1,100 @@
+// Master-equation generators built in the eigenbasis of H: local Lindblad, global Davies (secular
+// GKLS) and Bloch-Redfield. Every generator is L(rho) = -i[H + H_LS, rho] + sum_a D_a(rho), with
+// D_a the dissipator of bath a *without* its Lamb-shift commutator (docs/methods.md).
+#pragma once
+
+#include <Eigen/SparseCore>
+#include <string>
+#include <vector>
+
+#include "qheat/core/types.hpp"
+#include "qheat/model/model.hpp"
+
+namespace qheat {
+
+enum class Method { local, global, redfield };
+
+std::string method_name(Method m);
+Method parse_method(const std::string& name);  // throws MethodError("unknown-method")
+
+enum class LambShiftMode { automatic, on, off };
+
+struct GeneratorOptions {
+  Method method = Method::global;
+  LambShiftMode lamb_shift = LambShiftMode::automatic;
+  // Bohr frequencies closer than this (absolute, in the model's energy unit, scaled by
+  // max(1, max|E|)) are one frequency for the secular approximation of the Davies generator.
+  double degeneracy_tolerance = 1e-9;
+};
+
+using spmat = Eigen::SparseMatrix<cplx, Eigen::ColMajor, long>;
+
+// H = V diag(E) V^dag with E ascending.
+struct Eigenbasis {
+  rvec energies;
+  cmat vectors;
+  [[nodiscard]] cmat to_eigen(const cmat& op) const { return vectors.adjoint() * op * vectors; }
+  [[nodiscard]] cmat from_eigen(const cmat& op) const { return vectors * op * vectors.adjoint(); }
+};
+Eigenbasis diagonalize(const cmat& hermitian);
+
+// One term of a dissipator in "Redfield form" (architecture note):
+//   D(rho) = Lambda rho X^dag + X rho Lambda^dag - {K_h, rho},   K = X^dag Lambda, K_h = (K + K^dag)/2,
+// and its Lamb-shift Hamiltonian H_LS = (K - K^dag)/(2i).  All matrices in the eigenbasis of H.
+struct DissipatorTerm {
+  cmat X;
+  cmat Lambda;
+};
+
+// The dissipator of one bath (without its Lamb-shift commutator) and its Lamb-shift Hamiltonian.
+struct BathDissipator {
+  std::vector<DissipatorTerm> terms;  // used by apply(); Davies stores one term per Bohr frequency
+  cmat K_h;                           // sum of the terms' K_h
+  cmat H_LS;                          // this bath's Lamb-shift Hamiltonian (zero when off)
+  double max_rate = 0.0;              // largest transition rate of this bath (for the audit)
+  // Davies keeps one sparse term per Bohr frequency (up to d^2 of them): for it the explicit sparse
+  // superoperator is cached and apply() uses it instead of the O(d^3)-per-term products.
+  spmat cached;
+  bool use_cached = false;
+  [[nodiscard]] cmat apply(const cmat& rho) const;
+  [[nodiscard]] spmat liouvillian() const;  // d^2 x d^2, column-stacked vec
+  void cache_liouvillian();
+};
+
+class Generator {
+public:
+  Generator(const Model& model, const GeneratorOptions& options);
+
+  [[nodiscard]] Method method() const noexcept { return method_; }
+  [[nodiscard]] bool lamb_shift() const noexcept { return lamb_shift_; }
+  [[nodiscard]] int dim() const noexcept { return static_cast<int>(basis_.energies.size()); }
+  [[nodiscard]] const Eigenbasis& basis() const noexcept { return basis_; }
+  [[nodiscard]] const std::vector<BathDissipator>& baths() const noexcept { return baths_; }
+  [[nodiscard]] const std::vector<std::string>& bath_names() const noexcept { return names_; }
+  [[nodiscard]] const std::vector<double>& temperatures() const noexcept { return temps_; }
+  // H + H_LS in the eigenbasis.
+  [[nodiscard]] const cmat& renormalized_hamiltonian() const noexcept { return H_total_; }
+
+  // Matrix-free L(rho), rho in the eigenbasis: O(d^3) per term.
+  [[nodiscard]] cmat apply(const cmat& rho) const;
+  // Explicit Liouvillian, eigenbasis, column-stacked vec (vec(rho)[a + d b] = rho_ab).
+  [[nodiscard]] spmat liouvillian() const;
+  [[nodiscard]] cmat dense_liouvillian() const;
+
+  // Smallest splitting between distinct Bohr frequencies that carry a transition, and the
+  // largest rate: the secular approximation needs splitting >> rate.
+  [[nodiscard]] double smallest_bohr_splitting() const noexcept { return min_splitting_; }
+  [[nodiscard]] double largest_rate() const noexcept;
+
+private:
+  Method method_;
+  bool lamb_shift_ = false;
+  Eigenbasis basis_;
+  std::vector<BathDissipator> baths_;
+  std::vector<std::string> names_;
+  std::vector<double> temps_;
+  cmat H_total_;
+  double min_splitting_ = 0.0;
+};
+
+}  // namespace qheat

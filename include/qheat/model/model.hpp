@@ -1,0 +1,58 @@
+// Model: Hilbert space, Hamiltonian, baths, named operators and parameters; validated on construction.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "qheat/baths/bath.hpp"
+#include "qheat/core/types.hpp"
+#include "qheat/operators/space.hpp"
+
+namespace qheat {
+
+struct Model {
+  std::string name;                                 // from the file's `name` key, or its stem
+  Space space;
+  std::vector<std::pair<std::string, double>> parameters;  // resolved values, in file order
+  cmat hamiltonian;                                 // H (Hermitian, validated)
+  std::vector<Bath> baths;
+  std::map<std::string, cmat> operators;            // named operators ([operators] table)
+
+  [[nodiscard]] std::optional<double> parameter(const std::string& pname) const {
+    for (const auto& [k, v] : parameters)
+      if (k == pname) return v;
+    return std::nullopt;
+  }
+};
+
+// Checks every rule a programmatic model can break (H Hermitian with the largest deviation
+// reported, T >= 0, operator dimensions, Hermitian S for hermitian couplings, distinct bath names).
+// Throws ModelError naming the rule.
+void validate(const Model& model);
+
+// Parameter override from the command line: NAME=VALUE (VALUE is an expression of numbers).
+struct Override {
+  std::string name;
+  std::string value;
+};
+
+// Loads and validates a TOML model file (docs/model-format.md). Overrides replace parameter
+// definitions before anything is evaluated; an override of an unknown parameter is an error.
+// Throws ModelError with the file line of the offending entry.
+Model load_model(const std::string& path, const std::vector<Override>& overrides = {});
+Model load_model_from_string(const std::string& toml_text, const std::string& source_name,
+                             const std::vector<Override>& overrides = {});
+
+// Limit on the Hilbert-space dimension of a model file (every operator is a dense matrix).
+inline constexpr int kMaxModelDimension = 4096;
+
+// A named operator of the model ([operators] table) or, if no operator has that name, an operator
+// expression over the model's sites, scalar parameters and named operators (docs/model-format.md);
+// for --perturbation / --observable. Array parameters are not available here. Throws
+// ExpressionError for an expression that cannot be evaluated.
+cmat model_operator(const Model& model, const std::string& name_or_expression);
+
+}  // namespace qheat

@@ -1,0 +1,39 @@
+// Heat currents, first-law residual, entropy production and the audit of a steady state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "qheat/generators/generator.hpp"
+#include "qheat/steady/steady_state.hpp"
+
+namespace qheat {
+
+struct Diagnostic {
+  std::string level;    // "info", "warning", "error"
+  std::string code;     // stable machine-readable code
+  std::string message;  // one sentence for a human
+};
+
+struct Thermodynamics {
+  std::vector<double> currents;     // from bath a into the system: Tr[(H + H_LS) D_a(rho)]
+  std::vector<double> bare_currents;  // Tr[H L_a(rho)], L_a = D_a - i[H_LS,a, .]: energy flow of bare H
+  double drive_power = 0.0;         // from the drive into the system (0 for static models)
+  double first_law_residual = 0.0;  // sum_a currents[a] + drive_power
+  double entropy_production = 0.0;  // -sum_a currents[a] / T_a (may be +-inf with a T = 0 bath)
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Per-bath heat current J_a = Tr[(H + H_LS) D_a(rho)] (Zhang eqs. 21-23; conventions.md signs).
+std::vector<double> heat_currents(const Generator& gen, const cmat& rho_eigen);
+
+// Tr[H L_a(rho)] with the bare H and bath a's whole contribution L_a = D_a - i[H_LS,a, .]
+// (the definition QuTiP users compute from per-bath Bloch-Redfield tensors).
+std::vector<double> bare_heat_currents(const Generator& gen, const cmat& rho_eigen);
+
+// Entropy production -sum_a J_a / T_a (Levy eq. 47 at steady state).
+double entropy_production(const std::vector<double>& currents, const std::vector<double>& temperatures);
+
+Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss);
+
+}  // namespace qheat

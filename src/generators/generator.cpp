@@ -1,0 +1,332 @@
+#include "qheat/generators/generator.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "qheat/baths/spectral.hpp"
+
+namespace qheat {
+
+std::string method_name(Method m) {
+  switch (m) {
+    case Method::local: return "local";
+    case Method::global: return "global";
+    case Method::redfield: return "redfield";
+  }
+  return "?";
+}
+
+Method parse_method(const std::string& name) {
+  if (name == "local") return Method::local;
+  if (name == "global" || name == "davies") return Method::global;
+  if (name == "redfield" || name == "bloch-redfield") return Method::redfield;
+  throw MethodError("unknown-method", "unknown method '" + name +
+                                          "' (static models accept: local, global, redfield)");
+}
+
+Eigenbasis diagonalize(const cmat& hermitian) {
+  Eigen::SelfAdjointEigenSolver<cmat> es(hermitian);
+  if (es.info() != Eigen::Success)
+    throw MethodError("eigensolver", "diagonalisation of the Hamiltonian failed");
+  return Eigenbasis{es.eigenvalues(), es.eigenvectors()};
+}
+
+namespace {
+
+// Which part of the bath's correlation function a channel uses (conventions.md, "Baths").
+enum class Part { full, emission, absorption };
+
+// Gamma(w) = kappa_part(w)/2 + i S_part(w) (conventions.md: Gamma = kappa~/2 + i S).
+cplx gamma_function(const SpectralDensity& J, double T, Part part, bool with_shift, double w) {
+  double rate = 0.0;
+  switch (part) {
+    case Part::full: rate = kappa_thermal(J, T, w); break;
+    case Part::emission: rate = kappa_emission(J, T, w); break;
+    case Part::absorption: rate = kappa_absorption(J, T, w); break;
+  }
+  double shift = 0.0;
+  if (with_shift) {
+    const LambShiftParts s = lamb_shift(J, T, w);
+    shift = part == Part::full ? s.total() : (part == Part::emission ? s.emission : s.absorption);
+  }
+  return {0.5 * rate, shift};
+}
+
+// A channel of a bath: dissipator terms built from operator X (eigenbasis) with Gamma of `part`.
+struct Channel {
+  cmat X;
+  Part part;
+};
+
+std::vector<Channel> channels_of(const Bath& bath, const Eigenbasis& basis) {
+  const cmat op = basis.to_eigen(bath.op);
+  if (bath.coupling == CouplingKind::hermitian) return {Channel{op, Part::full}};
+  // Exchange H_SB = b^dag A + b A^dag: A emits into the bath, A^dag absorbs from it.
+  return {Channel{op, Part::emission}, Channel{op.adjoint(), Part::absorption}};
+}
+
+// Caches Gamma(w) over the frequencies a channel needs; frequencies equal to round-off share a value.
+class GammaCache {
+public:
+  GammaCache(const Bath& bath, Part part, bool shift) : bath_(bath), part_(part), shift_(shift) {}
+  cplx operator()(double w) {
+    const double key = std::abs(w) < 1e-300 ? 0.0 : w;
+    auto it = cache_.lower_bound(key - 1e-13 * std::max(1.0, std::abs(key)));
+    if (it != cache_.end() && std::abs(it->first - key) <= 1e-13 * std::max(1.0, std::abs(key)))
+      return it->second;
+    const cplx g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key);
+    cache_.emplace(key, g);
+    return g;
+  }
+
+private:
+  const Bath& bath_;
+  Part part_;
+  bool shift_;
+  std::map<double, cplx> cache_;
+};
+
+double element_threshold(const cmat& X) { return 1e-14 * std::max(1.0, X.cwiseAbs().maxCoeff()); }
+
+// Clusters of Bohr frequencies: equal within `tol`. Returns the cluster representative of each value.
+std::vector<double> cluster_values(const std::vector<double>& values, double tol,
+                                   std::vector<int>& cluster_of) {
+  const std::size_t n = values.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  cluster_of.assign(n, -1);
+  std::vector<double> reps;
+  std::vector<std::size_t> members;
+  auto flush = [&]() {
+    if (members.empty()) return;
+    double sum = 0.0;
+    for (auto m : members) sum += values[m];
+    double rep = sum / static_cast<double>(members.size());
+    if (std::abs(rep) <= tol) rep = 0.0;
+    for (auto m : members) cluster_of[m] = static_cast<int>(reps.size());
+    reps.push_back(rep);
+    members.clear();
+  };
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t idx = order[k];
+    if (!members.empty() && values[idx] - values[members.back()] > tol) flush();
+    members.push_back(idx);
+  }
+  flush();
+  return reps;
+}
+
+// Davies / local: one dissipator term per Bohr frequency w of `energies` (eigenbasis of the
+// Hamiltonian the bath "sees"), X(w) = sum_{E_n - E_m = w} |m><m|X|n><n|, Lambda = Gamma(w) X(w).
+// `to_global` maps operators from that basis to the global eigenbasis.
+// `to_global` is null when that basis is the global one.
+void secular_terms(const cmat& X, const rvec& energies, double tol, GammaCache& gamma,
+                   const cmat* to_global, std::vector<DissipatorTerm>& out) {
+  const int d = static_cast<int>(energies.size());
+  const double thr = element_threshold(X);
+  std::vector<double> freqs;
+  std::vector<std::pair<int, int>> where;
+  for (int n = 0; n < d; ++n)
+    for (int m = 0; m < d; ++m)
+      if (std::abs(X(m, n)) > thr) {
+        freqs.push_back(energies(n) - energies(m));
+        where.emplace_back(m, n);
+      }
+  std::vector<int> cluster_of;
+  const std::vector<double> reps = cluster_values(freqs, tol, cluster_of);
+  std::vector<cmat> parts(reps.size(), cmat::Zero(d, d));
+  for (std::size_t k = 0; k < freqs.size(); ++k) {
+    auto [m, n] = where[k];
+    parts[static_cast<std::size_t>(cluster_of[k])](m, n) = X(m, n);
+  }
+  for (std::size_t c = 0; c < reps.size(); ++c) {
+    const cplx g = gamma(reps[c]);
+    if (g == cplx(0.0, 0.0)) continue;
+    cmat Xc = to_global != nullptr ? cmat(to_global->adjoint() * parts[c] * *to_global) : std::move(parts[c]);
+    cmat Lc = g * Xc;
+    out.push_back(DissipatorTerm{std::move(Xc), std::move(Lc)});
+  }
+}
+
+void finish_bath(BathDissipator& b, bool with_shift) {
+  const long d = b.terms.empty() ? 0 : b.terms.front().X.rows();
+  cmat K = cmat::Zero(d, d);
+  for (const auto& t : b.terms) K += t.X.adjoint() * t.Lambda;
+  b.K_h = 0.5 * (K + K.adjoint());
+  b.H_LS = cplx(0.0, -0.5) * (K - K.adjoint());
+  (void)with_shift;
+  b.max_rate = d > 0 ? 2.0 * b.K_h.diagonal().real().maxCoeff() : 0.0;
+}
+
+}  // namespace
+
+void BathDissipator::cache_liouvillian() {
+  cached = liouvillian();
+  use_cached = true;
+}
+
+cmat BathDissipator::apply(const cmat& rho) const {
+  if (use_cached) {
+    const long d = rho.rows();
+    const cvec v = cached * Eigen::Map<const cvec>(rho.data(), d * d);
+    return Eigen::Map<const cmat>(v.data(), d, d);
+  }
+  cmat out = -(K_h * rho + rho * K_h);
+  for (const auto& t : terms) {
+    out.noalias() += t.Lambda * rho * t.X.adjoint();
+    out.noalias() += t.X * rho * t.Lambda.adjoint();
+  }
+  return out;
+}
+
+namespace {
+// Adds (B^T (x) A) scaled into triplets: vec(A rho B) = (B^T (x) A) vec(rho).
+void add_kron(std::vector<Eigen::Triplet<cplx, long>>& trip, const cmat& BT, const cmat& A, cplx scale) {
+  const long d = A.rows();
+  const double ta = element_threshold(A), tb = element_threshold(BT);
+  std::vector<std::pair<long, long>> nzA, nzB;
+  for (long j = 0; j < d; ++j)
+    for (long i = 0; i < d; ++i) {
+      if (std::abs(A(i, j)) > ta) nzA.emplace_back(i, j);
+      if (std::abs(BT(i, j)) > tb) nzB.emplace_back(i, j);
+    }
+  for (auto [bi, bj] : nzB)
+    for (auto [ai, aj] : nzA)
+      trip.emplace_back(ai + d * bi, aj + d * bj, scale * BT(bi, bj) * A(ai, aj));
+}
+}  // namespace
+
+spmat BathDissipator::liouvillian() const {
+  if (use_cached) return cached;
+  const long d = K_h.rows();
+  std::vector<Eigen::Triplet<cplx, long>> trip;
+  const cmat I = cmat::Identity(d, d);
+  for (const auto& t : terms) {
+    add_kron(trip, t.X.conjugate(), t.Lambda, 1.0);
+    add_kron(trip, t.Lambda.conjugate(), t.X, 1.0);
+  }
+  add_kron(trip, I, K_h, -1.0);
+  add_kron(trip, K_h.transpose(), I, -1.0);
+  spmat L(d * d, d * d);
+  L.setFromTriplets(trip.begin(), trip.end());
+  return L;
+}
+
+Generator::Generator(const Model& model, const GeneratorOptions& options)
+    : method_(options.method), basis_(diagonalize(model.hamiltonian)) {
+  const int d = dim();
+  const double scale = std::max(1.0, basis_.energies.cwiseAbs().maxCoeff());
+  const double tol = options.degeneracy_tolerance * scale;
+
+  bool any_shift = false;
+  for (const Bath& bath : model.baths) {
+    bool shift = false;
+    switch (options.lamb_shift) {
+      case LambShiftMode::off: shift = false; break;
+      case LambShiftMode::automatic: shift = bath.spectral.lamb_shift_finite() && bath.lamb_shift_default; break;
+      case LambShiftMode::on:
+        if (!bath.spectral.lamb_shift_finite())
+          throw MethodError("lamb-shift-infinite",
+                            "bath '" + bath.name + "' has a " + bath.spectral.describe() +
+                                " spectral density, whose Lamb shift is infinite; use --lamb-shift off");
+        shift = true;
+        break;
+    }
+    any_shift = any_shift || shift;
+
+    BathDissipator bd;
+    for (Channel& ch : channels_of(bath, basis_)) {
+      GammaCache gamma(bath, ch.part, shift);
+      switch (method_) {
+        case Method::redfield: {
+          // Bloch-Redfield: Lambda_mn = Gamma(E_n - E_m) X_mn (architecture note; Zhang eqs. 8-12).
+          cmat Lambda = cmat::Zero(d, d);
+          const double thr = element_threshold(ch.X);
+          for (int n = 0; n < d; ++n)
+            for (int m = 0; m < d; ++m)
+              if (std::abs(ch.X(m, n)) > thr)
+                Lambda(m, n) = gamma(basis_.energies(n) - basis_.energies(m)) * ch.X(m, n);
+          bd.terms.push_back(DissipatorTerm{std::move(ch.X), std::move(Lambda)});
+          break;
+        }
+        case Method::global:
+          // Davies: secular GKLS with degenerate Bohr frequencies grouped within tol.
+          secular_terms(ch.X, basis_.energies, tol, gamma, nullptr, bd.terms);
+          break;
+        case Method::local: {
+          // Local Lindblad: the bath sees the local Hamiltonian of the sites it touches,
+          // H_loc = Tr_rest(H)/d_rest, and dissipates through its eigen-decomposition.
+          if (bath.sites.empty())
+            throw MethodError("local-sites", "bath '" + bath.name +
+                                                 "' acts on no site; the local method needs one");
+          const cmat reduced = model.space.partial_trace_keep(model.hamiltonian, bath.sites);
+          const double rest = static_cast<double>(d) / static_cast<double>(reduced.rows());
+          const cmat H_loc = model.space.embed_many(bath.sites, reduced / rest);
+          const Eigenbasis local = diagonalize(H_loc);
+          const cmat X_local = local.vectors.adjoint() * basis_.from_eigen(ch.X) * local.vectors;
+          // to_global maps local-eigenbasis operators to the global eigenbasis.
+          const cmat to_global = local.vectors.adjoint() * basis_.vectors;
+          secular_terms(X_local, local.energies, tol, gamma, &to_global, bd.terms);
+          break;
+        }
+      }
+    }
+    if (bd.terms.empty()) {
+      bd.K_h = cmat::Zero(d, d);
+      bd.H_LS = cmat::Zero(d, d);
+    } else {
+      finish_bath(bd, shift);
+      if (method_ == Method::global) bd.cache_liouvillian();
+    }
+    baths_.push_back(std::move(bd));
+    names_.push_back(bath.name);
+    temps_.push_back(bath.temperature);
+  }
+  lamb_shift_ = any_shift;
+
+  H_total_ = basis_.energies.cast<cplx>().asDiagonal();
+  for (const auto& b : baths_) H_total_ += b.H_LS;
+
+  // Smallest splitting between distinct Bohr frequencies of H.
+  std::vector<double> bohr;
+  bohr.reserve(static_cast<std::size_t>(d) * static_cast<std::size_t>(d));
+  for (int a = 0; a < d; ++a)
+    for (int b = 0; b < d; ++b) bohr.push_back(basis_.energies(a) - basis_.energies(b));
+  std::vector<int> cl;
+  const std::vector<double> reps = cluster_values(bohr, tol, cl);
+  min_splitting_ = std::numeric_limits<double>::infinity();
+  for (std::size_t k = 1; k < reps.size(); ++k) min_splitting_ = std::min(min_splitting_, reps[k] - reps[k - 1]);
+}
+
+double Generator::largest_rate() const noexcept {
+  const int d = dim();
+  rvec out = rvec::Zero(d);
+  for (const auto& b : baths_) out += 2.0 * b.K_h.diagonal().real();
+  return d > 0 ? out.maxCoeff() : 0.0;
+}
+
+cmat Generator::apply(const cmat& rho) const {
+  cmat out = cplx(0.0, -1.0) * (H_total_ * rho - rho * H_total_);
+  for (const auto& b : baths_) out += b.apply(rho);
+  return out;
+}
+
+spmat Generator::liouvillian() const {
+  const long d = dim();
+  std::vector<Eigen::Triplet<cplx, long>> trip;
+  const cmat I = cmat::Identity(d, d);
+  add_kron(trip, I, H_total_, cplx(0.0, -1.0));
+  add_kron(trip, H_total_.transpose(), I, cplx(0.0, 1.0));
+  spmat L(d * d, d * d);
+  L.setFromTriplets(trip.begin(), trip.end());
+  for (const auto& b : baths_) L += b.liouvillian();
+  return L;
+}
+
+cmat Generator::dense_liouvillian() const { return cmat(liouvillian()); }
+
+}  // namespace qheat

@@ -1,0 +1,122 @@
+#include "qheat/thermo/thermo.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace qheat {
+
+std::vector<double> heat_currents(const Generator& gen, const cmat& rho_eigen) {
+  std::vector<double> J;
+  J.reserve(gen.baths().size());
+  const cmat& H = gen.renormalized_hamiltonian();
+  for (const auto& b : gen.baths()) J.push_back((H * b.apply(rho_eigen)).trace().real());
+  return J;
+}
+
+std::vector<double> bare_heat_currents(const Generator& gen, const cmat& rho_eigen) {
+  std::vector<double> J;
+  J.reserve(gen.baths().size());
+  const rvec& E = gen.basis().energies;
+  for (const auto& b : gen.baths()) {
+    const cmat flow = b.apply(rho_eigen) - cplx(0.0, 1.0) * (b.H_LS * rho_eigen - rho_eigen * b.H_LS);
+    J.push_back((E.cast<cplx>().asDiagonal() * flow).trace().real());
+  }
+  return J;
+}
+
+double entropy_production(const std::vector<double>& currents, const std::vector<double>& temperatures) {
+  double scale = 0.0;
+  for (double j : currents) scale = std::max(scale, std::abs(j));
+  double sigma = 0.0;
+  for (std::size_t a = 0; a < currents.size(); ++a) {
+    const double T = temperatures[a];
+    const double J = currents[a];
+    if (T > 0.0) {
+      sigma -= J / T;
+    } else if (std::abs(J) > 1e-12 * std::max(scale, 1e-300)) {
+      // A T = 0 bath that exchanges heat contributes -J/0.
+      sigma += J < 0 ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+    }
+  }
+  return sigma;
+}
+
+namespace {
+std::string fmt_g(double v) {
+  std::ostringstream os;
+  os.precision(4);
+  os << v;
+  return os.str();
+}
+}  // namespace
+
+Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss) {
+  Thermodynamics t;
+  const auto& names = gen.bath_names();
+  const auto& temps = gen.temperatures();
+  auto& diag = t.diagnostics;
+
+  if (ss.status == SteadyStatus::not_unique)
+    diag.push_back({"error", "not-unique",
+                    "the generator has more than one steady state (its kernel is not one-dimensional); "
+                    "currents are not defined"});
+  else if (ss.status == SteadyStatus::ill_conditioned)
+    diag.push_back({"warning", "ill-conditioned",
+                    "the steady-state linear system is ill-conditioned (rcond " + fmt_g(ss.rcond) +
+                        ", residual " + fmt_g(ss.residual) + ")"});
+  if (ss.status == SteadyStatus::not_unique) {
+    t.currents.assign(names.size(), std::nan(""));
+    t.bare_currents = t.currents;
+    t.first_law_residual = std::nan("");
+    t.entropy_production = std::nan("");
+    return t;
+  }
+
+  t.currents = heat_currents(gen, ss.rho);
+  t.bare_currents = bare_heat_currents(gen, ss.rho);
+  double scale = 0.0, sum = 0.0;
+  for (double j : t.currents) {
+    scale = std::max(scale, std::abs(j));
+    sum += j;
+  }
+  t.first_law_residual = sum + t.drive_power;
+  t.entropy_production = entropy_production(t.currents, temps);
+
+  // Audit. Tolerances are relative to the largest current (round-off of the sums above).
+  const double tol = 1e-9 * std::max(scale, 1e-300);
+  double sigma_scale = 0.0;
+  for (std::size_t a = 0; a < temps.size(); ++a)
+    if (temps[a] > 0) sigma_scale = std::max(sigma_scale, std::abs(t.currents[a]) / temps[a]);
+  if (t.entropy_production < -1e-9 * sigma_scale)
+    diag.push_back({"warning", "negative-entropy-production",
+                    "entropy production " + fmt_g(t.entropy_production) +
+                        " < 0: this generator violates the second law at this point"});
+  if (names.size() == 2 && t.drive_power == 0.0 && temps[0] != temps[1]) {
+    const std::size_t hot = temps[0] > temps[1] ? 0 : 1;
+    if (t.currents[hot] < -tol)
+      diag.push_back({"warning", "heat-cold-to-hot",
+                      "heat flows from the cold bath '" + names[1 - hot] + "' to the hot bath '" +
+                          names[hot] + "' without a drive"});
+  }
+  if (ss.min_eigenvalue < -1e-10)
+    diag.push_back({"warning", "not-positive",
+                    "the steady state has a negative eigenvalue " + fmt_g(ss.min_eigenvalue) +
+                        " (not a density matrix)"});
+  if (gen.method() != Method::redfield) {
+    const double split = gen.smallest_bohr_splitting();
+    const double rate = gen.largest_rate();
+    if (std::isfinite(split) && split < 10.0 * rate)
+      diag.push_back({"warning", "secular-doubtful",
+                      "smallest splitting between distinct Bohr frequencies " + fmt_g(split) +
+                          " is not large against the largest rate " + fmt_g(rate) +
+                          " (ratio < 10): the secular approximation is doubtful"});
+  }
+  if (std::abs(t.first_law_residual) > 1e-8 * std::max(scale, 1e-300) && scale > 0)
+    diag.push_back({"warning", "first-law",
+                    "currents do not sum to zero: residual " + fmt_g(t.first_law_residual)});
+  return t;
+}
+
+}  // namespace qheat
