@@ -3,6 +3,7 @@
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -40,7 +41,11 @@ namespace {
 enum class Part { full, emission, absorption };
 
 // Gamma(w) = kappa_part(w)/2 + i S_part(w) (conventions.md: Gamma = kappa~/2 + i S).
-cplx gamma_function(const SpectralDensity& J, double T, Part part, bool with_shift, double w) {
+// `divergence_cancels`: the caller knows that the separately infinite S_+(0) and S_-(0) of an ohmic
+// bath at T > 0 cancel (Davies with a normal zero-frequency component A(0): the shifts enter as
+// S_+ A(0)^dag A(0) + S_- A(0) A(0)^dag and the jump terms cancel pairwise), so their finite parts are exact.
+cplx gamma_function(const SpectralDensity& J, double T, Part part, bool with_shift, double w,
+                    bool divergence_cancels) {
   double rate = 0.0;
   switch (part) {
     case Part::full: rate = kappa_thermal(J, T, w); break;
@@ -49,8 +54,16 @@ cplx gamma_function(const SpectralDensity& J, double T, Part part, bool with_shi
   }
   double shift = 0.0;
   if (with_shift) {
-    const LambShiftParts s = lamb_shift(J, T, w);
-    shift = part == Part::full ? s.total() : (part == Part::emission ? s.emission : s.absorption);
+    if (part == Part::full) {
+      shift = lamb_shift_total(J, T, w);
+    } else {
+      if (!divergence_cancels && !lamb_shift_split_finite(J, T, w))
+        throw MethodError("lamb-shift-infinite",
+                          "the exchange coupling operator has a zero-frequency component, whose Lamb shift "
+                          "diverges for this spectral density at T > 0; use --lamb-shift off");
+      const LambShiftParts s = lamb_shift(J, T, w);
+      shift = part == Part::emission ? s.emission : s.absorption;
+    }
   }
   return {0.5 * rate, shift};
 }
@@ -72,12 +85,12 @@ std::vector<Channel> channels_of(const Bath& bath, const Eigenbasis& basis) {
 class GammaCache {
 public:
   GammaCache(const Bath& bath, Part part, bool shift) : bath_(bath), part_(part), shift_(shift) {}
-  cplx operator()(double w) {
+  cplx operator()(double w, bool divergence_cancels = false) {
     const double key = std::abs(w) < 1e-300 ? 0.0 : w;
     auto it = cache_.lower_bound(key - 1e-13 * std::max(1.0, std::abs(key)));
     if (it != cache_.end() && std::abs(it->first - key) <= 1e-13 * std::max(1.0, std::abs(key)))
       return it->second;
-    const cplx g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key);
+    const cplx g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
     cache_.emplace(key, g);
     return g;
   }
@@ -144,7 +157,10 @@ void secular_terms(const cmat& X, const rvec& energies, double tol, GammaCache& 
     parts[static_cast<std::size_t>(cluster_of[k])](m, n) = X(m, n);
   }
   for (std::size_t c = 0; c < reps.size(); ++c) {
-    const cplx g = gamma(reps[c]);
+    const bool normal_zero = reps[c] == 0.0 && (parts[c] * parts[c].adjoint() - parts[c].adjoint() * parts[c])
+                                                       .cwiseAbs()
+                                                       .maxCoeff() <= 1e-12 * std::max(1.0, parts[c].squaredNorm());
+    const cplx g = gamma(reps[c], normal_zero);
     if (g == cplx(0.0, 0.0)) continue;
     cmat Xc = to_global != nullptr ? cmat(to_global->adjoint() * parts[c] * *to_global) : std::move(parts[c]);
     cmat Lc = g * Xc;
