@@ -22,7 +22,8 @@ struct CliRun {
 
 CliRun run(const std::string& args) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("qheat_cli_" + std::to_string(::getpid()));
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path dir = fs::temp_directory_path() / ("qheat_cli_" + std::to_string(::getpid()) + "_" + info->name());
   fs::create_directories(dir);
   const std::string out = (dir / "out").string(), err = (dir / "err").string();
   const std::string cmd = std::string(QHEAT_CLI) + " " + args + " >" + out + " 2>" + err;
@@ -39,7 +40,10 @@ CliRun run(const std::string& args) {
 }
 
 std::string write_model(const std::string& name, const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() / ("qheat_cli_model_" + name + ".toml");
+  // Unique per test and process: ctest runs the tests of this file in parallel.
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const auto p = std::filesystem::temp_directory_path() /
+                 ("qheat_cli_" + std::to_string(::getpid()) + "_" + info->name() + "_" + name + ".toml");
   std::ofstream(p) << text;
   return p.string();
 }

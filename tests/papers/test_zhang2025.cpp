@@ -25,26 +25,28 @@ struct Zhang {
 }  // namespace
 
 TEST(Zhang2025, SymmetricWeakCouplingRedfieldTendsToLocalProductState) {
-  // Appendix C: eps1 = eps2, g -> 0: the BR steady state is the product of local thermal states.
+  // Appendix C: eps1 = eps2, g -> 0: the BR steady state is the product of the local thermal states
+  // (at g = 0 exactly, each qubit's Redfield state is diagonal and thermal). The approach is linear in
+  // g: we measured max|rho - product| = 0.37 g (T1 = 12, T2 = 5, eps = 5); the bound 0.5 g must hold at
+  // every g, with and without Lamb shift.
   const double eps = 5.0;
-  for (double g : {1e-3, 1e-4}) {
-    Zhang p{eps, eps, g, 0.01, 0.01, 50.0, 12.0, 5.0};
-    const Model m = p.build();
-    const Generator gen(m, GeneratorOptions{Method::redfield, LambShiftMode::off, 1e-9});
-    const SteadyStateResult ss = steady_state(gen);
-    const cmat rho = gen.basis().from_eigen(ss.rho);
-    const double n1 = bose_n(eps, p.T1), n2 = bose_n(eps, p.T2);
-    // Local thermal state of each qubit: P(up) = n/(1+2n) (index 0 = up).
-    cmat r1 = cmat::Zero(2, 2), r2 = cmat::Zero(2, 2);
-    r1(0, 0) = n1 / (1 + 2 * n1);
-    r1(1, 1) = (1 + n1) / (1 + 2 * n1);
-    r2(0, 0) = n2 / (1 + 2 * n2);
-    r2(1, 1) = (1 + n2) / (1 + 2 * n2);
-    const cmat product = Eigen::kroneckerProduct(r1, r2).eval();
-    // The deviation is O(g / gamma) in the populations' coherence mixing plus O(gamma/eps):
-    // bounded by 10 g/gamma + 10 gamma/eps.
-    EXPECT_LT((rho - product).cwiseAbs().maxCoeff(), 10 * g / 0.01 + 10 * 0.01 / eps) << "g=" << g;
-  }
+  for (auto ls : {LambShiftMode::off, LambShiftMode::on})
+    for (double g : {1e-3, 1e-4, 1e-5, 1e-6}) {
+      Zhang p{eps, eps, g, 0.01, 0.01, 50.0, 12.0, 5.0};
+      const Model m = p.build();
+      const Generator gen(m, GeneratorOptions{Method::redfield, ls, 1e-9});
+      const SteadyStateResult ss = steady_state(gen);
+      const cmat rho = gen.basis().from_eigen(ss.rho);
+      const double n1 = bose_n(eps, p.T1), n2 = bose_n(eps, p.T2);
+      // Local thermal state of each qubit: P(up) = n/(1+2n) (index 0 = up).
+      cmat r1 = cmat::Zero(2, 2), r2 = cmat::Zero(2, 2);
+      r1(0, 0) = n1 / (1 + 2 * n1);
+      r1(1, 1) = (1 + n1) / (1 + 2 * n1);
+      r2(0, 0) = n2 / (1 + 2 * n2);
+      r2(1, 1) = (1 + n2) / (1 + 2 * n2);
+      const cmat product = Eigen::kroneckerProduct(r1, r2).eval();
+      EXPECT_LT((rho - product).cwiseAbs().maxCoeff(), 0.5 * g) << "g=" << g;
+    }
 }
 
 TEST(Zhang2025, SymmetricCaseRedfieldCurrentVanishesLindbladDoesNot) {
@@ -62,8 +64,12 @@ TEST(Zhang2025, SymmetricCaseRedfieldCurrentVanishesLindbladDoesNot) {
     // Lindblad tends to the nonzero eq. C1; corrections O(g/eps).
     EXPECT_NEAR(JL, JL_C1, 0.05 * std::abs(JL_C1)) << "g=" << g;
   }
-  // At g = 1e-4 the BR current is a small fraction of the Lindblad one (it scales as g^2/gamma^2).
+  // At g = 1e-4 the BR current is a small fraction of the Lindblad one.
   EXPECT_LT(prev, 1e-3 * std::abs(JL_C1));
+  // and it vanishes as g^2: J(1e-4)/J(1e-5) = 100 up to O(g) corrections (measured 100.0 +- 0.02).
+  Zhang a{eps, eps, 1e-4, gamma, gamma, 50.0, T1, T2}, b{eps, eps, 1e-5, gamma, gamma, 50.0, T1, T2};
+  EXPECT_NEAR(a.current(Method::redfield, LambShiftMode::off) / b.current(Method::redfield, LambShiftMode::off),
+              100.0, 0.5);
 }
 
 TEST(Zhang2025, Fig3RedfieldCurrentBelowLindblad) {
