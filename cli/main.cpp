@@ -5,7 +5,8 @@
 #include "commands.hpp"
 #include "qheat/core/types.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   CLI::App app{"qheat: heat transport in open quantum systems"};
   app.set_version_flag("--version", "qheat 0.1.0");
   app.require_subcommand(1);
@@ -18,9 +19,18 @@ int main(int argc, char** argv) {
   } catch (const qheat::Error& e) {
     std::cerr << "qheat: error [" << e.rule() << "]: " << e.what() << "\n";
     return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "qheat: internal error: " << e.what() << "\n";
-    return 3;
   }
   return exit_code;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "qheat: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "qheat: internal error\n";
+  }
+  return 3;
 }

@@ -75,66 +75,56 @@ Strides strides_of(const std::vector<Subsystem>& subs) {
   }
   return s;
 }
-}  // namespace
-
-cmat Space::embed_many(const std::vector<int>& sites, const cmat& op) const {
-  const Strides st = strides_of(subs_);
+// For every full index: its index inside the listed sites and inside the rest (kron order kept).
+struct SplitIndex {
+  std::vector<int> sub_of, rest_of;
   int dsub = 1;
-  for (int s : sites) dsub *= st.dims[static_cast<std::size_t>(s)];
-  if (op.rows() != dsub || op.cols() != dsub)
-    throw ModelError("dimension", "operator of dimension " + std::to_string(op.rows()) +
-                                      " does not match the sites it acts on (dimension " +
-                                      std::to_string(dsub) + ")");
-  std::vector<bool> in(subs_.size(), false);
-  for (int s : sites) in[static_cast<std::size_t>(s)] = true;
-  cmat out = cmat::Zero(dim_, dim_);
-  // Decompose each full index into (sub index, rest index).
-  auto split = [&](int idx, int& sub, int& rest) {
-    sub = 0;
-    rest = 0;
-    for (std::size_t k = 0; k < subs_.size(); ++k) {
+};
+SplitIndex split_indices(const std::vector<Subsystem>& subs, int dim, const std::vector<int>& sites) {
+  const Strides st = strides_of(subs);
+  std::vector<bool> in(subs.size(), false);
+  SplitIndex out;
+  for (int s : sites) {
+    in[static_cast<std::size_t>(s)] = true;
+    out.dsub *= st.dims[static_cast<std::size_t>(s)];
+  }
+  out.sub_of.resize(static_cast<std::size_t>(dim));
+  out.rest_of.resize(static_cast<std::size_t>(dim));
+  for (int idx = 0; idx < dim; ++idx) {
+    int sub = 0, rest = 0;
+    for (std::size_t k = 0; k < subs.size(); ++k) {
       const int digit = (idx / st.stride[k]) % st.dims[k];
       if (in[k])
         sub = sub * st.dims[k] + digit;
       else
         rest = rest * st.dims[k] + digit;
     }
-  };
-  std::vector<int> sub_of(static_cast<std::size_t>(dim_)), rest_of(static_cast<std::size_t>(dim_));
-  for (int i = 0; i < dim_; ++i) split(i, sub_of[static_cast<std::size_t>(i)], rest_of[static_cast<std::size_t>(i)]);
-  for (int i = 0; i < dim_; ++i)
-    for (int j = 0; j < dim_; ++j)
-      if (rest_of[static_cast<std::size_t>(i)] == rest_of[static_cast<std::size_t>(j)])
-        out(i, j) = op(sub_of[static_cast<std::size_t>(i)], sub_of[static_cast<std::size_t>(j)]);
+    out.sub_of[static_cast<std::size_t>(idx)] = sub;
+    out.rest_of[static_cast<std::size_t>(idx)] = rest;
+  }
+  return out;
+}
+}  // namespace
+
+cmat Space::embed_many(const std::vector<int>& sites, const cmat& op) const {
+  const SplitIndex si = split_indices(subs_, dim_, sites);
+  if (op.rows() != si.dsub || op.cols() != si.dsub)
+    throw ModelError("dimension", "operator of dimension " + std::to_string(op.rows()) +
+                                      " does not match the sites it acts on (dimension " +
+                                      std::to_string(si.dsub) + ")");
+  cmat out = cmat::Zero(dim_, dim_);
+  for (std::size_t i = 0; i < si.sub_of.size(); ++i)
+    for (std::size_t j = 0; j < si.sub_of.size(); ++j)
+      if (si.rest_of[i] == si.rest_of[j]) out(static_cast<long>(i), static_cast<long>(j)) = op(si.sub_of[i], si.sub_of[j]);
   return out;
 }
 
 cmat Space::partial_trace_keep(const cmat& op, const std::vector<int>& keep) const {
-  const Strides st = strides_of(subs_);
-  std::vector<bool> in(subs_.size(), false);
-  int dsub = 1;
-  for (int s : keep) {
-    in[static_cast<std::size_t>(s)] = true;
-    dsub *= st.dims[static_cast<std::size_t>(s)];
-  }
-  std::vector<int> sub_of(static_cast<std::size_t>(dim_)), rest_of(static_cast<std::size_t>(dim_));
-  for (int idx = 0; idx < dim_; ++idx) {
-    int sub = 0, rest = 0;
-    for (std::size_t k = 0; k < subs_.size(); ++k) {
-      const int digit = (idx / st.stride[k]) % st.dims[k];
-      if (in[k])
-        sub = sub * st.dims[k] + digit;
-      else
-        rest = rest * st.dims[k] + digit;
-    }
-    sub_of[static_cast<std::size_t>(idx)] = sub;
-    rest_of[static_cast<std::size_t>(idx)] = rest;
-  }
-  cmat out = cmat::Zero(dsub, dsub);
-  for (int i = 0; i < dim_; ++i)
-    for (int j = 0; j < dim_; ++j)
-      if (rest_of[static_cast<std::size_t>(i)] == rest_of[static_cast<std::size_t>(j)])
-        out(sub_of[static_cast<std::size_t>(i)], sub_of[static_cast<std::size_t>(j)]) += op(i, j);
+  const SplitIndex si = split_indices(subs_, dim_, keep);
+  cmat out = cmat::Zero(si.dsub, si.dsub);
+  for (std::size_t i = 0; i < si.sub_of.size(); ++i)
+    for (std::size_t j = 0; j < si.sub_of.size(); ++j)
+      if (si.rest_of[i] == si.rest_of[j]) out(si.sub_of[i], si.sub_of[j]) += op(static_cast<long>(i), static_cast<long>(j));
   return out;
 }
 
@@ -207,13 +197,11 @@ bool local_operator(const Subsystem& sub, const std::string& name, cmat& out) {
       if (name == "sx") out = sigma_x();
       else if (name == "sy") out = sigma_y();
       else if (name == "sz") out = sigma_z();
-      else if (name == "sp") out = sigma_plus();
-      else if (name == "sm") out = sigma_minus();
+      else if (name == "sp" || name == "Sp") out = sigma_plus();
+      else if (name == "sm" || name == "Sm") out = sigma_minus();
       else if (name == "Sx") out = 0.5 * sigma_x();
       else if (name == "Sy") out = 0.5 * sigma_y();
       else if (name == "Sz") out = 0.5 * sigma_z();
-      else if (name == "Sp") out = sigma_plus();
-      else if (name == "Sm") out = sigma_minus();
       else if (name == "id") out = identity(2);
       else return false;
       return true;

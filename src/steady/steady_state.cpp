@@ -151,6 +151,22 @@ void finish(const Generator& gen, const cvec& x, SteadyStateResult& r) {
   r.min_eigenvalue = es.eigenvalues().minCoeff();
   r.rho = std::move(rho);
 }
+// Status of a direct solve from its condition estimate r.rcond (NaN when exactly singular).
+void classify(const Generator& gen, const cvec& x, const SteadyStateOptions& options, double scale,
+              SteadyStateResult& r) {
+  const long d = gen.dim();
+  if (x.allFinite()) {
+    finish(gen, x, r);
+  } else {
+    r.rho = cmat::Zero(d, d);
+  }
+  if (!x.allFinite() || !(r.rcond >= options.singular_rcond)) {
+    r.status = SteadyStatus::not_unique;
+  } else if (r.rcond < options.ill_rcond || !(r.residual <= 1e-8 * scale) || std::abs(r.trace - 1.0) > 1e-8) {
+    r.status = SteadyStatus::ill_conditioned;
+  }
+}
+
 }  // namespace
 
 SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& options) {
@@ -193,15 +209,7 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
     r.solver = "dense-lu";
     r.rcond = lu.rcond();
     const cvec x = lu.solve(rhs);
-    if (!x.allFinite() || !(r.rcond >= options.singular_rcond)) {  // NaN rcond: exactly singular
-      r.status = SteadyStatus::not_unique;
-      r.rho = cmat::Zero(d, d);
-      if (x.allFinite()) finish(gen, x, r);
-      r.status = SteadyStatus::not_unique;
-      return r;
-    }
-    finish(gen, x, r);
-    if (r.rcond < options.ill_rcond) r.status = SteadyStatus::ill_conditioned;
+    classify(gen, x, options, s, r);
     return r;
   }
 
@@ -234,16 +242,7 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
     norm1 = std::max(norm1, col);
   }
   r.rcond = y.allFinite() ? v.norm() / (norm1 * y.norm()) : 0.0;
-  if (!x.allFinite() || !(r.rcond >= options.singular_rcond)) {
-    r.status = SteadyStatus::not_unique;
-    r.rho = cmat::Zero(d, d);
-    if (x.allFinite()) finish(gen, x, r);
-    r.status = SteadyStatus::not_unique;
-    return r;
-  }
-  finish(gen, x, r);
-  if (r.rcond < options.ill_rcond || !(r.residual <= 1e-8 * s) || std::abs(r.trace - 1.0) > 1e-8)
-    r.status = SteadyStatus::ill_conditioned;
+  classify(gen, x, options, s, r);
   return r;
 }
 

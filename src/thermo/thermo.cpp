@@ -84,11 +84,14 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
   t.first_law_residual = sum + t.drive_power;
   t.entropy_production = entropy_production(t.currents, temps);
 
-  // Audit. Tolerances are relative to the largest current (round-off of the sums above).
-  const double tol = 1e-9 * std::max(scale, 1e-300);
+  // Audit. A current is a difference of gross energy flows of size (largest rate) x (energy span);
+  // round-off is relative to that scale, not to the net current (which vanishes at equal temperatures).
+  const rvec& E = gen.basis().energies;
+  const double flow = std::max(scale, gen.largest_rate() * (E.maxCoeff() - E.minCoeff()));
+  const double tol = 1e-9 * std::max(flow, 1e-300);
   double sigma_scale = 0.0;
   for (std::size_t a = 0; a < temps.size(); ++a)
-    if (temps[a] > 0) sigma_scale = std::max(sigma_scale, std::abs(t.currents[a]) / temps[a]);
+    if (temps[a] > 0) sigma_scale = std::max(sigma_scale, flow / temps[a]);
   if (t.entropy_production < -1e-9 * sigma_scale)
     diag.push_back({"warning", "negative-entropy-production",
                     "entropy production " + fmt_g(t.entropy_production) +
@@ -113,7 +116,7 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
                           " is not large against the largest rate " + fmt_g(rate) +
                           " (ratio < 10): the secular approximation is doubtful"});
   }
-  if (std::abs(t.first_law_residual) > 1e-8 * std::max(scale, 1e-300) && scale > 0)
+  if (std::abs(t.first_law_residual) > tol)
     diag.push_back({"warning", "first-law",
                     "currents do not sum to zero: residual " + fmt_g(t.first_law_residual)});
   return t;
