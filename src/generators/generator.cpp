@@ -102,7 +102,9 @@ private:
   std::map<double, cplx> cache_;
 };
 
-double element_threshold(const cmat& X) { return 1e-14 * std::max(1.0, X.cwiseAbs().maxCoeff()); }
+double element_threshold(const cmat& X) {
+  return 1e-14 * std::max(1.0, std::sqrt(X.size() > 0 ? X.cwiseAbs2().maxCoeff() : 0.0));
+}
 
 // Clusters of Bohr frequencies: equal within `tol`. Returns the cluster representative of each value.
 std::vector<double> cluster_values(const std::vector<double>& values, double tol,
@@ -200,19 +202,47 @@ cmat BathDissipator::apply(const cmat& rho) const {
 }
 
 namespace {
-// Adds (B^T (x) A) scaled into triplets: vec(A rho B) = (B^T (x) A) vec(rho).
-void add_kron(std::vector<Eigen::Triplet<cplx, long>>& trip, const cmat& BT, const cmat& A, cplx scale) {
+// Nonzero pattern of a matrix (|m_ij| above round-off of its largest element).
+std::vector<std::pair<long, long>> nonzeros(const cmat& m) {
+  const double thr = element_threshold(m);
+  const double thr2 = thr * thr;
+  std::vector<std::pair<long, long>> nz;
+  for (long j = 0; j < m.cols(); ++j)
+    for (long i = 0; i < m.rows(); ++i)
+      if (std::norm(m(i, j)) > thr2) nz.emplace_back(i, j);
+  return nz;
+}
+
+// Visits the entries of scale * (B^T (x) A): vec(A rho B) = (B^T (x) A) vec(rho), column stacking.
+template <class Sink>
+void for_kron(const cmat& BT, const cmat& A, cplx scale, Sink&& sink) {
   const long d = A.rows();
-  const double ta = element_threshold(A), tb = element_threshold(BT);
-  std::vector<std::pair<long, long>> nzA, nzB;
-  for (long j = 0; j < d; ++j)
-    for (long i = 0; i < d; ++i) {
-      if (std::abs(A(i, j)) > ta) nzA.emplace_back(i, j);
-      if (std::abs(BT(i, j)) > tb) nzB.emplace_back(i, j);
-    }
-  for (auto [bi, bj] : nzB)
-    for (auto [ai, aj] : nzA)
-      trip.emplace_back(ai + d * bi, aj + d * bj, scale * BT(bi, bj) * A(ai, aj));
+  const auto nzA = nonzeros(A), nzB = nonzeros(BT);
+  for (auto [bi, bj] : nzB) {
+    const cplx b = scale * BT(bi, bj);
+    for (auto [ai, aj] : nzA) sink(ai + d * bi, aj + d * bj, b * A(ai, aj));
+  }
+}
+
+void add_kron(std::vector<Eigen::Triplet<cplx, long>>& trip, const cmat& BT, const cmat& A, cplx scale) {
+  for_kron(BT, A, scale, [&](long r, long c, cplx v) { trip.emplace_back(r, c, v); });
+}
+
+void add_kron(cmat& L, const cmat& BT, const cmat& A, cplx scale) {
+  for_kron(BT, A, scale, [&](long r, long c, cplx v) { L(r, c) += v; });
+}
+
+// The superoperator of D (eigenbasis, column stacking) added into `out` (triplets or a dense matrix).
+template <class Out>
+void dissipator_superoperator(const BathDissipator& b, Out& out) {
+  const long d = b.K_h.rows();
+  const cmat I = cmat::Identity(d, d);
+  for (const auto& t : b.terms) {
+    add_kron(out, t.X.conjugate(), t.Lambda, 1.0);
+    add_kron(out, t.Lambda.conjugate(), t.X, 1.0);
+  }
+  add_kron(out, I, b.K_h, -1.0);
+  add_kron(out, b.K_h.transpose(), I, -1.0);
 }
 }  // namespace
 
@@ -220,13 +250,7 @@ spmat BathDissipator::liouvillian() const {
   if (use_cached) return cached;
   const long d = K_h.rows();
   std::vector<Eigen::Triplet<cplx, long>> trip;
-  const cmat I = cmat::Identity(d, d);
-  for (const auto& t : terms) {
-    add_kron(trip, t.X.conjugate(), t.Lambda, 1.0);
-    add_kron(trip, t.Lambda.conjugate(), t.X, 1.0);
-  }
-  add_kron(trip, I, K_h, -1.0);
-  add_kron(trip, K_h.transpose(), I, -1.0);
+  dissipator_superoperator(*this, trip);
   spmat L(d * d, d * d);
   L.setFromTriplets(trip.begin(), trip.end());
   return L;
@@ -264,7 +288,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
           const double thr = element_threshold(ch.X);
           for (int n = 0; n < d; ++n)
             for (int m = 0; m < d; ++m)
-              if (std::abs(ch.X(m, n)) > thr)
+              if (std::norm(ch.X(m, n)) > thr * thr)
                 Lambda(m, n) = gamma(basis_.energies(n) - basis_.energies(m)) * ch.X(m, n);
           bd.terms.push_back(DissipatorTerm{std::move(ch.X), std::move(Lambda)});
           break;
@@ -343,6 +367,20 @@ spmat Generator::liouvillian() const {
   return L;
 }
 
-cmat Generator::dense_liouvillian() const { return cmat(liouvillian()); }
+cmat Generator::dense_liouvillian() const {
+  const long d = dim();
+  cmat L = cmat::Zero(d * d, d * d);
+  const cmat I = cmat::Identity(d, d);
+  add_kron(L, I, H_total_, cplx(0.0, -1.0));
+  add_kron(L, H_total_.transpose(), I, cplx(0.0, 1.0));
+  for (const auto& b : baths_) {
+    if (b.use_cached) {
+      L += cmat(b.cached);
+    } else {
+      dissipator_superoperator(b, L);
+    }
+  }
+  return L;
+}
 
 }  // namespace qheat

@@ -36,7 +36,13 @@ public:
       }
     }
     pop_lu_.compute(pop);
+    const rvec piv = pop_lu_.matrixLU().diagonal().cwiseAbs2().cwiseSqrt();
+    pop_pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
   }
+  // Smallest/largest pivot of the bordered population block: ~round-off when the secular rate
+  // equations have more than one closed class (e.g. a subsystem no bath reaches), i.e. when the
+  // steady state is not unique.
+  [[nodiscard]] double population_pivot_ratio() const { return pop_pivot_ratio_; }
   // y = P^{-1} x on vec'd matrices.
   void solve(const cvec& x, cvec& y) const {
     const long d = d_;
@@ -53,6 +59,7 @@ private:
   long d_;
   cmat diag_;
   Eigen::PartialPivLU<cmat> pop_lu_;
+  double pop_pivot_ratio_ = 1.0;
 };
 
 // Restarted GMRES with right preconditioning for A x = b, A given by a callable on vectors.
@@ -174,8 +181,12 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
   const long d = gen.dim();
   const long n = d * d;
   const bool matrix_free = gen.method() == Method::redfield && d > options.dense_max_dim;
-  const spmat L = matrix_free ? spmat() : gen.liouvillian();
-  const double s = matrix_free ? 2.0 * gen.largest_rate() + 1e-300 : border_scale(L);
+  const bool dense = d <= options.dense_max_dim;
+  const spmat L = matrix_free || dense ? spmat() : gen.liouvillian();
+  cmat Ld = dense ? gen.dense_liouvillian() : cmat();
+  const double s = matrix_free ? 2.0 * gen.largest_rate() + 1e-300
+                   : dense     ? std::max(Ld.diagonal().cwiseAbs().maxCoeff(), 1e-300)
+                               : border_scale(L);
   cvec u = cvec::Zero(n);
   for (long a = 0; a < d; ++a) u(a + d * a) = 1.0;
   const cvec rhs = s * u;
@@ -195,19 +206,27 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
     const cvec x = gmres(A, P, rhs, options.gmres_restart, options.gmres_max_iterations,
                          options.gmres_tolerance, r.iterations, rel);
     r.solver = "gmres";
-    finish(gen, x, r);
-    r.rcond = std::nan("");
-    if (!(rel <= 10 * options.gmres_tolerance)) r.status = SteadyStatus::not_converged;
+    r.rcond = P.population_pivot_ratio();
+    if (x.allFinite()) finish(gen, x, r);
+    if (!x.allFinite() || !(r.rcond >= options.singular_rcond)) {
+      r.status = SteadyStatus::not_unique;
+    } else if (!(rel <= 10 * options.gmres_tolerance)) {
+      r.status = SteadyStatus::not_converged;
+    }
     return r;
   }
 
-  if (d <= options.dense_max_dim) {
-    cmat M(L);
+  if (dense) {
+    cmat& M = Ld;
     for (long a = 0; a < d; ++a)
       for (long b = 0; b < d; ++b) M(a + d * a, b + d * b) += s;
     Eigen::PartialPivLU<cmat> lu(M);
     r.solver = "dense-lu";
-    r.rcond = lu.rcond();
+    // Condition indicator: ratio of the smallest to the largest pivot of the LU factors. A kernel of
+    // L larger than one dimension makes the bordered matrix singular and a pivot fall to round-off;
+    // Eigen's rcond() estimator costs as much as the factorisation itself at these sizes.
+    const rvec piv = lu.matrixLU().diagonal().cwiseAbs2().cwiseSqrt();
+    r.rcond = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
     const cvec x = lu.solve(rhs);
     classify(gen, x, options, s, r);
     return r;

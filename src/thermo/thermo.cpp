@@ -7,22 +7,34 @@
 
 namespace qheat {
 
+namespace {
+// Both definitions of each bath's current from one evaluation of D_a(rho):
+//  J_a = Tr[(H + H_LS) D_a(rho)],  J_a^bare = Tr[H (D_a(rho) - i[H_LS,a, rho])].
+void currents_of(const Generator& gen, const cmat& rho, std::vector<double>* J, std::vector<double>* bare) {
+  const cmat& Htot = gen.renormalized_hamiltonian();
+  const rvec& E = gen.basis().energies;
+  for (const auto& b : gen.baths()) {
+    const cmat D = b.apply(rho);
+    if (J != nullptr) J->push_back((Htot.transpose().cwiseProduct(D)).sum().real());
+    if (bare != nullptr) {
+      const cmat comm = b.H_LS * rho - rho * b.H_LS;
+      double tr = 0.0;
+      for (long a = 0; a < E.size(); ++a) tr += E(a) * (D(a, a) - cplx(0.0, 1.0) * comm(a, a)).real();
+      bare->push_back(tr);
+    }
+  }
+}
+}  // namespace
+
 std::vector<double> heat_currents(const Generator& gen, const cmat& rho_eigen) {
   std::vector<double> J;
-  J.reserve(gen.baths().size());
-  const cmat& H = gen.renormalized_hamiltonian();
-  for (const auto& b : gen.baths()) J.push_back((H * b.apply(rho_eigen)).trace().real());
+  currents_of(gen, rho_eigen, &J, nullptr);
   return J;
 }
 
 std::vector<double> bare_heat_currents(const Generator& gen, const cmat& rho_eigen) {
   std::vector<double> J;
-  J.reserve(gen.baths().size());
-  const rvec& E = gen.basis().energies;
-  for (const auto& b : gen.baths()) {
-    const cmat flow = b.apply(rho_eigen) - cplx(0.0, 1.0) * (b.H_LS * rho_eigen - rho_eigen * b.H_LS);
-    J.push_back((E.cast<cplx>().asDiagonal() * flow).trace().real());
-  }
+  currents_of(gen, rho_eigen, nullptr, &J);
   return J;
 }
 
@@ -74,8 +86,7 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
     return t;
   }
 
-  t.currents = heat_currents(gen, ss.rho);
-  t.bare_currents = bare_heat_currents(gen, ss.rho);
+  currents_of(gen, ss.rho, &t.currents, &t.bare_currents);
   double scale = 0.0, sum = 0.0;
   for (double j : t.currents) {
     scale = std::max(scale, std::abs(j));
@@ -102,6 +113,15 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
       diag.push_back({"warning", "heat-cold-to-hot",
                       "heat flows from the cold bath '" + names[1 - hot] + "' to the hot bath '" +
                           names[hot] + "' without a drive"});
+  }
+  if (names.size() >= 2 && t.drive_power == 0.0 &&
+      std::all_of(temps.begin(), temps.end(), [&](double T) { return T == temps[0]; })) {
+    double jmax = 0.0;
+    for (double j : t.currents) jmax = std::max(jmax, std::abs(j));
+    if (jmax > 1e3 * tol)
+      diag.push_back({"warning", "equilibrium-current",
+                      "all baths have the same temperature but a heat current " + fmt_g(jmax) +
+                          " flows: this generator does not relax to equilibrium"});
   }
   if (ss.min_eigenvalue < -1e-10)
     diag.push_back({"warning", "not-positive",

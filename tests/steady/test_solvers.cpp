@@ -66,3 +66,15 @@ TEST(Solvers, SparseLuReportsNonUniqueSteadyState) {
   EXPECT_EQ(r.solver, "sparse-lu");
   EXPECT_EQ(r.status, SteadyStatus::not_unique);
 }
+
+TEST(Solvers, GmresReportsNonUniqueSteadyState) {
+  // As above with Bloch-Redfield: the matrix-free path must not return one of many states silently.
+  Space sp = qubits(5);
+  cmat H = cmat::Zero(32, 32);
+  for (int k = 1; k <= 5; ++k) H += (0.3 + 0.2 * k) * op(sp, "q" + std::to_string(k), local_ops::sigma_z());
+  const Model m = model(sp, H, {bath(sp, "a", 1.0, CouplingKind::hermitian, "q1", local_ops::sigma_x(), drude(0.1, 5.0))});
+  const Generator g(m, GeneratorOptions{Method::redfield, LambShiftMode::off, 1e-9});
+  const SteadyStateResult r = steady_state(g);
+  EXPECT_EQ(r.solver, "gmres");
+  EXPECT_EQ(r.status, SteadyStatus::not_unique);
+}
