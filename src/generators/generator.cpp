@@ -24,6 +24,10 @@ Method parse_method(const std::string& name) {
   if (name == "local") return Method::local;
   if (name == "global" || name == "davies") return Method::global;
   if (name == "redfield" || name == "bloch-redfield") return Method::redfield;
+  if (name == "dme" || name == "ddme" || name == "floquet")
+    throw MethodError("method-needs-drive", "method '" + name +
+                                                "' is for periodically driven models, and this model has no drive "
+                                                "(static models accept: local, global, redfield)");
   throw MethodError("unknown-method", "unknown method '" + name +
                                           "' (static models accept: local, global, redfield)");
 }

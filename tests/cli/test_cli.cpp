@@ -127,6 +127,10 @@ TEST(CliErrors, UnknownMethod) {
   expect_error(run("ness " + write_model("good", kGood) + " --method magic"), "magic");
 }
 
+TEST(CliErrors, DrivenMethodOnStaticModel) {
+  expect_error(run("ness " + write_model("good", kGood) + " --method ddme"), "method-needs-drive");
+}
+
 TEST(CliErrors, UnknownSetParameter) {
   expect_error(run("ness " + write_model("good", kGood) + " --set nope=1"), "nope");
 }
