@@ -16,6 +16,9 @@ std::string method_name(Method m) {
     case Method::local: return "local";
     case Method::global: return "global";
     case Method::redfield: return "redfield";
+    case Method::dme: return "dme";
+    case Method::ddme: return "ddme";
+    case Method::floquet: return "floquet";
   }
   return "?";
 }
@@ -24,12 +27,11 @@ Method parse_method(const std::string& name) {
   if (name == "local") return Method::local;
   if (name == "global" || name == "davies") return Method::global;
   if (name == "redfield" || name == "bloch-redfield") return Method::redfield;
-  if (name == "dme" || name == "ddme" || name == "floquet")
-    throw MethodError("method-needs-drive", "method '" + name +
-                                                "' is for periodically driven models, and this model has no drive "
-                                                "(static models accept: local, global, redfield)");
+  if (name == "dme") return Method::dme;
+  if (name == "ddme") return Method::ddme;
+  if (name == "floquet") return Method::floquet;
   throw MethodError("unknown-method", "unknown method '" + name +
-                                          "' (static models accept: local, global, redfield)");
+                                          "' (static models: local, global, redfield; driven: dme, ddme, floquet)");
 }
 
 Eigenbasis diagonalize(const cmat& hermitian) {
@@ -143,8 +145,11 @@ std::vector<double> cluster_values(const std::vector<double>& values, double tol
 // Hamiltonian the bath "sees"), X(w) = sum_{E_n - E_m = w} |m><m|X|n><n|, Lambda = Gamma(w) X(w).
 // `to_global` maps operators from that basis to the global eigenbasis.
 // `to_global` is null when that basis is the global one.
+// `rate_shift` is added to every Bohr frequency before the rates are evaluated; `frame_energy` is
+// recorded in each term (dressed methods in the rotating frame; both 0 otherwise).
 void secular_terms(const cmat& X, const rvec& energies, double tol, GammaCache& gamma,
-                   const cmat* to_global, std::vector<DissipatorTerm>& out) {
+                   const cmat* to_global, std::vector<DissipatorTerm>& out, double rate_shift = 0.0,
+                   double frame_energy = 0.0) {
   const int d = static_cast<int>(energies.size());
   const double thr = element_threshold(X);
   std::vector<double> freqs;
@@ -166,11 +171,11 @@ void secular_terms(const cmat& X, const rvec& energies, double tol, GammaCache& 
     const bool normal_zero = reps[c] == 0.0 && (parts[c] * parts[c].adjoint() - parts[c].adjoint() * parts[c])
                                                        .cwiseAbs()
                                                        .maxCoeff() <= 1e-12 * std::max(1.0, parts[c].squaredNorm());
-    const cplx g = gamma(reps[c], normal_zero);
+    const cplx g = gamma(reps[c] + rate_shift, normal_zero && rate_shift == 0.0);
     if (g == cplx(0.0, 0.0)) continue;
     cmat Xc = to_global != nullptr ? cmat(to_global->adjoint() * parts[c] * *to_global) : std::move(parts[c]);
     cmat Lc = g * Xc;
-    out.push_back(DissipatorTerm{std::move(Xc), std::move(Lc)});
+    out.push_back(DissipatorTerm{std::move(Xc), std::move(Lc), frame_energy});
   }
 }
 
@@ -260,8 +265,61 @@ spmat BathDissipator::liouvillian() const {
   return L;
 }
 
+namespace {
+double max_abs(const cmat& m) { return m.size() > 0 ? std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0; }
+
+// Kong eqs. 2-4: the rotating frame R(t) = exp(-i w_d t N_A), N_A = sum over the baths' distinct
+// exchange operators of A^dag A, and the static rotated Hamiltonian H_S - w_d N_A + V_1 + V_1^dag.
+// Checks the method's preconditions and says which one fails.
+cmat rotating_frame_hamiltonian(const Model& model, Method method) {
+  const std::string who = "method '" + method_name(method) + "'";
+  if (!model.drive)
+    throw MethodError("method-needs-drive", who + " is for periodically driven models, and this model has no "
+                                                  "[drive] (static models accept: local, global, redfield)");
+  const Drive& drive = *model.drive;
+  if (drive.harmonics.size() != 1 || drive.harmonics.front().k != 1)
+    throw MethodError("drive-form", who + " needs a drive with the single harmonic k = 1 "
+                                          "(V e^{-i w t} + h.c.); use --method floquet for other drives");
+  const long d = model.hamiltonian.rows();
+  cmat N = cmat::Zero(d, d);
+  std::vector<const cmat*> distinct;
+  for (const Bath& b : model.baths) {
+    if (b.coupling != CouplingKind::exchange)
+      throw MethodError("dressed-coupling", who + " needs exchange couplings (H_SB = b^dag A + b A^dag); bath '" +
+                                                b.name + "' is hermitian; use --method floquet");
+    const bool seen = std::any_of(distinct.begin(), distinct.end(),
+                                  [&](const cmat* a) { return max_abs(*a - b.op) <= 1e-12 * std::max(1.0, max_abs(b.op)); });
+    if (!seen) {
+      distinct.push_back(&b.op);
+      N += b.op.adjoint() * b.op;
+    }
+  }
+  const double scale = std::max(1.0, max_abs(model.hamiltonian));
+  const double tol = 1e-10 * scale;
+  for (const Bath& b : model.baths)
+    if (max_abs(N * b.op - b.op * N + b.op) > 1e-10 * std::max(1.0, max_abs(b.op)))
+      throw MethodError("dressed-frame", who + ": N_A = sum A^dag A does not count the quanta that bath '" + b.name +
+                                             "' exchanges ([N_A, A] != -A), so no rotating frame removes the drive");
+  if (max_abs(N * model.hamiltonian - model.hamiltonian * N) > tol)
+    throw MethodError("dressed-frame", who + " needs [N_A, H_S] = 0 (Kong eq. 4), N_A = sum A^dag A over the baths' "
+                                             "operators; this H_S does not conserve N_A; use --method floquet");
+  const cmat& V = drive.harmonics.front().V;
+  if (max_abs(N * V - V * N - V) > 1e-10 * std::max(1.0, max_abs(V)))
+    throw MethodError("drive-form", who + " needs the drive V e^{-i w t} + h.c. with V raising N_A by one "
+                                          "([N_A, V] = V, e.g. V = -(eta/2) A^dag, Kong eq. 2); use --method floquet");
+  return model.hamiltonian - drive.frequency * N + V + V.adjoint();
+}
+}  // namespace
+
 Generator::Generator(const Model& model, const GeneratorOptions& options)
-    : method_(options.method), basis_(diagonalize(model.hamiltonian)) {
+    : method_(options.method),
+      basis_(diagonalize(options.method == Method::dme || options.method == Method::ddme
+                             ? rotating_frame_hamiltonian(model, options.method)
+                             : model.hamiltonian)) {
+  if (method_ == Method::floquet)
+    throw MethodError("floquet-generator", "the Floquet-Markov method is solved by floquet_steady_state(), not a Generator");
+  if (driven() && options.lamb_shift == LambShiftMode::on)
+    throw MethodError("lamb-shift-unsupported", "methods dme and ddme have no Lamb shift (Kong eqs. 6-7); use --lamb-shift off");
   const int d = dim();
   const double scale = std::max(1.0, basis_.energies.cwiseAbs().maxCoeff());
   const double tol = options.degeneracy_tolerance * scale;
@@ -269,7 +327,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
   bool any_shift = false;
   for (const Bath& bath : model.baths) {
     bool shift = false;
-    switch (options.lamb_shift) {
+    switch (driven() ? LambShiftMode::off : options.lamb_shift) {
       case LambShiftMode::off: shift = false; break;
       case LambShiftMode::automatic: shift = bath.spectral.lamb_shift_finite() && bath.lamb_shift_default; break;
       case LambShiftMode::on:
@@ -301,6 +359,17 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
           // Davies: secular GKLS with degenerate Bohr frequencies grouped within tol.
           secular_terms(ch.X, basis_.energies, tol, gamma, nullptr, bd.terms);
           break;
+        case Method::ddme:
+        case Method::dme: {
+          // Emission jumps carry one quantum w_d more to the bath than the frame energy they release,
+          // absorption jumps one less (Kong eq. 9). The driven dressed ME evaluates the rates at
+          // w_d + E_m'm (Kong eqs. 6-7); the traditional dressed ME at E_m'm alone (Kong eq. 8).
+          const double q = ch.part == Part::emission ? model.drive->frequency : -model.drive->frequency;
+          secular_terms(ch.X, basis_.energies, tol, gamma, nullptr, bd.terms, method_ == Method::ddme ? q : 0.0, q);
+          break;
+        }
+        case Method::floquet:
+          break;
         case Method::local: {
           // Local Lindblad: the bath sees the local Hamiltonian of the sites it touches,
           // H_loc = Tr_rest(H)/d_rest, and dissipates through its eigen-decomposition.
@@ -324,7 +393,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
       bd.H_LS = cmat::Zero(d, d);
     } else {
       finish_bath(bd, shift);
-      if (method_ == Method::global) bd.cache_liouvillian();
+      if (method_ == Method::global || driven()) bd.cache_liouvillian();
     }
     baths_.push_back(std::move(bd));
     names_.push_back(bath.name);

@@ -224,7 +224,8 @@ class Loader {
       : root_(root), file_(std::move(file)), overrides_(overrides) {}
 
   Model load() {
-    check_keys(root_, {"name", "description", "parameters", "sites", "hamiltonian", "operators", "baths"},
+    check_keys(root_,
+               {"name", "description", "parameters", "sites", "hamiltonian", "operators", "baths", "drive"},
                "the top level");
     Model model;
     model.name = read_name();
@@ -242,6 +243,7 @@ class Loader {
     for (const auto& op : ops_) model.operators[op.name] = std::get<cmat>(op.value.value);
     model.hamiltonian = read_hamiltonian();
     model.baths = read_baths();
+    model.drive = read_drive();
     validate(model);
     return model;
   }
@@ -650,6 +652,46 @@ class Loader {
     cmat H = operator_field(h, "hamiltonian.H", nullptr);
     check_hamiltonian(H, space_->dim(), line_of(h), file_);
     return H;
+  }
+
+  // ---- drive ----------------------------------------------------------------------------------
+
+  std::optional<Drive> read_drive() {
+    const toml::node* node = root_.get("drive");
+    if (node == nullptr) return std::nullopt;
+    const toml::table* t = node->as_table();
+    if (t == nullptr)
+      error("wrong-type", "'drive' must be a table with frequency and harmonics, not " + type_name(*node),
+            line_of(*node));
+    check_keys(*t, {"frequency", "harmonics"}, "[drive]");
+    Drive d;
+    const toml::node& f = require(*t, "frequency", "[drive]");
+    d.frequency = number_field(f, "drive.frequency");
+    if (!(d.frequency > 0.0))
+      error("drive-frequency", "drive.frequency must be > 0, got " + num(d.frequency), line_of(f));
+    const toml::node& h = require(*t, "harmonics", "[drive]");
+    const toml::array* arr = h.as_array();
+    if (arr == nullptr || arr->empty() || !arr->is_array_of_tables())
+      error("wrong-type",
+            "drive.harmonics must be a non-empty array of tables like { k = 1, V = \"-(eta/2)*sp(q)\" }",
+            line_of(h));
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::table& ht = *(*arr)[i].as_table();
+      const std::string where = "drive.harmonics entry " + std::to_string(i + 1);
+      check_keys(ht, {"k", "V"}, where);
+      DriveHarmonic dh;
+      const toml::node& kn = require(ht, "k", where);
+      const double k = number_field(kn, where + ": k");
+      if (!(k >= 1.0) || k > 1000.0 || k != std::floor(k))
+        error("drive-harmonic", where + ": k must be an integer in [1, 1000], got " + num(k), line_of(kn));
+      dh.k = static_cast<int>(k);
+      for (const auto& other : d.harmonics)
+        if (other.k == dh.k)
+          error("drive-harmonic", where + ": harmonic k = " + std::to_string(dh.k) + " is given twice", line_of(kn));
+      dh.V = operator_field(require(ht, "V", where), where + ": V", nullptr);
+      d.harmonics.push_back(std::move(dh));
+    }
+    return d;
   }
 
   // ---- baths ----------------------------------------------------------------------------------

@@ -15,7 +15,14 @@ void currents_of(const Generator& gen, const cmat& rho, std::vector<double>* J, 
   const rvec& E = gen.basis().energies;
   for (const auto& b : gen.baths()) {
     const cmat D = b.apply(rho);
-    if (J != nullptr) J->push_back((Htot.transpose().cwiseProduct(D)).sum().real());
+    if (J != nullptr) {
+      double j = (Htot.transpose().cwiseProduct(D)).sum().real();
+      // Rotating frame (dme, ddme): each jump also moves frame_energy = +-w_d (Kong eq. 9);
+      // jump rate of a term = Tr[Lambda rho X^dag + X rho Lambda^dag].
+      for (const auto& t : b.terms)
+        if (t.frame_energy != 0.0) j -= t.frame_energy * 2.0 * ((t.Lambda * rho).cwiseProduct(t.X.conjugate())).sum().real();
+      J->push_back(j);
+    }
     if (bare != nullptr) {
       const cmat comm = b.H_LS * rho - rho * b.H_LS;
       double tr = 0.0;
@@ -92,6 +99,8 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
     scale = std::max(scale, std::abs(j));
     sum += j;
   }
+  // Dressed methods: the drive is the third energy terminal; its power closes the balance (Kong eq. 10).
+  if (gen.driven()) t.drive_power = -sum;
   t.first_law_residual = sum + t.drive_power;
   t.entropy_production = entropy_production(t.currents, temps);
 

@@ -12,7 +12,9 @@
 
 namespace qheat {
 
-enum class Method { local, global, redfield };
+// local, global, redfield: static models. dme, ddme: driven models in the rotating frame (Kong eqs. 4-9).
+// floquet: driven models, Floquet-Markov (include/qheat/generators/floquet.hpp; not a Generator).
+enum class Method { local, global, redfield, dme, ddme, floquet };
 
 std::string method_name(Method m);
 Method parse_method(const std::string& name);  // throws MethodError("unknown-method")
@@ -44,6 +46,9 @@ Eigenbasis diagonalize(const cmat& hermitian);
 struct DissipatorTerm {
   cmat X;
   cmat Lambda;
+  // Energy the bath receives per jump beyond the frame Hamiltonian's: +w_d for an emission jump and
+  // -w_d for an absorption jump in the rotating frame of the dressed methods (Kong eq. 9); 0 otherwise.
+  double frame_energy = 0.0;
 };
 
 // The dissipator of one bath (without its Lamb-shift commutator) and its Lamb-shift Hamiltonian.
@@ -72,8 +77,10 @@ public:
   [[nodiscard]] const std::vector<BathDissipator>& baths() const noexcept { return baths_; }
   [[nodiscard]] const std::vector<std::string>& bath_names() const noexcept { return names_; }
   [[nodiscard]] const std::vector<double>& temperatures() const noexcept { return temps_; }
-  // H + H_LS in the eigenbasis.
+  // H + H_LS in the eigenbasis (for dme/ddme: the static rotating-frame Hamiltonian, Kong eq. 4).
   [[nodiscard]] const cmat& renormalized_hamiltonian() const noexcept { return H_total_; }
+  // True for the driven methods (dme, ddme): the drive delivers power = -sum of bath currents.
+  [[nodiscard]] bool driven() const noexcept { return method_ == Method::dme || method_ == Method::ddme; }
 
   // Matrix-free L(rho), rho in the eigenbasis: O(d^3) per term.
   [[nodiscard]] cmat apply(const cmat& rho) const;

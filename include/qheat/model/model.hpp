@@ -13,6 +13,18 @@
 
 namespace qheat {
 
+// Periodic drive H(t) = H_S + sum_k (V_k e^{-i k w_d t} + V_k^dag e^{+i k w_d t}), k >= 1 (model-file
+// table [drive]). Kong's drive -(eta/2)(e^{-i w t} A^dag + h.c.) is V_1 = -(eta/2) A^dag; a cosine
+// drive eta cos(w t) sx is V_1 = (eta/2) sx.
+struct DriveHarmonic {
+  int k = 1;
+  cmat V;
+};
+struct Drive {
+  double frequency = 0.0;  // w_d > 0
+  std::vector<DriveHarmonic> harmonics;
+};
+
 struct Model {
   std::string name;                                 // from the file's `name` key, or its stem
   Space space;
@@ -20,6 +32,7 @@ struct Model {
   cmat hamiltonian;                                 // H (Hermitian, validated)
   std::vector<Bath> baths;
   std::map<std::string, cmat> operators;            // named operators ([operators] table)
+  std::optional<Drive> drive;                       // periodic drive ([drive] table), if any
 
   [[nodiscard]] std::optional<double> parameter(const std::string& pname) const {
     for (const auto& [k, v] : parameters)
