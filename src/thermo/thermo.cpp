@@ -104,10 +104,33 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
   t.first_law_residual = sum + t.drive_power;
   t.entropy_production = entropy_production(t.currents, temps);
 
-  // Audit. A current is a difference of gross energy flows of size (largest rate) x (energy span);
-  // round-off is relative to that scale, not to the net current (which vanishes at equal temperatures).
   const rvec& E = gen.basis().energies;
-  const double flow = std::max(scale, gen.largest_rate() * (E.maxCoeff() - E.minCoeff()));
+  audit_balance(t, names, temps, gen.largest_rate() * (E.maxCoeff() - E.minCoeff()));
+  if (ss.min_eigenvalue < -1e-10)
+    diag.push_back({"warning", "not-positive",
+                    "the steady state has a negative eigenvalue " + fmt_g(ss.min_eigenvalue) +
+                        " (not a density matrix)"});
+  if (gen.method() != Method::redfield)
+    audit_secular(t.diagnostics, gen.smallest_bohr_splitting(), gen.largest_rate(), "Bohr frequencies");
+  return t;
+}
+
+void audit_secular(std::vector<Diagnostic>& diag, double split, double rate, const std::string& what) {
+  if (std::isfinite(split) && split < 10.0 * rate)
+    diag.push_back({"warning", "secular-doubtful",
+                    "smallest splitting between distinct " + what + " " + fmt_g(split) +
+                        " is not large against the largest rate " + fmt_g(rate) +
+                        " (ratio < 10): the secular approximation is doubtful"});
+}
+
+void audit_balance(Thermodynamics& t, const std::vector<std::string>& names, const std::vector<double>& temps,
+                   double gross_flow) {
+  auto& diag = t.diagnostics;
+  // A current is a difference of gross energy flows of size (largest rate) x (energy span);
+  // round-off is relative to that scale, not to the net current (which vanishes at equal temperatures).
+  double scale = 0.0;
+  for (double j : t.currents) scale = std::max(scale, std::abs(j));
+  const double flow = std::max(scale, gross_flow);
   const double tol = 1e-9 * std::max(flow, 1e-300);
   double sigma_scale = 0.0;
   for (std::size_t a = 0; a < temps.size(); ++a)
@@ -124,31 +147,13 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
                           names[hot] + "' without a drive"});
   }
   if (names.size() >= 2 && t.drive_power == 0.0 &&
-      std::all_of(temps.begin(), temps.end(), [&](double T) { return T == temps[0]; })) {
-    double jmax = 0.0;
-    for (double j : t.currents) jmax = std::max(jmax, std::abs(j));
-    if (jmax > 1e3 * tol)
-      diag.push_back({"warning", "equilibrium-current",
-                      "all baths have the same temperature but a heat current " + fmt_g(jmax) +
-                          " flows: this generator does not relax to equilibrium"});
-  }
-  if (ss.min_eigenvalue < -1e-10)
-    diag.push_back({"warning", "not-positive",
-                    "the steady state has a negative eigenvalue " + fmt_g(ss.min_eigenvalue) +
-                        " (not a density matrix)"});
-  if (gen.method() != Method::redfield) {
-    const double split = gen.smallest_bohr_splitting();
-    const double rate = gen.largest_rate();
-    if (std::isfinite(split) && split < 10.0 * rate)
-      diag.push_back({"warning", "secular-doubtful",
-                      "smallest splitting between distinct Bohr frequencies " + fmt_g(split) +
-                          " is not large against the largest rate " + fmt_g(rate) +
-                          " (ratio < 10): the secular approximation is doubtful"});
-  }
+      std::all_of(temps.begin(), temps.end(), [&](double T) { return T == temps[0]; }) && scale > 1e3 * tol)
+    diag.push_back({"warning", "equilibrium-current",
+                    "all baths have the same temperature but a heat current " + fmt_g(scale) +
+                        " flows: this generator does not relax to equilibrium"});
   if (std::abs(t.first_law_residual) > tol)
     diag.push_back({"warning", "first-law",
                     "currents do not sum to zero: residual " + fmt_g(t.first_law_residual)});
-  return t;
 }
 
 }  // namespace qheat

@@ -36,4 +36,13 @@ double entropy_production(const std::vector<double>& currents, const std::vector
 
 Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss);
 
+// The audit every method shares, given the currents, drive power, first-law residual and entropy
+// production already in `t`: second law, heat direction without a drive, currents at equal
+// temperatures, first law. `gross_flow` (largest rate x energy span) sets the round-off scale.
+void audit_balance(Thermodynamics& t, const std::vector<std::string>& names, const std::vector<double>& temps,
+                   double gross_flow);
+// `secular-doubtful` when the smallest splitting of the frequencies the secular approximation
+// separates is below 10x the largest rate.
+void audit_secular(std::vector<Diagnostic>& diag, double split, double rate, const std::string& what);
+
 }  // namespace qheat
