@@ -14,10 +14,10 @@ import argparse
 import json
 import math
 import subprocess
-import time
 
 import numpy as np
 import qutip
+from timing import best
 
 D = [0.1925, 0.2007, -0.7980, 0.3696, -0.9701, -0.1531, 0.5542, 0.5094, 0.4198, 0.0793, -0.6981, 0.8230]
 P = dict(omega=1.0, J=0.2, disorder=0.1, gamma=0.01, omega_D=10.0, T_hot=2.0, T_cold=1.0)
@@ -60,15 +60,6 @@ def qheat_point(exe, N):
     out = subprocess.run([exe, "ness", "examples/chain/xx_chain.toml", "--method", "redfield",
                           "--lamb-shift", "off", "--set", f"N={N}"], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)["bare_currents"]["hot"]
-
-
-def best(f, repeat):
-    times, value = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        value = f()
-        times.append(time.perf_counter() - t0)
-    return min(times), value
 
 
 def main():

@@ -189,3 +189,27 @@ TEST(CliErrors, NonUniqueSteadyStateIsAStatusNotACrash) {
   EXPECT_EQ(j["steady_state"]["status"], "not-unique");
   EXPECT_EQ(j["diagnostics"][0]["code"], "not-unique");
 }
+
+TEST(Cli, DrivenMethodsOnKongExample) {
+  const std::string nesb = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/nesb.toml";
+  double pd = 0.0, pf = 0.0;
+  for (const char* method : {"ddme", "dme", "floquet"}) {
+    const CliRun r = run("ness " + nesb + " --method " + method);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["method"], method);
+    const double P = j["drive_power"].get<double>();
+    // The drive closes the energy balance: currents + drive power = 0 to round-off of ~1e-3 flows.
+    EXPECT_NEAR(j["currents"]["l"].get<double>() + j["currents"]["r"].get<double>() + P, 0.0, 1e-15);
+    if (std::string(method) == "ddme") pd = P;
+    if (std::string(method) == "floquet") pf = P;
+  }
+  EXPECT_NEAR(pd, pf, 1e-8 * std::abs(pf));  // dDME = FME for Kong's RWA drive
+}
+
+TEST(CliErrors, DressedMethodNeedsExchangeCouplings) {
+  const std::string cosine = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/cosine_qubit.toml";
+  expect_error(run("ness " + cosine + " --method ddme"), "dressed-coupling");
+  const CliRun f = run("ness " + cosine + " --method floquet");
+  EXPECT_EQ(f.code, 0) << f.err;
+}

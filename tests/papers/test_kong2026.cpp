@@ -3,7 +3,10 @@
 // J_mu(Kong) = -currents[mu] (conventions.md).
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "../support.hpp"
+#include "qheat/generators/floquet.hpp"
 
 using namespace qheat;
 using namespace qheat::test;
@@ -159,4 +162,37 @@ TEST(Kong2026, KerrCurrentsConvergedInTruncation) {
     for (std::size_t k = 0; k < 2; ++k)
       EXPECT_NEAR(sa.th.currents[k], sb.th.currents[k], 1e-6 * std::abs(sb.th.currents[k])) << method;
   }
+}
+
+TEST(Kong2026, DrivenDressedAgreesWithFloquetOnAllThreeModels) {
+  // Kong's central claim (Figs. 2, 4, 5): for an RWA drive and exchange couplings the dDME reproduces
+  // the Floquet-Markov ME; the DME does not. Grid: w_d in [0.05, 1.2], eta in [0.01, 0.5].
+  const std::string dir = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/";
+  double worst_dme = 0.0;
+  for (const char* file : {"nesb.toml", "coupled_qubits.toml", "kerr.toml"})
+    for (double wd : {0.05, 0.3, 0.7, 1.0, 1.2})
+      for (double eta : {0.01, 0.1, 0.5}) {
+        const bool kerr = std::string(file) == "kerr.toml";
+        // The Kerr resonator at w_d = 0.05 needs ~10^4 Magnus steps per (long) period: kept to the
+        // benchmark (bench/README.md, P3); nmax = 8 keeps the test fast and is converged at T = 1.2.
+        if (kerr && wd < 0.1) continue;
+        std::vector<Override> ov{{"omega_d", std::to_string(wd)}, {"eta", std::to_string(eta)}};
+        if (kerr) ov.push_back({"nmax", "8"});
+        const Model m = load_model(dir + file, ov);
+        const Solved d = solve(m, Method::ddme);
+        const FloquetResult f = floquet_steady_state(m);
+        ASSERT_EQ(f.status, SteadyStatus::converged);
+        double scale = 0.0;
+        for (double j : d.th.currents) scale = std::max(scale, std::abs(j));
+        for (std::size_t k = 0; k < 2; ++k)
+          // 1e-8 relative (the requirement) to the larger current: both are direct solves, the
+          // Floquet side adds the propagator and Fourier truncation errors (~1e-12).
+          EXPECT_NEAR(d.th.currents[k], f.currents[k], 1e-8 * scale) << file << " wd=" << wd << " eta=" << eta;
+        EXPECT_NEAR(d.th.drive_power, f.drive_power, 1e-8 * scale) << file;
+        const Solved dme = solve(m, Method::dme);
+        worst_dme = std::max(worst_dme, std::abs(dme.th.currents[1] - f.currents[1]) / scale);
+      }
+  // The DME misses by far more than round-off somewhere on the grid (measured: see the test log).
+  std::cout << "largest |J_r(DME) - J_r(FME)| / max|J|: " << worst_dme << "\n";
+  EXPECT_GT(worst_dme, 0.1);
 }
