@@ -55,13 +55,18 @@ TEST(Solvers, SparseLuMatchesDenseLuForDavies) {
   EXPECT_LT((a.rho - b.rho).cwiseAbs().maxCoeff(), 1e-12);     // two direct solves: round-off
 }
 
-TEST(Solvers, SparseLuReportsNonUniqueSteadyState) {
-  // Five qubits, the bath touches only q1 and nothing couples q2..q5: many steady states.
+namespace {
+// Five qubits, the bath touches only q1 and nothing couples q2..q5: many steady states.
+Model decoupled_five_qubits() {
   Space sp = qubits(5);
   cmat H = cmat::Zero(32, 32);
   for (int k = 1; k <= 5; ++k) H += (0.3 + 0.2 * k) * op(sp, "q" + std::to_string(k), local_ops::sigma_z());
-  const Model m = model(sp, H, {bath(sp, "a", 1.0, CouplingKind::hermitian, "q1", local_ops::sigma_x(), drude(0.1, 5.0))});
-  const Generator g(m, GeneratorOptions{Method::global, LambShiftMode::off, 1e-9});
+  return model(sp, H, {bath(sp, "a", 1.0, CouplingKind::hermitian, "q1", local_ops::sigma_x(), drude(0.1, 5.0))});
+}
+}  // namespace
+
+TEST(Solvers, SparseLuReportsNonUniqueSteadyState) {
+  const Generator g(decoupled_five_qubits(), GeneratorOptions{Method::global, LambShiftMode::off, 1e-9});
   const SteadyStateResult r = steady_state(g);
   EXPECT_EQ(r.solver, "sparse-lu");
   EXPECT_EQ(r.status, SteadyStatus::not_unique);
@@ -69,11 +74,7 @@ TEST(Solvers, SparseLuReportsNonUniqueSteadyState) {
 
 TEST(Solvers, GmresReportsNonUniqueSteadyState) {
   // As above with Bloch-Redfield: the matrix-free path must not return one of many states silently.
-  Space sp = qubits(5);
-  cmat H = cmat::Zero(32, 32);
-  for (int k = 1; k <= 5; ++k) H += (0.3 + 0.2 * k) * op(sp, "q" + std::to_string(k), local_ops::sigma_z());
-  const Model m = model(sp, H, {bath(sp, "a", 1.0, CouplingKind::hermitian, "q1", local_ops::sigma_x(), drude(0.1, 5.0))});
-  const Generator g(m, GeneratorOptions{Method::redfield, LambShiftMode::off, 1e-9});
+  const Generator g(decoupled_five_qubits(), GeneratorOptions{Method::redfield, LambShiftMode::off, 1e-9});
   const SteadyStateResult r = steady_state(g);
   EXPECT_EQ(r.solver, "gmres");
   EXPECT_EQ(r.status, SteadyStatus::not_unique);
