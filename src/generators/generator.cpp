@@ -179,14 +179,12 @@ void secular_terms(const cmat& X, const rvec& energies, double tol, GammaCache& 
   }
 }
 
-void finish_bath(BathDissipator& b, bool with_shift) {
+void finish_bath(BathDissipator& b) {
   const long d = b.terms.empty() ? 0 : b.terms.front().X.rows();
   cmat K = cmat::Zero(d, d);
   for (const auto& t : b.terms) K += t.X.adjoint() * t.Lambda;
   b.K_h = 0.5 * (K + K.adjoint());
   b.H_LS = cplx(0.0, -0.5) * (K - K.adjoint());
-  (void)with_shift;
-  b.max_rate = d > 0 ? 2.0 * b.K_h.diagonal().real().maxCoeff() : 0.0;
 }
 
 }  // namespace
@@ -392,7 +390,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
       bd.K_h = cmat::Zero(d, d);
       bd.H_LS = cmat::Zero(d, d);
     } else {
-      finish_bath(bd, shift);
+      finish_bath(bd);
       if (method_ == Method::global || driven()) bd.cache_liouvillian();
     }
     baths_.push_back(std::move(bd));

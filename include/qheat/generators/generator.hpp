@@ -56,7 +56,6 @@ struct BathDissipator {
   std::vector<DissipatorTerm> terms;  // used by apply(); Davies stores one term per Bohr frequency
   cmat K_h;                           // sum of the terms' K_h
   cmat H_LS;                          // this bath's Lamb-shift Hamiltonian (zero when off)
-  double max_rate = 0.0;              // largest transition rate of this bath (for the audit)
   // Davies keeps one sparse term per Bohr frequency (up to d^2 of them): for it the explicit sparse
   // superoperator is cached and apply() uses it instead of the O(d^3)-per-term products.
   spmat cached;
