@@ -12,6 +12,8 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   qheat::cli::register_ness(app, exit_code);
+  qheat::cli::register_sweep(app, exit_code);
+  qheat::cli::register_plot(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,13 +6,11 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "output.hpp"
 #include <optional>
 
-#include "qheat/generators/floquet.hpp"
-#include "qheat/generators/generator.hpp"
 #include "qheat/model/model.hpp"
-#include "qheat/steady/steady_state.hpp"
-#include "qheat/thermo/thermo.hpp"
+#include "qheat/run/solve.hpp"
 
 namespace qheat::cli {
 namespace {
@@ -26,93 +24,29 @@ struct NessArgs {
   bool state = false;
 };
 
-std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
-  std::vector<Override> out;
-  for (const auto& s : sets) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      throw Error("set-syntax", "--set expects NAME=VALUE, got '" + s + "'");
-    out.push_back({s.substr(0, eq), s.substr(eq + 1)});
-  }
-  return out;
-}
-
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-nlohmann::json matrix_json(const cmat& m) {
-  nlohmann::json re = nlohmann::json::array(), im = nlohmann::json::array();
-  for (long i = 0; i < m.rows(); ++i) {
-    nlohmann::json r = nlohmann::json::array(), c = nlohmann::json::array();
-    for (long j = 0; j < m.cols(); ++j) {
-      r.push_back(m(i, j).real());
-      c.push_back(m(i, j).imag());
-    }
-    re.push_back(r);
-    im.push_back(c);
-  }
-  return {{"re", re}, {"im", im}};
-}
-
 int run_ness(const NessArgs& args) {
   const Model model = load_model(args.file, parse_overrides(args.sets));
-  const Method method = parse_method(args.method);
-  // One report for every method: the static and dressed generators, or the Floquet-Markov solver.
-  std::string method_label = method_name(method);
-  bool lamb_shift = false;
-  std::vector<std::string> names;
-  std::vector<double> temps;
-  Thermodynamics th;
-  nlohmann::json steady;
-  std::optional<cmat> rho;
-  SteadyStatus status = SteadyStatus::converged;
-  if (method == Method::floquet) {
-    if (args.lamb_shift == "on")
-      throw MethodError("lamb-shift-unsupported", "the Floquet-Markov method has no Lamb shift; use --lamb-shift off");
-    const FloquetResult fr = floquet_steady_state(model);
-    for (const Bath& b : model.baths) {
-      names.push_back(b.name);
-      temps.push_back(b.temperature);
-    }
-    status = fr.status;
-    th.currents = fr.currents;
-    th.drive_power = fr.drive_power;
-    double sum = fr.drive_power;
-    for (double j : fr.currents) sum += j;
-    th.first_law_residual = sum;
-    th.entropy_production = entropy_production(th.currents, temps);
-    if (fr.status == SteadyStatus::not_unique)
-      th.diagnostics.push_back({"error", "not-unique", "the Floquet rate equations have more than one steady state"});
-    const double span = fr.quasienergies.size() > 0 ? model.drive->frequency : 0.0;
-    audit_balance(th, names, temps, fr.largest_rate * span);
-    audit_secular(th.diagnostics, fr.smallest_quasienergy_splitting, fr.largest_rate, "quasienergy differences");
-    steady = {{"status", status_name(fr.status)},
-              {"solver", "floquet-pauli"},
-              {"harmonics", fr.harmonics_used},
-              {"steps_per_period", fr.steps_per_period},
-              {"dimension", model.hamiltonian.rows()}};
+  const Solution sol = solve(model, parse_method(args.method), parse_lamb_shift_mode(args.lamb_shift));
+  const std::string& method_label = sol.method;
+  const bool lamb_shift = sol.lamb_shift;
+  const std::vector<std::string>& names = sol.bath_names;
+  const std::vector<double>& temps = sol.temperatures;
+  const Thermodynamics& th = sol.thermo;
+  const SteadyStatus status = sol.status;
+  nlohmann::json steady = {{"status", status_name(sol.status)}, {"solver", sol.solver}, {"dimension", sol.dimension}};
+  if (sol.solver == "floquet-pauli") {
+    steady["harmonics"] = sol.harmonics;
+    steady["steps_per_period"] = sol.steps_per_period;
   } else {
-    GeneratorOptions gopt;
-    gopt.method = method;
-    if (args.lamb_shift == "on") gopt.lamb_shift = LambShiftMode::on;
-    else if (args.lamb_shift == "off") gopt.lamb_shift = LambShiftMode::off;
-    const Generator gen(model, gopt);
-    const SteadyStateResult ss = steady_state(gen);
-    th = thermodynamics(gen, ss);
-    names = gen.bath_names();
-    temps = gen.temperatures();
-    lamb_shift = gen.lamb_shift();
-    status = ss.status;
-    steady = {{"status", status_name(ss.status)},
-              {"solver", ss.solver},
-              {"residual", number(ss.residual)},
-              {"rcond", number(ss.rcond)},
-              {"trace", number(ss.trace)},
-              {"hermiticity_error", number(ss.hermiticity_error)},
-              {"min_eigenvalue", number(ss.min_eigenvalue)},
-              {"iterations", ss.iterations},
-              {"dimension", gen.dim()}};
-    if (args.state) rho = gen.basis().from_eigen(ss.rho);
+    steady["residual"] = number(sol.residual);
+    steady["rcond"] = number(sol.rcond);
+    steady["trace"] = number(sol.trace);
+    steady["hermiticity_error"] = number(sol.hermiticity_error);
+    steady["min_eigenvalue"] = number(sol.min_eigenvalue);
+    steady["iterations"] = sol.iterations;
   }
+  std::optional<cmat> rho;
+  if (args.state) rho = sol.rho;
 
   if (args.format == "table") {
     std::cout << "model    " << model.name << "\nmethod   " << method_label

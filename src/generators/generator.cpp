@@ -34,6 +34,13 @@ Method parse_method(const std::string& name) {
                                           "' (static models: local, global, redfield; driven: dme, ddme, floquet)");
 }
 
+LambShiftMode parse_lamb_shift_mode(const std::string& text) {
+  if (text == "on") return LambShiftMode::on;
+  if (text == "off") return LambShiftMode::off;
+  if (text == "auto") return LambShiftMode::automatic;
+  throw MethodError("lamb-shift-mode", "--lamb-shift expects on, off or auto, got '" + text + "'");
+}
+
 Eigenbasis diagonalize(const cmat& hermitian) {
   Eigen::SelfAdjointEigenSolver<cmat> es(hermitian);
   if (es.info() != Eigen::Success)
@@ -90,21 +97,49 @@ std::vector<Channel> channels_of(const Bath& bath, const Eigenbasis& basis) {
 // Caches Gamma(w) over the frequencies a channel needs; frequencies equal to round-off share a value.
 class GammaCache {
 public:
-  GammaCache(const Bath& bath, Part part, bool shift) : bath_(bath), part_(part), shift_(shift) {}
+  GammaCache(const Bath& bath, Part part, bool shift, GeneratorCache* shared)
+      : bath_(bath), part_(part), shift_(shift), shared_(shared) {
+    if (shared_ != nullptr) {
+      const SpectralDensity& J = bath.spectral;
+      key_ = {static_cast<double>(J.kind), J.gamma, J.cutoff, J.s, bath.temperature,
+              static_cast<double>(part), shift ? 1.0 : 0.0};
+      key_.insert(key_.end(), J.table_w.begin(), J.table_w.end());
+      key_.insert(key_.end(), J.table_kappa.begin(), J.table_kappa.end());
+      key_.push_back(0.0);  // divergence_cancels (decides whether an infinite split shift is an error)
+      key_.push_back(0.0);  // the frequency
+    }
+  }
   cplx operator()(double w, bool divergence_cancels = false) {
     const double key = std::abs(w) < 1e-300 ? 0.0 : w;
     auto it = cache_.lower_bound(key - 1e-13 * std::max(1.0, std::abs(key)));
     if (it != cache_.end() && std::abs(it->first - key) <= 1e-13 * std::max(1.0, std::abs(key)))
       return it->second;
-    const cplx g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
+    cplx g;
+    if (shared_ != nullptr) {
+      key_[key_.size() - 2] = divergence_cancels ? 1.0 : 0.0;
+      key_.back() = key;
+      if (const auto hit = shared_->gamma.find(key_); hit != shared_->gamma.end()) {
+        g = hit->second;
+        ++shared_->gamma_reused;
+      } else {
+        g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
+        if (shared_->gamma.size() > kMaxShared) shared_->gamma.clear();
+        shared_->gamma.emplace(key_, g);
+      }
+    } else {
+      g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
+    }
     cache_.emplace(key, g);
     return g;
   }
 
 private:
+  static constexpr std::size_t kMaxShared = 200000;  // bounds the memory of a long sweep
   const Bath& bath_;
   Part part_;
   bool shift_;
+  GeneratorCache* shared_;
+  std::vector<double> key_;
   std::map<double, cplx> cache_;
 };
 
@@ -309,11 +344,25 @@ cmat rotating_frame_hamiltonian(const Model& model, Method method) {
 }
 }  // namespace
 
+namespace {
+Eigenbasis diagonalize_cached(const cmat& H, GeneratorCache* cache) {
+  if (cache == nullptr) return diagonalize(H);
+  if (cache->hamiltonian.rows() == H.rows() && cache->hamiltonian.cols() == H.cols() && cache->hamiltonian == H) {
+    ++cache->eigen_reused;
+    return cache->basis;
+  }
+  cache->basis = diagonalize(H);
+  cache->hamiltonian = H;
+  return cache->basis;
+}
+}  // namespace
+
 Generator::Generator(const Model& model, const GeneratorOptions& options)
     : method_(options.method),
-      basis_(diagonalize(options.method == Method::dme || options.method == Method::ddme
-                             ? rotating_frame_hamiltonian(model, options.method)
-                             : model.hamiltonian)) {
+      basis_(diagonalize_cached(options.method == Method::dme || options.method == Method::ddme
+                                    ? rotating_frame_hamiltonian(model, options.method)
+                                    : model.hamiltonian,
+                                options.cache)) {
   if (method_ == Method::floquet)
     throw MethodError("floquet-generator", "the Floquet-Markov method is solved by floquet_steady_state(), not a Generator");
   if (driven() && options.lamb_shift == LambShiftMode::on)
@@ -340,7 +389,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
 
     BathDissipator bd;
     for (Channel& ch : channels_of(bath, basis_)) {
-      GammaCache gamma(bath, ch.part, shift);
+      GammaCache gamma(bath, ch.part, shift, options.cache);
       switch (method_) {
         case Method::redfield: {
           // Bloch-Redfield: Lambda_mn = Gamma(E_n - E_m) X_mn (architecture note; Zhang eqs. 8-12).

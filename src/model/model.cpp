@@ -861,20 +861,22 @@ void validate(const Model& model) {
     if (!std::isfinite(value)) throw ModelError("non-finite", "parameter '" + name + "' is not finite");
 }
 
-Model load_model_from_string(const std::string& toml_text, const std::string& source_name,
-                             const std::vector<Override>& overrides) {
+struct ModelSource::Parsed {
   toml::table root;
+};
+
+ModelSource ModelSource::from_string(const std::string& toml_text, const std::string& source_name) {
+  auto parsed = std::make_shared<Parsed>();
   try {
-    root = toml::parse(toml_text, source_name);
+    parsed->root = toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
     throw ModelError("toml-syntax", "TOML syntax error: " + std::string(e.description()),
                      static_cast<int>(e.source().begin.line), source_name);
   }
-  Loader loader(root, source_name, overrides);
-  return loader.load();
+  return {std::move(parsed), source_name};
 }
 
-Model load_model(const std::string& path, const std::vector<Override>& overrides) {
+ModelSource ModelSource::from_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw ModelError("file", "'" + path + "' is a directory, not a model file");
@@ -883,7 +885,32 @@ Model load_model(const std::string& path, const std::vector<Override>& overrides
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ModelError("file", "cannot read model file '" + path + "'");
-  return load_model_from_string(text.str(), path, overrides);
+  return from_string(text.str(), path);
+}
+
+Model ModelSource::instantiate(const std::vector<Override>& overrides) const {
+  Loader loader(parsed_->root, source_name_, overrides);
+  return loader.load();
+}
+
+Model load_model_from_string(const std::string& toml_text, const std::string& source_name,
+                             const std::vector<Override>& overrides) {
+  return ModelSource::from_string(toml_text, source_name).instantiate(overrides);
+}
+
+Model load_model(const std::string& path, const std::vector<Override>& overrides) {
+  return ModelSource::from_file(path).instantiate(overrides);
+}
+
+std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
+  std::vector<Override> out;
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+      throw Error("set-syntax", "--set expects NAME=VALUE, got '" + s + "'");
+    out.push_back({s.substr(0, eq), s.substr(eq + 1)});
+  }
+  return out;
 }
 
 cmat model_operator(const Model& model, const std::string& name_or_expression) {

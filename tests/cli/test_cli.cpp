@@ -13,31 +13,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../cli_support.hpp"
+
 namespace {
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-CliRun run(const std::string& args) {
-  namespace fs = std::filesystem;
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir = fs::temp_directory_path() / ("qheat_cli_" + std::to_string(::getpid()) + "_" + info->name());
-  fs::create_directories(dir);
-  const std::string out = (dir / "out").string(), err = (dir / "err").string();
-  const std::string cmd = std::string(QHEAT_CLI) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+using qheat::test::CliRun;
+CliRun run(const std::string& args) { return qheat::test::run_cli(args); }
 
 std::string write_model(const std::string& name, const std::string& text) {
   // Unique per test and process: ctest runs the tests of this file in parallel.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Eigen/SparseCore>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,16 +21,8 @@ std::string method_name(Method m);
 Method parse_method(const std::string& name);  // throws MethodError("unknown-method")
 
 enum class LambShiftMode { automatic, on, off };
-
-struct GeneratorOptions {
-  Method method = Method::global;
-  LambShiftMode lamb_shift = LambShiftMode::automatic;
-  // Bohr frequencies closer than this (absolute, in the model's energy unit, scaled by
-  // max(1, max|E|)) are one frequency for the secular approximation of the Davies generator.
-  double degeneracy_tolerance = 1e-9;
-};
-
-using spmat = Eigen::SparseMatrix<cplx, Eigen::ColMajor, long>;
+// "on", "off", "auto" (the --lamb-shift argument); throws MethodError("lamb-shift-mode") otherwise.
+LambShiftMode parse_lamb_shift_mode(const std::string& text);
 
 // H = V diag(E) V^dag with E ascending.
 struct Eigenbasis {
@@ -39,6 +32,28 @@ struct Eigenbasis {
   [[nodiscard]] cmat from_eigen(const cmat& op) const { return vectors * op * vectors.adjoint(); }
 };
 Eigenbasis diagonalize(const cmat& hermitian);
+
+// Work reused between generators built one after another on one thread (sweeps): the last
+// eigen-decomposition, taken again only when the Hamiltonian to diagonalise differs, and the bath
+// correlation values Gamma(w) per (spectral density, temperature, channel, Lamb shift on/off, w).
+// Reuse gives bitwise the same generator as building without the cache.
+struct GeneratorCache {
+  cmat hamiltonian;
+  Eigenbasis basis;
+  std::map<std::vector<double>, cplx> gamma;
+  std::size_t eigen_reused = 0, gamma_reused = 0;
+};
+
+struct GeneratorOptions {
+  Method method = Method::global;
+  LambShiftMode lamb_shift = LambShiftMode::automatic;
+  // Bohr frequencies closer than this (absolute, in the model's energy unit, scaled by
+  // max(1, max|E|)) are one frequency for the secular approximation of the Davies generator.
+  double degeneracy_tolerance = 1e-9;
+  GeneratorCache* cache = nullptr;  // optional; not owned
+};
+
+using spmat = Eigen::SparseMatrix<cplx, Eigen::ColMajor, long>;
 
 // One term of a dissipator in "Redfield form" (architecture note):
 //   D(rho) = Lambda rho X^dag + X rho Lambda^dag - {K_h, rho},   K = X^dag Lambda, K_h = (K + K^dag)/2,

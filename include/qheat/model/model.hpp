@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,6 +59,27 @@ struct Override {
 Model load_model(const std::string& path, const std::vector<Override>& overrides = {});
 Model load_model_from_string(const std::string& toml_text, const std::string& source_name,
                              const std::vector<Override>& overrides = {});
+
+// `--set` arguments NAME=VALUE -> overrides; throws Error("set-syntax") for anything else.
+std::vector<Override> parse_overrides(const std::vector<std::string>& sets);
+
+// A model file parsed once and instantiated for many override sets (sweeps): the TOML is read and
+// parsed by the constructor (ModelError for syntax errors), everything else per instantiate().
+class ModelSource {
+public:
+  static ModelSource from_file(const std::string& path);
+  static ModelSource from_string(const std::string& toml_text, const std::string& source_name);
+  [[nodiscard]] Model instantiate(const std::vector<Override>& overrides = {}) const;
+  [[nodiscard]] const std::string& source_name() const noexcept { return source_name_; }
+
+  struct Parsed;  // the parsed TOML document (src/model/model.cpp)
+
+private:
+  ModelSource(std::shared_ptr<const Parsed> parsed, std::string source_name)
+      : parsed_(std::move(parsed)), source_name_(std::move(source_name)) {}
+  std::shared_ptr<const Parsed> parsed_;
+  std::string source_name_;
+};
 
 // Limit on the Hilbert-space dimension of a model file (every operator is a dense matrix).
 inline constexpr int kMaxModelDimension = 4096;

@@ -1,0 +1,232 @@
+#include "qheat/sweep/sweep.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "qheat/operators/expression.hpp"
+
+namespace qheat {
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t") - a + 1);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto pos = s.find(sep, start);
+    out.push_back(trim(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start)));
+    if (pos == std::string::npos) return out;
+    start = pos + 1;
+  }
+}
+
+double number_of(const std::string& text, const std::string& spec) {
+  if (text.empty()) throw Error("vary-syntax", "--vary " + spec + ": an empty number");
+  try {
+    const double v = evaluate_real(text, EvalContext{});
+    if (!std::isfinite(v)) throw Error("vary-syntax", "--vary " + spec + ": '" + text + "' is not finite");
+    return v;
+  } catch (const ExpressionError& e) {
+    throw Error("vary-syntax", "--vary " + spec + ": '" + text + "' is not a number (" + e.what() + ")");
+  }
+}
+
+// Grids larger than this are certainly a typo (10^7 points of the fastest model take minutes).
+constexpr long long kMaxAxisPoints = 10000000;
+
+long long count_of(const std::string& text, const std::string& spec) {
+  const double n = number_of(text, spec);
+  if (n < 1 || n > static_cast<double>(kMaxAxisPoints) || std::abs(n - std::round(n)) > 1e-9)
+    throw Error("vary-syntax", "--vary " + spec + ": the number of points must be an integer from 1 to " +
+                                   std::to_string(kMaxAxisPoints) + ", got '" + text + "'");
+  return std::llround(n);
+}
+
+std::string format_value(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+SweepAxis parse_vary(const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos)
+    throw Error("vary-syntax", "--vary expects NAME=START:STOP:NUM, NAME=log:START:STOP:NUM or NAME=V1,V2,...; got '" +
+                                   spec + "'");
+  SweepAxis axis;
+  axis.name = trim(spec.substr(0, eq));
+  if (!is_identifier(axis.name))
+    throw Error("vary-syntax", "--vary " + spec + ": '" + axis.name + "' is not a parameter name");
+  const std::string rhs = trim(spec.substr(eq + 1));
+  if (rhs.find(':') != std::string::npos) {
+    std::vector<std::string> parts = split(rhs, ':');
+    const bool log = !parts.empty() && parts[0] == "log";
+    if (log) parts.erase(parts.begin());
+    if (parts.size() != 3)
+      throw Error("vary-syntax", "--vary " + spec + ": a range is START:STOP:NUM or log:START:STOP:NUM");
+    const double a = number_of(parts[0], spec), b = number_of(parts[1], spec);
+    const long long n = count_of(parts[2], spec);
+    if (log && (a <= 0 || b <= 0))
+      throw Error("vary-syntax", "--vary " + spec + ": a log range needs START > 0 and STOP > 0");
+    axis.values.reserve(static_cast<std::size_t>(n));
+    for (long long k = 0; k < n; ++k) {
+      const double t = n == 1 ? 0.0 : static_cast<double>(k) / static_cast<double>(n - 1);
+      double v = log ? std::exp(std::log(a) + t * (std::log(b) - std::log(a))) : a + t * (b - a);
+      if (k == n - 1 && n > 1) v = b;  // the end point exactly
+      axis.values.push_back(v);
+    }
+  } else {
+    for (const std::string& item : split(rhs, ',')) axis.values.push_back(number_of(item, spec));
+  }
+  return axis;
+}
+
+SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
+                      const std::vector<SweepAxis>& axes, const SweepOptions& options) {
+  if (options.methods.empty()) throw Error("sweep-methods", "a sweep needs at least one method");
+  for (std::size_t a = 0; a < axes.size(); ++a) {
+    if (axes[a].values.empty()) throw Error("vary-syntax", "--vary " + axes[a].name + " has no values");
+    for (std::size_t b = 0; b < a; ++b)
+      if (axes[a].name == axes[b].name)
+        throw Error("vary-duplicate", "parameter '" + axes[a].name + "' is varied twice");
+  }
+  std::size_t points = 1;
+  for (const auto& ax : axes) {
+    if (points > static_cast<std::size_t>(kMaxAxisPoints) / ax.values.size())
+      throw Error("sweep-size", "the grid has more than " + std::to_string(kMaxAxisPoints) + " points");
+    points *= ax.values.size();
+  }
+  const std::size_t nm = options.methods.size();
+  const std::size_t total = points * nm;
+
+  SweepResult result;
+  result.axes = axes;
+  result.rows.resize(total);
+
+  // Overrides of one point: the fixed ones not shadowed by an axis, then the axis values.
+  auto overrides_of = [&](const std::vector<double>& point) {
+    std::vector<Override> ov;
+    for (const auto& o : fixed) {
+      const bool shadowed = std::any_of(axes.begin(), axes.end(), [&](const SweepAxis& ax) { return ax.name == o.name; });
+      if (!shadowed) ov.push_back(o);
+    }
+    for (std::size_t a = 0; a < axes.size(); ++a) ov.push_back({axes[a].name, format_value(point[a])});
+    return ov;
+  };
+  auto point_of = [&](std::size_t p) {
+    std::vector<double> point(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      point[a] = axes[a].values[p % axes[a].values.size()];
+      p /= axes[a].values.size();
+    }
+    return point;
+  };
+
+  auto run_point = [&](std::size_t p, SolveWorkspace& ws) {
+    const std::vector<double> point = point_of(p);
+    for (std::size_t m = 0; m < nm; ++m) {
+      SweepRow& row = result.rows[p * nm + m];
+      row.point = point;
+      row.method = options.methods[m];
+    }
+    auto fail_all = [&](const std::string& rule, const std::string& message, std::size_t from) {
+      for (std::size_t m = from; m < nm; ++m) {
+        SweepRow& row = result.rows[p * nm + m];
+        row.status = "error";
+        row.error_rule = rule;
+        row.error = message;
+      }
+    };
+    std::optional<Model> model;
+    std::vector<cmat> observables;
+    try {
+      model.emplace(source.instantiate(overrides_of(point)));
+      for (const std::string& o : options.observables) observables.push_back(model_operator(*model, o));
+    } catch (const Error& e) {
+      fail_all(e.rule(), e.what(), 0);
+      return;
+    }
+    for (std::size_t m = 0; m < nm; ++m) {
+      SweepRow& row = result.rows[p * nm + m];
+      try {
+        row.solution = solve(*model, row.method, options.lamb_shift, &ws);
+        row.status = status_name(row.solution.status);
+        for (const cmat& O : observables)
+          row.observables.push_back(row.solution.rho ? (*row.solution.rho * O).trace()
+                                                     : cplx(std::nan(""), std::nan("")));
+      } catch (const Error& e) {
+        row.status = "error";
+        row.error_rule = e.rule();
+        row.error = e.what();
+      }
+    }
+  };
+
+  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(points, 1))));
+  // Contiguous chunks keep neighbouring points (which often share the Hamiltonian) on one worker.
+  const std::size_t chunk = std::max<std::size_t>(1, points / (static_cast<std::size_t>(jobs) * 16));
+  std::atomic<std::size_t> next{0};
+  std::mutex progress_mutex;
+  std::size_t done = 0;
+  std::exception_ptr failure;
+  auto worker = [&]() {
+    SolveWorkspace ws;
+    try {
+      while (true) {
+        const std::size_t begin = next.fetch_add(chunk);
+        if (begin >= points) return;
+        const std::size_t end = std::min(points, begin + chunk);
+        for (std::size_t p = begin; p < end; ++p) {
+          run_point(p, ws);
+          if (options.progress) {
+            const std::lock_guard<std::mutex> lock(progress_mutex);
+            done += nm;
+            options.progress(done, total);
+          }
+        }
+      }
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(progress_mutex);
+      if (!failure) failure = std::current_exception();
+      next.store(points);
+    }
+  };
+  if (jobs == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<std::size_t>(jobs));
+    for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  for (const SweepRow& row : result.rows)
+    if (row.status != "error") {
+      result.bath_names = row.solution.bath_names;
+      break;
+    }
+  if (result.bath_names.empty() && !result.rows.empty()) {  // every point failed: name the baths anyway
+    try {
+      for (const Bath& b : source.instantiate(fixed).baths) result.bath_names.push_back(b.name);
+    } catch (const Error&) {
+      // the rows carry the errors
+    }
+  }
+  return result;
+}
+
+}  // namespace qheat
