@@ -11,6 +11,7 @@ namespace qheat::cli {
 void register_ness(CLI::App& app, int& exit_code);
 void register_sweep(CLI::App& app, int& exit_code);
 void register_plot(CLI::App& app, int& exit_code);
+void register_check(CLI::App& app, int& exit_code);
 
 // Runs scripts/qheat_plot.py with python3 and these arguments; returns the exit code to use.
 int run_plot_script(const std::vector<std::string>& script_args);

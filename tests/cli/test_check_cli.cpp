@@ -1,0 +1,48 @@
+// `qheat check`: a wrong expected value fails with exit code 1, a documented discrepancy that is not
+// reproduced fails too, and a malformed check file is one clear error (exit 2).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "../cli_support.hpp"
+
+namespace {
+
+std::string write_check(const std::string& body) {
+  const auto dir = qheat::test::scratch_dir();
+  const std::string model = std::string(QHEAT_SOURCE_DIR) + "/examples/fogedby2023/single_qubit.toml";
+  const auto path = dir / "checks.toml";
+  std::ofstream(path) << "[[check]]\nref = \"test\"\nmodel = \"" << model << "\"\nquantity = \"J_A\"\n"
+                      << "reason = \"test\"\n" << body;
+  return path.string();
+}
+
+const char* kClosedForm =
+    "where = { nA = \"1/(exp(w0/TA) - 1)\", nB = \"1/(exp(w0/TB) - 1)\" }\n"
+    "expected = \"gA*gB*w0*(nA - nB)/(gA*(1 + 2*nA) + gB*(1 + 2*nB))\"\n";
+
+TEST(CheckCli, PassesFailsAndReportsDiscrepancies) {
+  auto ok = qheat::test::run_cli("check " + write_check(std::string(kClosedForm) + "rtol = 1e-9\nvary = [\"TA=2,3\"]\n"));
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("2 rows, 0 failed"), std::string::npos) << ok.out;
+  // The same closed form scaled by 1.01 must fail: the check is able to fail.
+  auto wrong = qheat::test::run_cli(
+      "check " + write_check("where = { nA = \"1/(exp(w0/TA) - 1)\", nB = \"1/(exp(w0/TB) - 1)\" }\n"
+                             "expected = \"1.01*gA*gB*w0*(nA - nB)/(gA*(1 + 2*nA) + gB*(1 + 2*nB))\"\nrtol = 1e-3\n"));
+  EXPECT_EQ(wrong.code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("FAIL"), std::string::npos);
+  // A documented discrepancy that the numbers do not show is a failure.
+  auto notdiff = qheat::test::run_cli(
+      "check " + write_check(std::string(kClosedForm) + "rtol = 1e-6\nknown_discrepancy = \"none\"\n"));
+  EXPECT_EQ(notdiff.code, 1) << notdiff.out;
+}
+
+TEST(CheckCli, MalformedFileIsOneClearError) {
+  for (const std::string body : {"expected = \"1\"\n", "expected = \"1\"\nrtol = -1\n", "expected = \"1\"\nrtol = 1\nbogus = 2\n"}) {
+    auto r = qheat::test::run_cli("check " + write_check(body));
+    EXPECT_EQ(r.code, 2) << body << r.err;
+    EXPECT_EQ(r.err.rfind("qheat: error [check-file]", 0), 0u) << r.err;
+  }
+}
+
+}  // namespace
