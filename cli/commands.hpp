@@ -9,6 +9,7 @@ namespace qheat::cli {
 
 // Registers `qheat ness` on the app; the callback runs the command and sets the exit code.
 void register_ness(CLI::App& app, int& exit_code);
+void register_gibbs(CLI::App& app, int& exit_code);
 void register_sweep(CLI::App& app, int& exit_code);
 void register_plot(CLI::App& app, int& exit_code);
 void register_check(CLI::App& app, int& exit_code);

@@ -12,6 +12,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   qheat::cli::register_ness(app, exit_code);
+  qheat::cli::register_gibbs(app, exit_code);
   qheat::cli::register_sweep(app, exit_code);
   qheat::cli::register_plot(app, exit_code);
   qheat::cli::register_check(app, exit_code);
