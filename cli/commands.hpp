@@ -13,6 +13,7 @@ void register_gibbs(CLI::App& app, int& exit_code);
 void register_sweep(CLI::App& app, int& exit_code);
 void register_plot(CLI::App& app, int& exit_code);
 void register_check(CLI::App& app, int& exit_code);
+void register_response(CLI::App& app, int& exit_code);
 
 // Runs scripts/qheat_plot.py with python3 and these arguments; returns the exit code to use.
 int run_plot_script(const std::vector<std::string>& script_args);

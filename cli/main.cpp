@@ -16,6 +16,7 @@ int run(int argc, char** argv) {
   qheat::cli::register_sweep(app, exit_code);
   qheat::cli::register_plot(app, exit_code);
   qheat::cli::register_check(app, exit_code);
+  qheat::cli::register_response(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

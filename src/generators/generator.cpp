@@ -48,17 +48,14 @@ Eigenbasis diagonalize(const cmat& hermitian) {
   return Eigenbasis{es.eigenvalues(), es.eigenvectors()};
 }
 
-namespace {
-
-// Which part of the bath's correlation function a channel uses (conventions.md, "Baths").
-enum class Part { full, emission, absorption };
+using Part = ChannelPart;
 
 // Gamma(w) = kappa_part(w)/2 + i S_part(w) (conventions.md: Gamma = kappa~/2 + i S).
 // `divergence_cancels`: the caller knows that the separately infinite S_+(0) and S_-(0) of an ohmic
 // bath at T > 0 cancel (Davies with a normal zero-frequency component A(0): the shifts enter as
 // S_+ A(0)^dag A(0) + S_- A(0) A(0)^dag and the jump terms cancel pairwise), so their finite parts are exact.
-cplx gamma_function(const SpectralDensity& J, double T, Part part, bool with_shift, double w,
-                    bool divergence_cancels) {
+cplx channel_gamma(const SpectralDensity& J, double T, ChannelPart part, bool with_shift, double w,
+                   bool divergence_cancels) {
   double rate = 0.0;
   switch (part) {
     case Part::full: rate = kappa_thermal(J, T, w); break;
@@ -81,6 +78,27 @@ cplx gamma_function(const SpectralDensity& J, double T, Part part, bool with_shi
   return {0.5 * rate, shift};
 }
 
+std::vector<CouplingChannel> coupling_channels(const Bath& bath) {
+  if (bath.coupling == CouplingKind::hermitian) return {CouplingChannel{bath.op, Part::full}};
+  // Exchange H_SB = b^dag A + b A^dag: A emits into the bath, A^dag absorbs from it.
+  return {CouplingChannel{bath.op, Part::emission}, CouplingChannel{bath.op.adjoint(), Part::absorption}};
+}
+
+bool lamb_shift_enabled(const Bath& bath, LambShiftMode mode) {
+  switch (mode) {
+    case LambShiftMode::off: return false;
+    case LambShiftMode::automatic: return bath.spectral.lamb_shift_finite() && bath.lamb_shift_default;
+    case LambShiftMode::on:
+      if (!bath.spectral.lamb_shift_finite())
+        throw MethodError("lamb-shift-infinite", "bath '" + bath.name + "' has a " + bath.spectral.describe() +
+                                                     " spectral density, whose Lamb shift is infinite; use --lamb-shift off");
+      return true;
+  }
+  return false;
+}
+
+namespace {
+
 // A channel of a bath: dissipator terms built from operator X (eigenbasis) with Gamma of `part`.
 struct Channel {
   cmat X;
@@ -88,10 +106,9 @@ struct Channel {
 };
 
 std::vector<Channel> channels_of(const Bath& bath, const Eigenbasis& basis) {
-  const cmat op = basis.to_eigen(bath.op);
-  if (bath.coupling == CouplingKind::hermitian) return {Channel{op, Part::full}};
-  // Exchange H_SB = b^dag A + b A^dag: A emits into the bath, A^dag absorbs from it.
-  return {Channel{op, Part::emission}, Channel{op.adjoint(), Part::absorption}};
+  std::vector<Channel> out;
+  for (const CouplingChannel& c : coupling_channels(bath)) out.push_back(Channel{basis.to_eigen(c.op), c.part});
+  return out;
 }
 
 // Caches Gamma(w) over the frequencies a channel needs; frequencies equal to round-off share a value.
@@ -122,12 +139,12 @@ public:
         g = hit->second;
         ++shared_->gamma_reused;
       } else {
-        g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
+        g = channel_gamma(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
         if (shared_->gamma.size() > kMaxShared) shared_->gamma.clear();
         shared_->gamma.emplace(key_, g);
       }
     } else {
-      g = gamma_function(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
+      g = channel_gamma(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
     }
     cache_.emplace(key, g);
     return g;
@@ -373,18 +390,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
 
   bool any_shift = false;
   for (const Bath& bath : model.baths) {
-    bool shift = false;
-    switch (driven() ? LambShiftMode::off : options.lamb_shift) {
-      case LambShiftMode::off: shift = false; break;
-      case LambShiftMode::automatic: shift = bath.spectral.lamb_shift_finite() && bath.lamb_shift_default; break;
-      case LambShiftMode::on:
-        if (!bath.spectral.lamb_shift_finite())
-          throw MethodError("lamb-shift-infinite",
-                            "bath '" + bath.name + "' has a " + bath.spectral.describe() +
-                                " spectral density, whose Lamb shift is infinite; use --lamb-shift off");
-        shift = true;
-        break;
-    }
+    const bool shift = lamb_shift_enabled(bath, driven() ? LambShiftMode::off : options.lamb_shift);
     any_shift = any_shift || shift;
 
     BathDissipator bd;

@@ -24,6 +24,23 @@ enum class LambShiftMode { automatic, on, off };
 // "on", "off", "auto" (the --lamb-shift argument); throws MethodError("lamb-shift-mode") otherwise.
 LambShiftMode parse_lamb_shift_mode(const std::string& text);
 
+// Which part of a bath's correlation function a coupling channel uses (conventions.md, "Baths").
+enum class ChannelPart { full, emission, absorption };
+// A coupling channel in the site basis: hermitian coupling S -> (S, full); exchange A -> (A, emission)
+// and (A^dag, absorption).
+struct CouplingChannel {
+  cmat op;
+  ChannelPart part;
+};
+std::vector<CouplingChannel> coupling_channels(const Bath& bath);
+// Gamma(w) = kappa_part(w)/2 + i S_part(w) of a channel (Lamb shift S only when `with_shift`).
+// `divergence_cancels`: the caller knows that separately infinite S_+(0), S_-(0) cancel (Davies).
+cplx channel_gamma(const SpectralDensity& J, double T, ChannelPart part, bool with_shift, double w,
+                   bool divergence_cancels = false);
+// Whether a bath's Lamb shift is used under `mode` (automatic: finite and not switched off in the
+// file). Throws MethodError("lamb-shift-infinite") for `on` with a flat spectral density.
+bool lamb_shift_enabled(const Bath& bath, LambShiftMode mode);
+
 // H = V diag(E) V^dag with E ascending.
 struct Eigenbasis {
   rvec energies;

@@ -1,0 +1,71 @@
+// Linear response of a nonequilibrium steady state to a Hamiltonian perturbation H0 -> H0 + delta V
+// (Levy, Rabani, Limmer): the Kubo term phi^(1,1) and the dissipator's own response phi^(1,2), the
+// heat-current response (eq. 51), the entropy-production response, and the regime (eigenvectors or
+// eigenvalues changed at first order). docs/methods.md, "Linear response".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qheat/generators/generator.hpp"
+#include "qheat/model/model.hpp"
+
+namespace qheat {
+
+// One response split as in Levy eq. 24: kubo = from -i[V, .], dissipator = from D1 (the rotation of
+// the jump operators), total = kubo + dissipator. Per unit delta.
+struct ResponseParts {
+  double kubo = 0.0;
+  double dissipator = 0.0;
+  double total = 0.0;
+};
+
+struct ResponseOptions {
+  LambShiftMode lamb_shift = LambShiftMode::automatic;
+  double degeneracy_tolerance = 1e-9;  // levels of H0 equal within this x max(1, max|E|)
+  std::vector<double> times;           // t >= 0 for the integrated response Phi(t) (eq. 33); may be empty
+  // Bohr shift nu = |delta| * max|nu^(1)| against the relaxation rate 1/tau: below `local_below` x 1/tau the
+  // local limit (eq. 36) holds, above `global_above` x 1/tau the global one (eqs. 44-46).
+  double local_below = 0.1, global_above = 10.0;
+  // Start from this state instead of the steady state of L0 (site basis; e.g. a Gibbs state of a closed
+  // system, whose L0 has no unique steady state). Then only the time series Phi(t) is computed; the
+  // steady-state responses are NaN.
+  std::optional<cmat> initial_state;
+};
+
+struct ResponseRegime {
+  std::string name;          // "eigenvectors" (Bohr frequencies unchanged at first order) or "eigenvalues"
+  double bohr_shift = 0.0;      // max |w^(1)| per unit delta: first-order shift of a Bohr frequency a bath drives
+  // Levy's nu^(1) per unit delta: the largest first-order splitting between driven transitions that share an
+  // unperturbed Bohr frequency (it decides the secular approximation of the perturbed generator).
+  double bohr_splitting = 0.0;
+  double relaxation_rate = 0.0;  // 1/tau: smallest |Re lambda| over the nonzero eigenvalues of L0
+  // For "eigenvalues": delta below which nu << 1/tau (local limit) and above which nu >> 1/tau (global);
+  // 0 for "eigenvectors".
+  double delta_local_max = 0.0, delta_global_min = 0.0;  // 0 when no splitting (then the local limit holds
+                                                        // up to the smooth shift of the rates)
+  std::string limit;         // "linear" (eigenvectors), or "local (nu << 1/tau)" for eigenvalue perturbations
+};
+
+struct ResponseResult {
+  ResponseRegime regime;
+  std::vector<std::string> bath_names;
+  std::vector<double> observables0;           // <A> in the unperturbed steady state
+  std::vector<double> currents0;              // unperturbed heat currents (from bath into system)
+  std::vector<ResponseParts> observables;     // steady-state response d<A>/d delta (t -> infinity)
+  std::vector<ResponseParts> currents;        // d J_alpha / d delta, eq. 51 (kubo/dissipator: which L1 part
+                                              // drives rho_1; the explicit <D1^dag H0> and <D0^dag V> terms
+                                              // go to dissipator and kubo respectively)
+  ResponseParts entropy_production;           // d sigma / d delta = -sum_alpha dJ_alpha/d delta / T_alpha
+  std::vector<double> times;
+  std::vector<std::vector<ResponseParts>> observables_t;  // [time][observable]: Phi(t) of eq. 33
+};
+
+// Global (Davies) master equation of the model, perturbation V (site basis, Hermitian), observables
+// (site basis). Throws MethodError for a non-Hermitian V, a model too large for the dense treatment, or
+// a non-unique steady state of L0.
+ResponseResult linear_response(const Model& model, const cmat& V, const std::vector<cmat>& observables,
+                               const ResponseOptions& options = {});
+
+}  // namespace qheat
