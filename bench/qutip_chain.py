@@ -12,28 +12,18 @@ their ratio and the two currents (which must agree).
 """
 import argparse
 import json
-import math
 import subprocess
 
 import numpy as np
 import qutip
-from timing import best
+from timing import best, drude_noise_spectrum
 
 D = [0.1925, 0.2007, -0.7980, 0.3696, -0.9701, -0.1531, 0.5542, 0.5094, 0.4198, 0.0793, -0.6981, 0.8230]
 P = dict(omega=1.0, J=0.2, disorder=0.1, gamma=0.01, omega_D=10.0, T_hot=2.0, T_cold=1.0)
 
 
 def spectrum(T):
-    g, wc = P["gamma"], P["omega_D"]
-
-    def S(w):
-        if abs(w) < 1e-14:
-            return g * T
-        x = abs(w)
-        k = g * x / (1 + (x / wc) ** 2)
-        n = 1.0 / math.expm1(x / T)
-        return k * (1 + n) if w > 0 else k * n
-    return S
+    return drude_noise_spectrum(P["gamma"], P["omega_D"], T)
 
 
 def qutip_point(N, with_current=True):

@@ -10,7 +10,6 @@ Prints points per second of each and the ratios measured in this one run; also c
 """
 import argparse
 import csv
-import math
 import os
 import subprocess
 import tempfile
@@ -18,22 +17,14 @@ import time
 
 import numpy as np
 import qutip
+from timing import drude_noise_spectrum
 
 MODEL = "examples/zhang2025/two_qubits.toml"
 P = dict(eps1=5.0, eps2=4.0, gamma=0.01, omega_D=50.0, T2=5.0)
 
 
 def drude(T):
-    g, wc = 2 * P["gamma"], P["omega_D"]  # kappa = 2 J (conventions.md)
-
-    def S(w):
-        if abs(w) < 1e-14:
-            return g * T
-        x = abs(w)
-        k = g * x / (1 + (x / wc) ** 2)
-        n = 1.0 / math.expm1(x / T)
-        return k * (1 + n) if w > 0 else k * n
-    return S
+    return drude_noise_spectrum(2 * P["gamma"], P["omega_D"], T)  # kappa = 2 J (conventions.md)
 
 
 def qutip_point(T1, g):

@@ -27,30 +27,35 @@ G_VALUES = (0.75, 0.5, 0.25)
 STYLES = ("-", "--", ":")
 
 
-def main():
-    args = argument_parser(__doc__.splitlines()[0]).parse_args()
+def lindblad_vs_redfield(args, name, values, sets, label, title, figure):
+    """J_1 vs Delta T for each value of parameter `name`: Lindblad (global) in blue, Bloch-Redfield in red."""
     n = 9 if args.quick else 101
     dt_max = 200.0
-    rows = run_sweep(args, MODEL, ["g=" + ",".join(map(str, G_VALUES)), f"T1={T2}:{T2 + dt_max}:{n}"],
-                     ["global", "redfield"],
-                     sets=[f"T2={T2}", "eps1=5", "eps2=4", "gamma=0.01", "omega_D=50"])
+    rows = run_sweep(args, MODEL, [name + "=" + ",".join(map(str, values)), f"T1={T2}:{T2 + dt_max}:{n}"],
+                     ["global", "redfield"], sets=[f"T2={T2}", "gamma=0.01", "omega_D=50"] + list(sets))
     fig, ax = plt.subplots(figsize=(7, 5))
-    for g, ls in zip(G_VALUES, STYLES):
-        dT = np.array(column(rows, "T1", g=g, method="global")) - T2
-        jl = np.array(column(rows, "J_hot", g=g, method="global"))
-        jbr = np.array(column(rows, "J_hot", g=g, method="redfield"))
-        ax.plot(dT, jl, "b" + ls, label=rf"Lindblad (global), $g={g}$")
-        ax.plot(dT, jbr, "r" + ls, label=rf"Bloch-Redfield, $g={g}$")
+    for v, ls in zip(values, STYLES):
+        dT = np.array(column(rows, "T1", method="global", **{name: v})) - T2
+        jl = np.array(column(rows, "J_hot", method="global", **{name: v}))
+        jbr = np.array(column(rows, "J_hot", method="redfield", **{name: v}))
+        ax.plot(dT, jl, "b" + ls, label=f"Lindblad (global), {label(v)}")
+        ax.plot(dT, jbr, "r" + ls, label=f"Bloch-Redfield, {label(v)}")
         pos = dT > 0
         supp = (jl[pos] - jbr[pos]) / jl[pos]
-        print(f"g={g}: BR < Lindblad at every dT > 0: {bool(np.all(jbr[pos] < jl[pos]))}; "
+        print(f"{name}={v:g}: BR < Lindblad at every dT > 0: {bool(np.all(jbr[pos] < jl[pos]))}; "
               f"suppression (J_L - J_BR) at dT={dT[pos][0]:g}: {jl[pos][0] - jbr[pos][0]:.4g}, "
               f"at dT={dT[-1]:g}: {jl[-1] - jbr[-1]:.4g} (relative {supp[0]:.3f} -> {supp[-1]:.3f}); "
               f"J_L(dT={dT[-1]:g}) = {jl[-1]:.4g}, J_BR = {jbr[-1]:.4g}")
-    ax.set(xlabel=r"$\Delta T$", ylabel=r"$\mathcal{J}_1$",
-           title=r"Zhang et al. Fig. 3: $T_2=5$, $\varepsilon_1=5$, $\varepsilon_2=4$, $\gamma_{1,2}=0.01$, $\omega_D=50$")
+    ax.set(xlabel=r"$\Delta T$", ylabel=r"$\mathcal{J}_1$", title=title)
     ax.legend(fontsize=8)
-    save(fig, args, "zhang2025_fig3")
+    save(fig, args, figure)
+
+
+def main():
+    args = argument_parser(__doc__.splitlines()[0]).parse_args()
+    lindblad_vs_redfield(args, "g", G_VALUES, ["eps1=5", "eps2=4"], lambda g: rf"$g={g}$",
+                         r"Zhang et al. Fig. 3: $T_2=5$, $\varepsilon_1=5$, $\varepsilon_2=4$, $\gamma_{1,2}=0.01$, "
+                         r"$\omega_D=50$", "zhang2025_fig3")
 
 
 if __name__ == "__main__":
