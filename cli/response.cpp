@@ -139,6 +139,17 @@ int run_response(const ResponseArgs& args) {
       for (const auto& at : r.observables_t) s.push_back(parts_json(at[i]));
       j["series"][args.observables[i]] = s;
     }
+    if (!r.currents_t.empty()) {
+      j["currents_series"] = nlohmann::json::object();
+      for (std::size_t a = 0; a < r.bath_names.size(); ++a) {
+        nlohmann::json s = nlohmann::json::array();
+        for (const auto& at : r.currents_t) s.push_back(parts_json(at[a]));
+        j["currents_series"][r.bath_names[a]] = s;
+      }
+      nlohmann::json e = nlohmann::json::array();
+      for (const auto& p : r.entropy_production_t) e.push_back(parts_json(p));
+      j["entropy_production_series"] = e;
+    }
   }
   if (!args.delta_sweep.empty()) j["delta_sweep"] = delta_sweep(model, V, r, grid_values("--delta-sweep", args.delta_sweep), opt.lamb_shift);
   std::cout << j.dump(2) << "\n";

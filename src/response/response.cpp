@@ -314,26 +314,56 @@ ResponseResult linear_response(const Model& model, const cmat& V, const std::vec
     p.total = p.kubo + p.dissipator;
     res.observables.push_back(p);
   }
-  // Heat currents J_a = Tr[(H + H_LS) D_a rho] and their first-order change (Levy eq. 51 with H_LS).
-  for (std::size_t a = 0; a < model.baths.size(); ++a) {
+  // Heat currents J_a = Tr[(H + H_LS) D_a rho] and their first-order change (Levy eq. 51 with H_LS), for
+  // rho_1 = rk + rd (the parts driven by the Kubo and the dissipator terms of L1).
+  auto current_response = [&](std::size_t a, const cmat& rk, const cmat& rd) {
     const cmat& D0 = dv.D0[a];
     const cmat& D1 = dv.D1[a];
     const cmat D0pi = unvec(D0 * vec(pi0), d);
-    res.currents0.push_back(re_trace(H0, D0pi));
     ResponseParts p;
-    p.kubo = re_trace(V, D0pi) + re_trace(H0, unvec(D0 * vec(r1k), d));
-    p.dissipator = re_trace(dv.HLS1, D0pi) + re_trace(H0, unvec(D1 * vec(pi0), d)) + re_trace(H0, unvec(D0 * vec(r1d), d));
+    p.kubo = re_trace(V, D0pi) + re_trace(H0, unvec(D0 * vec(rk), d));
+    p.dissipator = re_trace(dv.HLS1, D0pi) + re_trace(H0, unvec(D1 * vec(pi0), d)) + re_trace(H0, unvec(D0 * vec(rd), d));
     p.total = p.kubo + p.dissipator;
-    res.currents.push_back(p);
-  }
-  // Entropy production sigma = -sum_a J_a / T_a at steady state (Levy eq. 47, App. D).
+    return p;
+  };
   for (std::size_t a = 0; a < model.baths.size(); ++a) {
-    const double T = model.baths[a].temperature;
-    const double inv = T > 0 ? 1.0 / T : std::numeric_limits<double>::infinity();
-    res.entropy_production.kubo -= res.currents[a].kubo * inv;
-    res.entropy_production.dissipator -= res.currents[a].dissipator * inv;
+    res.currents0.push_back(re_trace(H0, unvec(dv.D0[a] * vec(pi0), d)));
+    res.currents.push_back(current_response(a, r1k, r1d));
   }
-  res.entropy_production.total = res.entropy_production.kubo + res.entropy_production.dissipator;
+  // Entropy production sigma_1 = dS_1/dt - sum_a J1_a / T_a (Levy eqs. 47, 52, D11); dS_1/dt =
+  // -Tr[(L0 rho_1 + L1 pi0) ln pi0] vanishes in the steady state.
+  cmat log_pi0;
+  if (steady) {
+    const Eigen::SelfAdjointEigenSolver<cmat> es(cmat(0.5 * (pi0 + pi0.adjoint())));
+    rvec ev = es.eigenvalues().cwiseMax(1e-300);
+    log_pi0 = es.eigenvectors() * ev.array().log().matrix().asDiagonal() * es.eigenvectors().adjoint();
+  }
+  auto entropy_response = [&](const cmat& rk, const cmat& rd) {
+    ResponseParts p;
+    p.kubo = -re_trace(log_pi0, unvec(L0 * vec(rk) + L1k * vec(pi0), d));
+    p.dissipator = -re_trace(log_pi0, unvec(L0 * vec(rd) + L1d * vec(pi0), d));
+    for (std::size_t a = 0; a < model.baths.size(); ++a) {
+      const double T = model.baths[a].temperature;
+      const double inv = T > 0 ? 1.0 / T : std::numeric_limits<double>::infinity();
+      const ResponseParts j = current_response(a, rk, rd);
+      p.kubo -= j.kubo * inv;
+      p.dissipator -= j.dissipator * inv;
+    }
+    p.total = p.kubo + p.dissipator;
+    return p;
+  };
+  if (steady) {
+    // In the steady state dS_1/dt = 0 exactly: -sum_a J1_a / T_a.
+    for (std::size_t a = 0; a < model.baths.size(); ++a) {
+      const double T = model.baths[a].temperature;
+      const double inv = T > 0 ? 1.0 / T : std::numeric_limits<double>::infinity();
+      res.entropy_production.kubo -= res.currents[a].kubo * inv;
+      res.entropy_production.dissipator -= res.currents[a].dissipator * inv;
+    }
+    res.entropy_production.total = res.entropy_production.kubo + res.entropy_production.dissipator;
+  } else {
+    res.entropy_production = {nan, nan, nan};
+  }
 
   // Relaxation rate 1/tau: the smallest |Re lambda| over the nonzero eigenvalues of L0.
   const Eigen::ComplexEigenSolver<cmat> ces(L0, false);
@@ -365,6 +395,10 @@ ResponseResult linear_response(const Model& model, const cmat& V, const std::vec
     std::sort(order.begin(), order.end());
     res.times = times;
     res.observables_t.assign(times.size(), {});
+    if (steady) {
+      res.currents_t.assign(times.size(), {});
+      res.entropy_production_t.assign(times.size(), {});
+    }
     for (const auto& [t, idx] : order) {
       const double h = t - t_prev;
       if (h > 0) {
@@ -380,6 +414,14 @@ ResponseResult linear_response(const Model& model, const cmat& V, const std::vec
         ResponseParts p{re_trace(A, rk), re_trace(A, rd), 0.0};
         p.total = p.kubo + p.dissipator;
         res.observables_t[idx].push_back(p);
+      }
+      if (steady) {
+        // rho_1(t) = Phi's operators themselves: the currents (eq. 51) and sigma_1 (eq. D11) at time t.
+        const ResponseParts ent = entropy_response(rk, rd);
+        std::vector<ResponseParts> cur;
+        for (std::size_t a = 0; a < model.baths.size(); ++a) cur.push_back(current_response(a, rk, rd));
+        res.currents_t[idx] = std::move(cur);
+        res.entropy_production_t[idx] = ent;
       }
     }
   }

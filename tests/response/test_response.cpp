@@ -168,6 +168,30 @@ TEST(Response, TimeSeriesTendsToTheSteadyStateResponse) {
   EXPECT_NEAR(last.kubo, r.observables[0].kubo, 1e-9 * scale);  // e^{-60} and propagation round-off
   EXPECT_NEAR(last.dissipator, r.observables[0].dissipator, 1e-9 * scale);
   EXPECT_EQ(r.observables_t.front()[0].total, 0.0);  // Phi(0) = 0
+  // Currents and entropy production after the switch-on tend to their steady-state responses too.
+  for (std::size_t a = 0; a < 2; ++a)
+    EXPECT_NEAR(r.currents_t.back()[a].total, r.currents[a].total, 1e-9 * std::abs(r.currents0[a]));
+  EXPECT_NEAR(r.entropy_production_t.back().total, r.entropy_production.total,
+              1e-8 * (std::abs(r.currents0[0]) + std::abs(r.currents0[1])));
+}
+
+TEST(Response, EntropyProductionResponseVanishesAtEquilibrium) {
+  // Levy App. D: at equilibrium sigma_1(t) = 0 at all times (one temperature for both baths).
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 4; ++trial) {
+    Model m = random_model(rng, trial % 2 == 0);
+    m.baths[1].temperature = m.baths[0].temperature;
+    const cmat V = eigenvector_perturbation(m.hamiltonian, rng);
+    ResponseOptions opt;
+    opt.times = {0.0, 0.5, 2.0, 10.0, 50.0};
+    const ResponseResult r = linear_response(m, V, {random_hermitian(6, rng)}, opt);
+    // Scale: the gross entropy flow of one bath, |J0| / T, is zero here; use the current responses.
+    const double scale = (std::abs(r.currents[0].total) + std::abs(r.currents[1].total) + 1e-3) / m.baths[0].temperature;
+    for (const ResponseParts& p : r.entropy_production_t) EXPECT_NEAR(p.total, 0.0, 1e-9 * scale) << trial;
+    EXPECT_NEAR(r.entropy_production.total, 0.0, 1e-9 * scale);
+    // ... while the state does respond (rho_1(t) != 0: the test is not about a zero perturbation).
+    EXPECT_GT(std::abs(r.observables_t[2][0].total), 1e-6);
+  }
 }
 
 TEST(Response, LevyTwoQubitsEq43AndRegimes) {

@@ -60,6 +60,10 @@ struct ResponseResult {
   ResponseParts entropy_production;           // d sigma / d delta = -sum_alpha dJ_alpha/d delta / T_alpha
   std::vector<double> times;
   std::vector<std::vector<ResponseParts>> observables_t;  // [time][observable]: Phi(t) of eq. 33
+  // [time][bath]: J1^alpha(t) of eq. 51 after the perturbation is switched on at t = 0 (may be empty).
+  std::vector<std::vector<ResponseParts>> currents_t;
+  // [time]: sigma_1(t) = dS_1/dt - sum_alpha J1^alpha(t) / T_alpha (eq. D11; S_1 = -Tr[rho_1 ln pi0], eq. 52).
+  std::vector<ResponseParts> entropy_production_t;
 };
 
 // Global (Davies) master equation of the model, perturbation V (site basis, Hermitian), observables
