@@ -22,7 +22,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const qheat::Error& e) {
-    std::cerr << "qheat: error [" << e.rule() << "]: " << e.what() << "\n";
+    std::cerr << "qheat: error [" << e.rule() << "]: " << qheat::one_line(e.what()) << "\n";
     return 2;
   }
   return exit_code;
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "qheat: internal error: " << e.what() << "\n";
+    std::cerr << "qheat: internal error: " << qheat::one_line(e.what()) << "\n";
   } catch (...) {
     std::cerr << "qheat: internal error\n";
   }

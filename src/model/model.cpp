@@ -865,13 +865,26 @@ struct ModelSource::Parsed {
   toml::table root;
 };
 
+namespace {
+// Rethrows the ModelError being handled with its message and file made one line.
+[[noreturn]] void rethrow_one_line(const ModelError& e) {
+  const std::string what = e.what();
+  if (!has_control_characters(what)) throw;
+  std::string prefix;
+  if (e.line() > 0)
+    prefix = (e.file().empty() ? std::string("line ") : e.file() + ":") + std::to_string(e.line()) + ": ";
+  const std::string msg = what.compare(0, prefix.size(), prefix) == 0 ? what.substr(prefix.size()) : what;
+  throw ModelError(e.rule(), one_line(msg), e.line(), one_line(e.file()));
+}
+}  // namespace
+
 ModelSource ModelSource::from_string(const std::string& toml_text, const std::string& source_name) {
   auto parsed = std::make_shared<Parsed>();
   try {
     parsed->root = toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
-    throw ModelError("toml-syntax", "TOML syntax error: " + std::string(e.description()),
-                     static_cast<int>(e.source().begin.line), source_name);
+    throw ModelError("toml-syntax", one_line("TOML syntax error: " + std::string(e.description())),
+                     static_cast<int>(e.source().begin.line), one_line(source_name));
   }
   return {std::move(parsed), source_name};
 }
@@ -889,8 +902,12 @@ ModelSource ModelSource::from_file(const std::string& path) {
 }
 
 Model ModelSource::instantiate(const std::vector<Override>& overrides) const {
-  Loader loader(parsed_->root, source_name_, overrides);
-  return loader.load();
+  try {
+    Loader loader(parsed_->root, source_name_, overrides);
+    return loader.load();
+  } catch (const ModelError& e) {
+    rethrow_one_line(e);
+  }
 }
 
 Model load_model_from_string(const std::string& toml_text, const std::string& source_name,
@@ -907,7 +924,7 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
   for (const auto& s : sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      throw Error("set-syntax", "--set expects NAME=VALUE, got '" + s + "'");
+      throw Error("set-syntax", "--set expects NAME=VALUE, got '" + one_line(s) + "'");
     out.push_back({s.substr(0, eq), s.substr(eq + 1)});
   }
   return out;

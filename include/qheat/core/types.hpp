@@ -14,6 +14,11 @@ using cvec = Eigen::VectorXcd;
 using rmat = Eigen::MatrixXd;
 using rvec = Eigen::VectorXd;
 
+// Error messages quote the input (a --set value, a TOML string); the CLI prints each as one line, so
+// control characters are shown escaped (\n, \r, \xNN); tabs stay.
+std::string one_line(const std::string& s);
+bool has_control_characters(const std::string& s);
+
 // Base of every error qheat throws on bad input. `rule()` names the rule that was broken.
 class Error : public std::runtime_error {
 public:
