@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "qheat/response/bosonic.hpp"
 #include "qheat/response/perturbed.hpp"
 #include "qheat/response/response.hpp"
 #include "qheat/run/solve.hpp"
@@ -81,9 +82,7 @@ int run_response(const ResponseArgs& args) {
   ResponseOptions opt;
   opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
   if (!args.times.empty()) opt.times = grid_values("--times", args.times);
-  if (args.untruncated)
-    throw MethodError("response-untruncated", "--untruncated is not available yet in this build");
-  const ResponseResult r = linear_response(model, V, obs, opt);
+  const ResponseResult r = args.untruncated ? bosonic_linear_response(model, V, obs, opt) : linear_response(model, V, obs, opt);
 
   if (args.format == "table") {
     std::cout << std::setprecision(10) << "model    " << model.name << "\nregime   " << r.regime.name << " ("

@@ -66,6 +66,11 @@ struct ResponseResult {
   std::vector<ResponseParts> entropy_production_t;
 };
 
+// Steady-state entropy-production response -sum_alpha J1^alpha / T_alpha (Levy eq. 47 with dS_1/dt = 0,
+// eq. D11), split like the currents.
+ResponseParts steady_entropy_production_response(const std::vector<ResponseParts>& currents,
+                                                 const std::vector<Bath>& baths);
+
 // Global (Davies) master equation of the model, perturbation V (site basis, Hermitian), observables
 // (site basis). Throws MethodError for a non-Hermitian V, a model too large for the dense treatment, or
 // a non-unique steady state of L0.
