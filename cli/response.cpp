@@ -138,6 +138,14 @@ int run_response(const ResponseArgs& args) {
       for (const auto& at : r.observables_t) s.push_back(parts_json(at[i]));
       j["series"][args.observables[i]] = s;
     }
+    if (!r.response_functions_t.empty()) {
+      j["response_functions"] = nlohmann::json::object();
+      for (std::size_t i = 0; i < obs.size(); ++i) {
+        nlohmann::json s = nlohmann::json::array();
+        for (const auto& at : r.response_functions_t) s.push_back(parts_json(at[i]));
+        j["response_functions"][args.observables[i]] = s;
+      }
+    }
     if (!r.currents_t.empty()) {
       j["currents_series"] = nlohmann::json::object();
       for (std::size_t a = 0; a < r.bath_names.size(); ++a) {

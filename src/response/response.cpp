@@ -389,6 +389,7 @@ ResponseResult linear_response(const Model& model, const cmat& V, const std::vec
     std::sort(order.begin(), order.end());
     res.times = times;
     res.observables_t.assign(times.size(), {});
+    res.response_functions_t.assign(times.size(), {});
     if (steady) {
       res.currents_t.assign(times.size(), {});
       res.entropy_production_t.assign(times.size(), {});
@@ -404,10 +405,15 @@ ResponseResult linear_response(const Model& model, const cmat& V, const std::vec
         t_prev = t;
       }
       const cmat rk = unvec(state.block(0, n, n, 1), d), rd = unvec(state.block(0, n + 1, n, 1), d);
+      // phi(t) = Tr[A e^{L0 t} b]: the top-left block of exp(M t) is e^{L0 t}.
+      const cmat fk = unvec(state.topLeftCorner(n, n) * bk, d), fd = unvec(state.topLeftCorner(n, n) * bd, d);
       for (const cmat& A : observables) {
         ResponseParts p{re_trace(A, rk), re_trace(A, rd), 0.0};
         p.total = p.kubo + p.dissipator;
         res.observables_t[idx].push_back(p);
+        ResponseParts f{re_trace(A, fk), re_trace(A, fd), 0.0};
+        f.total = f.kubo + f.dissipator;
+        res.response_functions_t[idx].push_back(f);
       }
       if (steady) {
         // rho_1(t) = Phi's operators themselves: the currents (eq. 51) and sigma_1 (eq. D11) at time t.

@@ -168,6 +168,18 @@ TEST(Response, TimeSeriesTendsToTheSteadyStateResponse) {
   EXPECT_NEAR(last.kubo, r.observables[0].kubo, 1e-9 * scale);  // e^{-60} and propagation round-off
   EXPECT_NEAR(last.dissipator, r.observables[0].dissipator, 1e-9 * scale);
   EXPECT_EQ(r.observables_t.front()[0].total, 0.0);  // Phi(0) = 0
+  // phi = dPhi/dt: central difference of Phi on a fine grid around t = 1/rate.
+  {
+    ResponseOptions fine;
+    const double t0 = 1 / r0.regime.relaxation_rate, h = 1e-4;  // h << the periods of the system (~1-3)
+    fine.times = {t0 - h, t0, t0 + h};
+    const ResponseResult rf = linear_response(m, V, {A}, fine);
+    for (const auto part : {&ResponseParts::kubo, &ResponseParts::dissipator}) {
+      const double dphi = (rf.observables_t[2][0].*part - rf.observables_t[0][0].*part) / (2 * h);
+      // Truncation h^2 phi''' / 6 ~ 1e-8 |phi| (frequencies ~2), round-off ~ eps Phi / h ~ 1e-12.
+      EXPECT_NEAR(rf.response_functions_t[1][0].*part, dphi, 1e-6 * std::abs(dphi) + 1e-10 * scale);
+    }
+  }
   // Currents and entropy production after the switch-on tend to their steady-state responses too.
   for (std::size_t a = 0; a < 2; ++a)
     EXPECT_NEAR(r.currents_t.back()[a].total, r.currents[a].total, 1e-9 * std::abs(r.currents0[a]));

@@ -60,6 +60,9 @@ struct ResponseResult {
   ResponseParts entropy_production;           // d sigma / d delta = -sum_alpha dJ_alpha/d delta / T_alpha
   std::vector<double> times;
   std::vector<std::vector<ResponseParts>> observables_t;  // [time][observable]: Phi(t) of eq. 33
+  // [time][observable]: the response functions phi^(1,1)(t), phi^(1,2)(t) themselves (eqs. 23-24),
+  // phi(t) = Tr[A e^{L0 t} L1 pi0] = dPhi/dt (may be empty: the untruncated engine gives Phi only).
+  std::vector<std::vector<ResponseParts>> response_functions_t;
   // [time][bath]: J1^alpha(t) of eq. 51 after the perturbation is switched on at t = 0 (may be empty).
   std::vector<std::vector<ResponseParts>> currents_t;
   // [time]: sigma_1(t) = dS_1/dt - sum_alpha J1^alpha(t) / T_alpha (eq. D11; S_1 = -Tr[rho_1 ln pi0], eq. 52).
