@@ -41,6 +41,7 @@ int run_plot_script(const std::vector<std::string>& script_args) {
   std::vector<std::string> argv_s{python, script};
   argv_s.insert(argv_s.end(), script_args.begin(), script_args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_s.size() + 1);
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::cout.flush();

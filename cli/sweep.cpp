@@ -158,7 +158,7 @@ int run_sweep_command(const SweepArgs& args) {
   opt.progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };
   const SweepResult r = run_sweep(source, fixed, axes, opt);
 
-  std::string model_name = source.source_name();
+  const std::string& model_name = source.source_name();
   if (args.out.empty() || args.out == "-") {
     write_csv(std::cout, r, args, model_name);
   } else {

@@ -141,7 +141,7 @@ Polynomial Polynomial::constant(int modes, cplx c) {
 }
 Polynomial Polynomial::annihilator(int modes, int k) {
   Key key = zero_key(modes);
-  key[static_cast<std::size_t>(modes + k)] = 1;
+  key[static_cast<std::size_t>(modes) + static_cast<std::size_t>(k)] = 1;
   return monomial(modes, key);
 }
 Polynomial Polynomial::creator(int modes, int k) {
@@ -252,6 +252,7 @@ Polynomial substitute(const Polynomial& p, const std::vector<Polynomial>& images
   if (images.size() != N) throw MethodError("bosonic-substitute", "substitute: one image per mode is needed");
   const int new_modes = images.empty() ? 0 : images.front().modes();
   std::vector<Polynomial> dag;
+  dag.reserve(images.size());
   for (const Polynomial& im : images) dag.push_back(im.adjoint());
   Polynomial out(new_modes);
   for (const auto& [k, c] : p.terms()) {
@@ -690,7 +691,7 @@ struct ObservableResponse {
     rhs.head(n) = -b;
     rhs(0) += mean();  // the constant monomial is the first key
     const Eigen::ColPivHouseholderQR<cmat> qr(A);
-    const cvec x = qr.solve(rhs);
+    cvec x = qr.solve(rhs);
     const double res = (A * x - rhs).cwiseAbs().maxCoeff();
     if (!(res <= 1e-8 * std::max(1.0, rhs.cwiseAbs().maxCoeff()) * std::max(1.0, x.cwiseAbs().maxCoeff())))
       throw MethodError("bosonic-solve", "the steady-state response equation L0^dag X = -(A - <A>) has no solution "

@@ -458,6 +458,7 @@ RedfieldDerivative redfield_derivative(const Model& model, const cmat& V, const 
     const Solution s = solve(m, Method::redfield, lamb_shift);
     if (!s.rho) throw MethodError("response-not-unique", "the Bloch-Redfield steady state of H0 + delta V is not unique");
     std::vector<double> v;
+    v.reserve(observables.size() + s.thermo.currents.size());
     for (const cmat& A : observables) v.push_back(re_trace(A, *s.rho));
     for (double j : s.thermo.currents) v.push_back(j);
     return v;
