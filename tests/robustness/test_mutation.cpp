@@ -199,6 +199,14 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+// Indices of the lines that assign a key (contain '=' and are not comments).
+std::vector<std::size_t> keyed_lines(const std::vector<std::string>& lines) {
+  std::vector<std::size_t> keyed;
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].find('=') != std::string::npos && lines[i][0] != '#') keyed.push_back(i);
+  return keyed;
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -314,10 +322,7 @@ private:
       }
       case 10: {  // change a key
         auto lines = split_lines(t);
-        std::vector<std::size_t> keyed;
-        for (std::size_t i = 0; i < lines.size(); ++i)
-          if (lines[i].find('=') != std::string::npos && !lines[i].empty() && lines[i][0] != '#')
-            keyed.push_back(i);
+        const std::vector<std::size_t> keyed = keyed_lines(lines);
         if (keyed.empty()) return t;
         const std::size_t li = keyed[pick(keyed.size())];
         std::string& l = lines[li];
@@ -328,10 +333,7 @@ private:
       }
       default: {  // change a value
         auto lines = split_lines(t);
-        std::vector<std::size_t> keyed;
-        for (std::size_t i = 0; i < lines.size(); ++i)
-          if (lines[i].find('=') != std::string::npos && !lines[i].empty() && lines[i][0] != '#')
-            keyed.push_back(i);
+        const std::vector<std::size_t> keyed = keyed_lines(lines);
         if (keyed.empty()) return t;
         const std::size_t li = keyed[pick(keyed.size())];
         std::string& l = lines[li];
