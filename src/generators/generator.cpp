@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "qheat/baths/spectral.hpp"
+#include "qheat/core/linalg.hpp"
 
 namespace qheat {
 
@@ -42,10 +43,9 @@ LambShiftMode parse_lamb_shift_mode(const std::string& text) {
 }
 
 Eigenbasis diagonalize(const cmat& hermitian) {
-  Eigen::SelfAdjointEigenSolver<cmat> es(hermitian);
-  if (es.info() != Eigen::Success)
-    throw MethodError("eigensolver", "diagonalisation of the Hamiltonian failed");
-  return Eigenbasis{es.eigenvalues(), es.eigenvectors()};
+  Eigenbasis b;
+  linalg::hermitian_eigen(hermitian, b.energies, b.vectors);
+  return b;
 }
 
 using Part = ChannelPart;

@@ -1,130 +1,14 @@
 #include "qheat/steady/steady_state.hpp"
 
-#include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <Eigen/SparseLU>
+#include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "qheat/core/resources.hpp"
 
 namespace qheat {
-namespace {
-
-// Preconditioner for the bordered system: the secular part of L in the eigenbasis. Populations
-// couple through the d x d rate block (solved exactly with the border); every coherence is divided
-// by its own diagonal element -i(E_a - E_b) + R_ab,ab. Exact for Davies with a non-degenerate
-// spectrum; for Bloch-Redfield the neglected non-secular couplings are O(rate / Bohr splitting).
-class SecularPreconditioner {
-public:
-  SecularPreconditioner(const Generator& gen, double border) : d_(gen.dim()) {
-    const long d = d_;
-    const cmat& H = gen.renormalized_hamiltonian();
-    cmat pop = cmat::Constant(d, d, border);
-    diag_ = cmat::Zero(d, d);
-    for (long a = 0; a < d; ++a)
-      for (long b = 0; b < d; ++b) diag_(a, b) = cplx(0.0, -1.0) * (H(a, a) - H(b, b));
-    for (const auto& bath : gen.baths()) {
-      for (const auto& t : bath.terms) {
-        for (long a = 0; a < d; ++a)
-          for (long c = 0; c < d; ++c)
-            pop(a, c) += t.Lambda(a, c) * std::conj(t.X(a, c)) + t.X(a, c) * std::conj(t.Lambda(a, c));
-        const cvec lx = t.Lambda.diagonal(), xx = t.X.diagonal();
-        for (long a = 0; a < d; ++a)
-          for (long b = 0; b < d; ++b) diag_(a, b) += lx(a) * std::conj(xx(b)) + xx(a) * std::conj(lx(b));
-      }
-      for (long a = 0; a < d; ++a) {
-        pop(a, a) -= 2.0 * bath.K_h(a, a);
-        for (long b = 0; b < d; ++b) diag_(a, b) -= bath.K_h(a, a) + bath.K_h(b, b);
-      }
-    }
-    pop_lu_.compute(pop);
-    const rvec piv = pop_lu_.matrixLU().diagonal().cwiseAbs2().cwiseSqrt();
-    pop_pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
-  }
-  // Smallest/largest pivot of the bordered population block: ~round-off when the secular rate
-  // equations have more than one closed class (e.g. a subsystem no bath reaches), i.e. when the
-  // steady state is not unique.
-  [[nodiscard]] double population_pivot_ratio() const { return pop_pivot_ratio_; }
-  // y = P^{-1} x on vec'd matrices.
-  void solve(const cvec& x, cvec& y) const {
-    const long d = d_;
-    y.resize(x.size());
-    cvec p(d);
-    for (long a = 0; a < d; ++a) p(a) = x(a + d * a);
-    const cvec q = pop_lu_.solve(p);
-    for (long b = 0; b < d; ++b)
-      for (long a = 0; a < d; ++a)
-        y(a + d * b) = a == b ? q(a) : (std::abs(diag_(a, b)) > 0 ? x(a + d * b) / diag_(a, b) : x(a + d * b));
-  }
-
-private:
-  long d_;
-  cmat diag_;
-  Eigen::PartialPivLU<cmat> pop_lu_;
-  double pop_pivot_ratio_ = 1.0;
-};
-
-// Restarted GMRES with right preconditioning for A x = b, A given by a callable on vectors.
-template <class Apply>
-cvec gmres(const Apply& A, const SecularPreconditioner& P, const cvec& b, int restart, int max_iter,
-           double tol, int& iterations, double& rel_residual) {
-  const long n = b.size();
-  cvec x = cvec::Zero(n);
-  const double bnorm = b.norm();
-  iterations = 0;
-  rel_residual = 1.0;
-  cvec tmp(n), z(n);
-  while (iterations < max_iter) {
-    cvec r = b - A(x);
-    double beta = r.norm();
-    rel_residual = beta / bnorm;
-    if (rel_residual <= tol) break;
-    cmat V(n, restart + 1);
-    cmat Hh = cmat::Zero(restart + 1, restart);
-    cvec g = cvec::Zero(restart + 1);
-    std::vector<cplx> cs(static_cast<std::size_t>(restart)), sn(static_cast<std::size_t>(restart));
-    V.col(0) = r / beta;
-    g(0) = beta;
-    int k = 0;
-    for (; k < restart && iterations < max_iter; ++k, ++iterations) {
-      P.solve(V.col(k), z);
-      cvec w = A(z);
-      for (int j = 0; j <= k; ++j) {  // modified Gram-Schmidt
-        Hh(j, k) = V.col(j).dot(w);
-        w -= Hh(j, k) * V.col(j);
-      }
-      Hh(k + 1, k) = w.norm();
-      if (std::abs(Hh(k + 1, k)) > 0) V.col(k + 1) = w / Hh(k + 1, k);
-      for (int j = 0; j < k; ++j) {  // apply previous Givens rotations
-        const cplx h0 = Hh(j, k), h1 = Hh(j + 1, k);
-        Hh(j, k) = std::conj(cs[static_cast<std::size_t>(j)]) * h0 + std::conj(sn[static_cast<std::size_t>(j)]) * h1;
-        Hh(j + 1, k) = -sn[static_cast<std::size_t>(j)] * h0 + cs[static_cast<std::size_t>(j)] * h1;
-      }
-      const double nrm = std::hypot(std::abs(Hh(k, k)), std::abs(Hh(k + 1, k)));
-      const cplx c = nrm > 0 ? Hh(k, k) / nrm : cplx(1.0), s = nrm > 0 ? Hh(k + 1, k) / nrm : cplx(0.0);
-      cs[static_cast<std::size_t>(k)] = c;
-      sn[static_cast<std::size_t>(k)] = s;
-      Hh(k, k) = nrm;
-      Hh(k + 1, k) = 0;
-      g(k + 1) = -s * g(k);
-      g(k) = std::conj(c) * g(k);
-      rel_residual = std::abs(g(k + 1)) / bnorm;
-      if (rel_residual <= tol) {
-        ++k;
-        ++iterations;
-        break;
-      }
-    }
-    // Solve the k x k upper-triangular system and update x.
-    const cvec yk = Hh.topLeftCorner(k, k).triangularView<Eigen::Upper>().solve(g.head(k));
-    tmp = V.leftCols(k) * yk;
-    P.solve(tmp, z);
-    x += z;
-    if (rel_residual <= tol) break;
-  }
-  rel_residual = (b - A(x)).norm() / bnorm;
-  return x;
-}
-
-}  // namespace
 
 std::string status_name(SteadyStatus s) {
   switch (s) {
@@ -137,132 +21,318 @@ std::string status_name(SteadyStatus s) {
 }
 
 namespace {
-// Bordered system (L + s u u^T) x = s u with u = vec(1): since u^T L = 0 (trace preservation), its
-// solution has Tr x = 1 and L x = 0, and the matrix is regular exactly when ker L is one-dimensional.
-double border_scale(const spmat& L) {
-  double s = 0.0;
-  for (long k = 0; k < L.outerSize(); ++k)
-    for (spmat::InnerIterator it(L, k); it; ++it)
-      if (it.row() == it.col()) s = std::max(s, std::abs(it.value()));
-  return s > 0.0 ? s : 1.0;
+inline double conj_of(double x) { return x; }
+inline cplx conj_of(cplx x) { return std::conj(x); }
+}  // namespace
+
+template <class Scalar>
+Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gmres(const typename LinearProblem<Scalar>::Op& A,
+                                               const typename LinearProblem<Scalar>::Op& P,
+                                               const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& b, int restart,
+                                               int max_iterations, double tolerance, int& iterations,
+                                               double& relative_residual) {
+  using Vec = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  const long n = b.size();
+  Vec x = Vec::Zero(n);
+  const double bnorm = b.norm();
+  iterations = 0;
+  relative_residual = 1.0;
+  if (bnorm == 0.0) return x;
+  auto precondition = [&](const auto& in, Vec& out) {
+    if (P) {
+      P(Vec(in), out);
+    } else {
+      out = in;
+    }
+  };
+  Vec z(n), w(n), tmp(n);
+  Mat V(n, restart + 1);
+  while (iterations < max_iterations) {
+    A(x, w);
+    Vec r = b - w;
+    const double beta = r.norm();
+    relative_residual = beta / bnorm;
+    if (relative_residual <= tolerance) break;
+    Mat Hh = Mat::Zero(restart + 1, restart);
+    Vec g = Vec::Zero(restart + 1);
+    std::vector<Scalar> cs(static_cast<std::size_t>(restart)), sn(static_cast<std::size_t>(restart));
+    V.col(0) = r / beta;
+    g(0) = beta;
+    int k = 0;
+    for (; k < restart && iterations < max_iterations; ++k, ++iterations) {
+      precondition(V.col(k), z);
+      A(z, w);
+      for (int j = 0; j <= k; ++j) {  // modified Gram-Schmidt
+        Hh(j, k) = V.col(j).dot(w);
+        w -= Hh(j, k) * V.col(j);
+      }
+      Hh(k + 1, k) = w.norm();
+      if (std::abs(Hh(k + 1, k)) > 0) V.col(k + 1) = w / Hh(k + 1, k);
+      for (int j = 0; j < k; ++j) {  // previous Givens rotations
+        const auto uj = static_cast<std::size_t>(j);
+        const Scalar h0 = Hh(j, k), h1 = Hh(j + 1, k);
+        Hh(j, k) = conj_of(cs[uj]) * h0 + conj_of(sn[uj]) * h1;
+        Hh(j + 1, k) = -sn[uj] * h0 + cs[uj] * h1;
+      }
+      const double nrm = std::hypot(std::abs(Hh(k, k)), std::abs(Hh(k + 1, k)));
+      const Scalar c = nrm > 0 ? Scalar(Hh(k, k) / nrm) : Scalar(1.0);
+      const Scalar s = nrm > 0 ? Scalar(Hh(k + 1, k) / nrm) : Scalar(0.0);
+      cs[static_cast<std::size_t>(k)] = c;
+      sn[static_cast<std::size_t>(k)] = s;
+      Hh(k, k) = nrm;
+      Hh(k + 1, k) = 0;
+      g(k + 1) = -s * g(k);
+      g(k) = conj_of(c) * g(k);
+      relative_residual = std::abs(g(k + 1)) / bnorm;
+      if (relative_residual <= tolerance) {
+        ++k;
+        ++iterations;
+        break;
+      }
+    }
+    const Vec yk = Hh.topLeftCorner(k, k).template triangularView<Eigen::Upper>().solve(g.head(k));
+    tmp.noalias() = V.leftCols(k) * yk;
+    precondition(tmp, z);
+    x += z;
+    if (relative_residual <= tolerance) break;
+  }
+  A(x, w);
+  relative_residual = (b - w).norm() / bnorm;
+  return x;
 }
 
-void finish(const Generator& gen, const cvec& x, SteadyStateResult& r) {
-  const int d = gen.dim();
-  cmat rho = Eigen::Map<const cmat>(x.data(), d, d);
-  r.hermiticity_error = (rho - rho.adjoint()).cwiseAbs().maxCoeff();
-  rho = 0.5 * (rho + rho.adjoint()).eval();
-  r.trace = rho.trace().real();
-  r.residual = gen.apply(rho).norm();
-  Eigen::SelfAdjointEigenSolver<cmat> es(rho, Eigen::EigenvaluesOnly);
-  r.min_eigenvalue = es.eigenvalues().minCoeff();
-  r.rho = std::move(rho);
+namespace {
+
+template <class Scalar>
+using Vec = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+template <class Scalar>
+using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+// Explicit-matrix forms of the operator, for the residual and for GMRES on an explicit sparse problem.
+template <class Scalar>
+typename LinearProblem<Scalar>::Op operator_of(const LinearProblem<Scalar>& p) {
+  if (p.apply) return p.apply;
+  if (p.sparse) return [&p](const Vec<Scalar>& x, Vec<Scalar>& y) { y = *p.sparse * x; };
+  return [&p](const Vec<Scalar>& x, Vec<Scalar>& y) { y.noalias() = *p.dense * x; };
 }
-// Status of a direct solve from its condition estimate r.rcond (NaN when exactly singular).
-void classify(const Generator& gen, const cvec& x, const SteadyStateOptions& options, double scale,
-              SteadyStateResult& r) {
-  const long d = gen.dim();
-  if (x.allFinite()) {
-    finish(gen, x, r);
-  } else {
-    r.rho = cmat::Zero(d, d);
-  }
-  if (!x.allFinite() || !(r.rcond >= options.singular_rcond)) {
+
+// Status of a solution x from its condition indicator; residual and normalisation are filled here.
+template <class Scalar>
+void classify(const LinearProblem<Scalar>& p, const SteadyStateOptions& o, LinearSolution<Scalar>& r) {
+  if (r.x.size() == 0 || !r.x.allFinite()) {
+    r.x = Vec<Scalar>();
     r.status = SteadyStatus::not_unique;
-  } else if (r.rcond < options.ill_rcond || !(r.residual <= 1e-8 * scale) || std::abs(r.trace - 1.0) > 1e-8) {
+    return;
+  }
+  Vec<Scalar> y(p.dim);
+  operator_of(p)(r.x, y);
+  r.residual = y.norm();
+  r.normalisation = std::real(p.border.dot(r.x));
+  if (!(r.rcond >= o.singular_rcond)) {
+    r.status = SteadyStatus::not_unique;
+  } else if (r.solver == "gmres") {
+    r.status = r.status == SteadyStatus::not_converged ? SteadyStatus::not_converged : SteadyStatus::converged;
+  } else if (r.rcond < o.ill_rcond || !(r.residual <= 1e-8 * p.scale) || std::abs(r.normalisation - 1.0) > 1e-8) {
     r.status = SteadyStatus::ill_conditioned;
   }
 }
 
-}  // namespace
-
-SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& options) {
-  SteadyStateResult r;
-  const long d = gen.dim();
-  const long n = d * d;
-  const bool matrix_free = gen.method() == Method::redfield && d > options.dense_max_dim;
-  const bool dense = d <= options.dense_max_dim;
-  const spmat L = matrix_free || dense ? spmat() : gen.liouvillian();
-  cmat Ld = dense ? gen.dense_liouvillian() : cmat();
-  const double s = matrix_free ? 2.0 * gen.largest_rate() + 1e-300
-                   : dense     ? std::max(Ld.diagonal().cwiseAbs().maxCoeff(), 1e-300)
-                               : border_scale(L);
-  cvec u = cvec::Zero(n);
-  for (long a = 0; a < d; ++a) u(a + d * a) = 1.0;
-  const cvec rhs = s * u;
-
-  if (gen.method() == Method::redfield && d > options.dense_max_dim) {
-    // Matrix-free GMRES: the Redfield Liouvillian is dense in the eigenbasis (O(d^4) memory);
-    // each apply costs O(d^3) (architecture note).
-    const SecularPreconditioner P(gen, s);
-    auto A = [&](const cvec& v) {
-      const Eigen::Map<const cmat> m(v.data(), d, d);
-      cmat out = gen.apply(m);
-      const cplx tr = m.trace();
-      for (long a = 0; a < d; ++a) out(a, a) += s * tr;
-      return cvec(Eigen::Map<const cvec>(out.data(), n));
-    };
-    double rel = 0.0;
-    const cvec x = gmres(A, P, rhs, options.gmres_restart, options.gmres_max_iterations,
-                         options.gmres_tolerance, r.iterations, rel);
-    r.solver = "gmres";
-    r.rcond = P.population_pivot_ratio();
-    if (x.allFinite()) finish(gen, x, r);
-    if (!x.allFinite() || !(r.rcond >= options.singular_rcond)) {
-      r.status = SteadyStatus::not_unique;
-    } else if (!(rel <= 10 * options.gmres_tolerance)) {
-      r.status = SteadyStatus::not_converged;
-    }
-    return r;
+template <class Scalar>
+Mat<Scalar> explicit_dense(const LinearProblem<Scalar>& p) {
+  if (p.dense) return *p.dense;
+  if (p.sparse) return Mat<Scalar>(*p.sparse);
+  Mat<Scalar> A(p.dim, p.dim);
+  Vec<Scalar> e = Vec<Scalar>::Zero(p.dim), y(p.dim);
+  for (long j = 0; j < p.dim; ++j) {
+    e(j) = 1.0;
+    p.apply(e, y);
+    A.col(j) = y;
+    e(j) = 0.0;
   }
+  return A;
+}
 
-  if (dense) {
-    cmat& M = Ld;
-    for (long a = 0; a < d; ++a)
-      for (long b = 0; b < d; ++b) M(a + d * a, b + d * b) += s;
-    Eigen::PartialPivLU<cmat> lu(M);
-    r.solver = "dense-lu";
-    // Condition indicator: ratio of the smallest to the largest pivot of the LU factors. A kernel of
-    // L larger than one dimension makes the bordered matrix singular and a pivot fall to round-off;
-    // Eigen's rcond() estimator costs as much as the factorisation itself at these sizes.
-    const rvec piv = lu.matrixLU().diagonal().cwiseAbs2().cwiseSqrt();
-    r.rcond = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
-    const cvec x = lu.solve(rhs);
-    classify(gen, x, options, s, r);
-    return r;
-  }
+template <class Scalar>
+LinearSolution<Scalar> dense_lu(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
+  LinearSolution<Scalar> r;
+  r.solver = "dense-lu";
+  Mat<Scalar> M = explicit_dense(p);
+  const double s = p.scale;
+  M.noalias() += s * p.border * p.border.transpose();
+  Eigen::PartialPivLU<Mat<Scalar>> lu(M);
+  // Condition indicator: smallest over largest pivot. A kernel of A of more than one dimension makes
+  // the bordered matrix singular and a pivot fall to round-off; Eigen's rcond() estimator costs as much
+  // as the factorisation at the sizes where this is used.
+  const Eigen::VectorXd piv = lu.matrixLU().diagonal().cwiseAbs();
+  r.rcond = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
+  const Vec<Scalar> rhs = s * p.border;
+  r.x = lu.solve(rhs);
+  classify(p, o, r);
+  return r;
+}
 
-  // Sparse LU: add the border to the population entries.
-  std::vector<Eigen::Triplet<cplx, long>> trip;
-  for (long a = 0; a < d; ++a)
-    for (long b = 0; b < d; ++b) trip.emplace_back(a + d * a, b + d * b, s);
-  spmat B(n, n);
-  B.setFromTriplets(trip.begin(), trip.end());
-  spmat M = L + B;
-  M.makeCompressed();
-  Eigen::SparseLU<spmat, Eigen::COLAMDOrdering<long>> lu;
-  lu.compute(M);
+template <class Scalar>
+LinearSolution<Scalar> sparse_lu(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
+  using Sparse = typename LinearProblem<Scalar>::Sparse;
+  LinearSolution<Scalar> r;
   r.solver = "sparse-lu";
+  const long n = p.dim;
+  // Bordering with s u u^T, as for the dense solve, when u has few non-zeros (u = vec(1) of a d x d
+  // operator: d^2 entries); otherwise (u = (1,...,1) of a rate equation) one equation is replaced by
+  // the normalisation, which keeps the matrix sparse. Both are regular exactly when ker A is 1-dimensional.
+  std::vector<long> support;
+  for (long k = 0; k < n; ++k)
+    if (p.border(k) != Scalar(0)) support.push_back(k);
+  const auto nu = static_cast<double>(support.size());
+  const bool bordered = nu * nu <= 4.0 * static_cast<double>(p.sparse->nonZeros()) + 64.0;
+  Sparse M;
+  Vec<Scalar> rhs;
+  if (bordered) {
+    std::vector<Eigen::Triplet<Scalar, long>> trip;
+    for (long a : support)
+      for (long b : support) trip.emplace_back(a, b, p.scale * p.border(a) * p.border(b));
+    Sparse B(n, n);
+    B.setFromTriplets(trip.begin(), trip.end());
+    M = *p.sparse + B;
+    rhs = p.scale * p.border;
+  } else {
+    // Replace the row of the largest diagonal element among u's support.
+    long row = support.front();
+    Sparse At = p.sparse->transpose();  // columns of At are rows of A
+    double best = -1.0;
+    for (long k : support) {
+      const double dk = std::abs(At.coeff(k, k));
+      if (dk > best) {
+        best = dk;
+        row = k;
+      }
+    }
+    std::vector<Eigen::Triplet<Scalar, long>> trip;
+    trip.reserve(static_cast<std::size_t>(p.sparse->nonZeros()) + support.size());
+    for (long c = 0; c < p.sparse->outerSize(); ++c)
+      for (typename Sparse::InnerIterator it(*p.sparse, c); it; ++it)
+        if (it.row() != row) trip.emplace_back(it.row(), it.col(), it.value());
+    for (long k : support) trip.emplace_back(row, k, p.scale * p.border(k));
+    M.resize(n, n);
+    M.setFromTriplets(trip.begin(), trip.end());
+    rhs = Vec<Scalar>::Zero(n);
+    rhs(row) = p.scale;
+  }
+  M.makeCompressed();
+  Eigen::SparseLU<Sparse, Eigen::COLAMDOrdering<long>> lu;
+  lu.compute(M);
   if (lu.info() != Eigen::Success) {
-    r.status = SteadyStatus::not_unique;
-    r.rho = cmat::Zero(d, d);
+    r.rcond = 0.0;
+    r.x = Vec<Scalar>();
+    classify(p, o, r);
     return r;
   }
-  const cvec x = lu.solve(rhs);
+  r.x = lu.solve(rhs);
   // Condition estimate from one extra solve with a fixed pseudo-random right-hand side:
   // ||M^-1|| >= ||M^-1 v|| / ||v||, so rcond <= ||v|| / (||M||_1 ||M^-1 v||).
-  cvec v(n);
-  for (long k = 0; k < n; ++k) v(k) = cplx(std::sin(1.0 + 0.7 * static_cast<double>(k)), std::cos(0.3 * static_cast<double>(k)));
-  const cvec y = lu.solve(v);
+  Vec<Scalar> v(n);
+  for (long k = 0; k < n; ++k) {
+    if constexpr (std::is_same_v<Scalar, double>) {
+      v(k) = std::sin(1.0 + 0.7 * static_cast<double>(k));
+    } else {
+      v(k) = Scalar(std::sin(1.0 + 0.7 * static_cast<double>(k)), std::cos(0.3 * static_cast<double>(k)));
+    }
+  }
+  const Vec<Scalar> y = lu.solve(v);
   double norm1 = 0.0;
   for (long k = 0; k < M.outerSize(); ++k) {
     double col = 0.0;
-    for (spmat::InnerIterator it(M, k); it; ++it) col += std::abs(it.value());
+    for (typename Sparse::InnerIterator it(M, k); it; ++it) col += std::abs(it.value());
     norm1 = std::max(norm1, col);
   }
-  r.rcond = y.allFinite() ? v.norm() / (norm1 * y.norm()) : 0.0;
-  classify(gen, x, options, s, r);
+  r.rcond = y.allFinite() && norm1 > 0 ? v.norm() / (norm1 * y.norm()) : 0.0;
+  classify(p, o, r);
   return r;
 }
+
+template <class Scalar>
+LinearSolution<Scalar> krylov(const LinearProblem<Scalar>& p, const SteadyStateOptions& o, int restart) {
+  LinearSolution<Scalar> r;
+  r.solver = "gmres";
+  r.krylov_dimension = restart;
+  const auto A0 = operator_of(p);
+  const double s = p.scale;
+  const Vec<Scalar>& u = p.border;
+  typename LinearProblem<Scalar>::Op A = [&](const Vec<Scalar>& x, Vec<Scalar>& y) {
+    A0(x, y);
+    y += (s * u.dot(x)) * u;  // u is real-valued in every problem qheat builds (a trace)
+  };
+  double rel = 0.0;
+  r.x = gmres<Scalar>(A, p.precondition, Vec<Scalar>(s * u), restart, o.gmres_max_iterations, o.gmres_tolerance,
+                      r.iterations, rel);
+  r.rcond = p.preconditioner_rcond;
+  r.status = rel <= 10 * o.gmres_tolerance ? SteadyStatus::converged : SteadyStatus::not_converged;
+  classify(p, o, r);
+  return r;
+}
+
+template <class Scalar>
+std::size_t sparse_bytes(const typename LinearProblem<Scalar>::Sparse& m) {
+  return static_cast<std::size_t>(m.nonZeros()) * (sizeof(Scalar) + sizeof(long)) +
+         static_cast<std::size_t>(m.outerSize() + 1) * sizeof(long);
+}
+
+}  // namespace
+
+template <class Scalar>
+SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
+  const auto n = static_cast<std::size_t>(p.dim);
+  const std::size_t vec = n * sizeof(Scalar);
+  const std::size_t base = p.operator_bytes + p.apply_workspace_bytes + (p.sparse ? sparse_bytes<Scalar>(*p.sparse) : 0) +
+                           (p.dense ? n * n * sizeof(Scalar) : 0) + 4 * vec;
+  const std::size_t limit = o.max_memory > 0 ? o.max_memory : memory_limit();
+  SolvePlan plan;
+  if (p.dense || (!p.sparse && p.dim <= o.dense_max_problem)) {
+    plan.solver = "dense-lu";
+    plan.bytes = base + 2 * n * n * sizeof(Scalar);
+    return plan;
+  }
+  if (p.sparse) {
+    // Fill of the sparse LU: not known before the symbolic analysis; estimated as 20x the entries of A
+    // (measured fill of the Davies/local superoperators this path is used for: 3x to 12x).
+    const std::size_t lu = 20 * sparse_bytes<Scalar>(*p.sparse);
+    if (!p.apply || base + lu <= limit) {
+      plan.solver = "sparse-lu";
+      plan.bytes = base + lu;
+      return plan;
+    }
+  }
+  plan.solver = "gmres";
+  // Krylov basis (restart + 1 vectors) and the preconditioned vector; the restart shrinks to fit.
+  int restart = o.gmres_restart;
+  while (restart > 10 && base + static_cast<std::size_t>(restart + 2) * vec > limit) restart = restart * 3 / 4;
+  plan.krylov_dimension = restart;
+  plan.bytes = base + static_cast<std::size_t>(restart + 2) * vec;
+  return plan;
+}
+
+template <class Scalar>
+LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
+  const SolvePlan plan = plan_steady(p, o);
+  check_memory(plan.bytes, "the steady-state solve (" + plan.solver + ", " + std::to_string(p.dim) + " unknowns)",
+               plan.solver == "gmres" ? "a smaller model or a method with less structure to keep would fit"
+                                      : "a matrix-free method would fit");
+  if (plan.solver == "dense-lu") return dense_lu(p, o);
+  if (plan.solver == "sparse-lu") return sparse_lu(p, o);
+  return krylov(p, o, plan.krylov_dimension);
+}
+
+template Eigen::Matrix<double, Eigen::Dynamic, 1> gmres<double>(const LinearProblem<double>::Op&,
+                                                                const LinearProblem<double>::Op&,
+                                                                const Eigen::VectorXd&, int, int, double, int&,
+                                                                double&);
+template Eigen::Matrix<cplx, Eigen::Dynamic, 1> gmres<cplx>(const LinearProblem<cplx>::Op&,
+                                                            const LinearProblem<cplx>::Op&, const Eigen::VectorXcd&,
+                                                            int, int, double, int&, double&);
+template SolvePlan plan_steady<double>(const LinearProblem<double>&, const SteadyStateOptions&);
+template SolvePlan plan_steady<cplx>(const LinearProblem<cplx>&, const SteadyStateOptions&);
+template LinearSolution<double> solve_steady<double>(const LinearProblem<double>&, const SteadyStateOptions&);
+template LinearSolution<cplx> solve_steady<cplx>(const LinearProblem<cplx>&, const SteadyStateOptions&);
 
 }  // namespace qheat

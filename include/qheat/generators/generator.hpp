@@ -10,6 +10,7 @@
 
 #include "qheat/core/types.hpp"
 #include "qheat/model/model.hpp"
+#include "qheat/steady/steady_state.hpp"
 
 namespace qheat {
 
@@ -134,5 +135,24 @@ private:
   cmat H_total_;
   double min_splitting_ = 0.0;
 };
+
+// Steady state of a Generator (the dense eigenbasis engine): rho in the eigenbasis of H and the
+// checks of the solution. The linear problem it hands steady/: the explicit dense Liouvillian for
+// d <= dense_max_dim, matrix-free Bloch-Redfield with the secular preconditioner beyond, the explicit
+// sparse Liouvillian otherwise.
+struct SteadyStateResult {
+  cmat rho;                       // eigenbasis of H
+  SteadyStatus status = SteadyStatus::converged;
+  std::string solver;             // "dense-lu", "sparse-lu" or "gmres"
+  double residual = 0.0;          // ||L rho||_F
+  double rcond = 0.0;             // condition indicator: LU pivot ratio (dense), estimate from one
+                                  // extra solve (sparse), population-block pivot ratio (GMRES)
+  double trace = 0.0;             // Re Tr rho
+  double hermiticity_error = 0.0; // max |rho - rho^dag|
+  double min_eigenvalue = 0.0;    // smallest eigenvalue of (rho + rho^dag)/2
+  int iterations = 0;             // 0 for direct solvers
+};
+
+SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& options = {});
 
 }  // namespace qheat

@@ -1,0 +1,50 @@
+// Machine resources a computation may use: threads for dense linear algebra and the memory limit that
+// every solver checks its estimate against before it allocates (docs/conventions.md, "--threads",
+// "--max-memory").
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "qheat/core/types.hpp"
+
+namespace qheat {
+
+// A computation would need more memory than allowed: `estimate` and `limit` in bytes; the message
+// says what would fit (another method, a smaller Krylov space).
+class MemoryLimitError : public Error {
+public:
+  MemoryLimitError(const std::string& message, std::size_t estimate, std::size_t limit)
+      : Error("memory-limit", message), estimate_(estimate), limit_(limit) {}
+  [[nodiscard]] std::size_t estimate() const noexcept { return estimate_; }
+  [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+
+private:
+  std::size_t estimate_;
+  std::size_t limit_;
+};
+
+// Physical memory available to this process now (MemAvailable of /proc/meminfo, bounded by a cgroup
+// limit when one is set).
+std::size_t available_memory();
+
+// The memory limit in force: set_memory_limit()'s value, else available_memory().
+std::size_t memory_limit();
+void set_memory_limit(std::size_t bytes);  // 0: back to available_memory()
+
+// "512M", "12G", "1.5GiB", "800000000": bytes. Throws Error("memory-size") otherwise.
+std::size_t parse_memory_size(const std::string& text);
+// 1.2 GiB style, for messages.
+std::string format_bytes(std::size_t bytes);
+
+// Throws MemoryLimitError when `estimate` exceeds memory_limit(); `what` names the computation and
+// `advice` says what would fit.
+void check_memory(std::size_t estimate, const std::string& what, const std::string& advice);
+
+// Threads used by one dense linear-algebra call (OpenBLAS; its default: every core, or
+// OPENBLAS_NUM_THREADS). Process-wide.
+void set_thread_count(int threads);
+int thread_count();
+int hardware_threads();
+
+}  // namespace qheat

@@ -1,0 +1,109 @@
+#include "qheat/core/resources.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS (cblas.h declares them too)
+extern "C" int openblas_get_num_threads();
+
+namespace qheat {
+namespace {
+std::atomic<std::size_t> g_limit{0};
+
+std::size_t read_meminfo_available() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::size_t value = 0;
+  std::string unit;
+  while (in >> key >> value) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:") return value * 1024;
+  }
+  return 0;
+}
+
+std::size_t read_cgroup_limit() {
+  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream in(path);
+    std::string text;
+    if (in >> text && !text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) != 0) {
+      try {
+        return static_cast<std::size_t>(std::stoull(text));
+      } catch (const std::exception&) {
+        return 0;
+      }
+    }
+  }
+  return 0;
+}
+}  // namespace
+
+std::size_t available_memory() {
+  std::size_t avail = read_meminfo_available();
+  const std::size_t cg = read_cgroup_limit();
+  if (cg > 0 && (avail == 0 || cg < avail)) avail = cg;
+  return avail > 0 ? avail : (std::size_t{8} << 30);
+}
+
+std::size_t memory_limit() {
+  const std::size_t set = g_limit.load();
+  return set > 0 ? set : available_memory();
+}
+
+void set_memory_limit(std::size_t bytes) { g_limit.store(bytes); }
+
+std::size_t parse_memory_size(const std::string& text) {
+  std::size_t pos = 0;
+  double value = 0.0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  std::string unit = text.substr(pos);
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  double mult = 0.0;
+  if (unit.empty() || unit == "b") mult = 1.0;
+  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1024.0;
+  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1024.0 * 1024.0;
+  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024.0 * 1024.0 * 1024.0;
+  else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1024.0 * 1024.0 * 1024.0 * 1024.0;
+  if (pos == 0 || mult == 0.0 || !std::isfinite(value) || value <= 0.0 || value * mult > 1e18)
+    throw Error("memory-size", "a memory size is a positive number with an optional unit K, M, G or T "
+                               "(powers of 1024), e.g. 12G; got '" + text + "'");
+  return static_cast<std::size_t>(value * mult);
+}
+
+std::string format_bytes(std::size_t bytes) {
+  const double b = static_cast<double>(bytes);
+  char buf[64];
+  if (b >= 1024.0 * 1024.0 * 1024.0) std::snprintf(buf, sizeof buf, "%.1f GiB", b / (1024.0 * 1024.0 * 1024.0));
+  else if (b >= 1024.0 * 1024.0) std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
+  else std::snprintf(buf, sizeof buf, "%.0f KiB", b / 1024.0);
+  return buf;
+}
+
+void check_memory(std::size_t estimate, const std::string& what, const std::string& advice) {
+  const std::size_t limit = memory_limit();
+  if (estimate <= limit) return;
+  throw MemoryLimitError(what + " needs an estimated " + format_bytes(estimate) + ", more than the limit of " +
+                             format_bytes(limit) + (g_limit.load() > 0 ? " (--max-memory)" : " (memory available)") +
+                             (advice.empty() ? std::string() : "; " + advice),
+                         estimate, limit);
+}
+
+void set_thread_count(int threads) {
+  openblas_set_num_threads(std::max(1, threads));
+}
+
+int thread_count() { return openblas_get_num_threads(); }
+
+int hardware_threads() { return std::max(1U, std::thread::hardware_concurrency()); }
+
+}  // namespace qheat
