@@ -93,6 +93,43 @@ void hermitian_eigen(const cmat& H, rvec& w, cmat& V) {
                                                       std::to_string(info) + ")");
 }
 
+rvec hermitian_eigenvalues(const cmat& H) {
+  const long d = H.rows();
+  rvec w(d);
+  if (d < kLapackMinDim) {
+    Eigen::SelfAdjointEigenSolver<cmat> es(H, Eigen::EigenvaluesOnly);
+    return es.eigenvalues();
+  }
+  const int n = as_int(d);
+  int info = 0, lwork = -1, liwork = -1, iwq = 0;
+  if (is_real(H)) {
+    rmat A = H.real();
+    double wq = 0.0;
+    dsyevd_("N", "L", &n, A.data(), &n, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+    lwork = static_cast<int>(wq);
+    liwork = iwq;
+    std::vector<double> work(static_cast<std::size_t>(lwork));
+    std::vector<int> iwork(static_cast<std::size_t>(liwork));
+    dsyevd_("N", "L", &n, A.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  } else {
+    cmat A = H;
+    int lrwork = -1;
+    cplx wq;
+    double rwq = 0.0;
+    zheevd_("N", "L", &n, A.data(), &n, w.data(), &wq, &lwork, &rwq, &lrwork, &iwq, &liwork, &info);
+    lwork = static_cast<int>(wq.real());
+    lrwork = static_cast<int>(rwq);
+    liwork = iwq;
+    std::vector<cplx> work(static_cast<std::size_t>(lwork));
+    std::vector<double> rwork(static_cast<std::size_t>(lrwork));
+    std::vector<int> iwork(static_cast<std::size_t>(liwork));
+    zheevd_("N", "L", &n, A.data(), &n, w.data(), work.data(), &lwork, rwork.data(), &lrwork, iwork.data(), &liwork,
+            &info);
+  }
+  if (info != 0) throw MethodError("eigensolver", "eigenvalues of a Hermitian matrix failed (info " + std::to_string(info) + ")");
+  return w;
+}
+
 void general_eigen(const cmat& A, cvec& w, cmat& V, cmat& V_inverse) {
   const long d = A.rows();
   if (d < kLapackMinDim) {

@@ -9,6 +9,7 @@
 
 #include "qheat/baths/spectral.hpp"
 #include "qheat/core/linalg.hpp"
+#include "detail.hpp"
 
 namespace qheat {
 
@@ -45,7 +46,48 @@ LambShiftMode parse_lamb_shift_mode(const std::string& text) {
 Eigenbasis diagonalize(const cmat& hermitian) {
   Eigenbasis b;
   linalg::hermitian_eigen(hermitian, b.energies, b.vectors);
+  b.real = linalg::is_real(b.vectors);
   return b;
+}
+
+namespace {
+// A matrix with at most this fraction of non-zero elements is multiplied as a sparse matrix.
+constexpr double kSparseFraction = 0.1;
+
+template <class M>
+bool mostly_zero(const M& m) {
+  const long nnz = (m.array() != typename M::Scalar(0)).count();
+  return static_cast<double>(nnz) <= kSparseFraction * static_cast<double>(m.size());
+}
+
+// V^T op V (or V op V^T when `back`) in real arithmetic.
+rmat real_transform(const rmat& V, const rmat& op, bool back) {
+  if (V.rows() >= 32 && mostly_zero(op)) {
+    const Eigen::SparseMatrix<double> S = op.sparseView();
+    if (back) {
+      const rmat SV = S * V.transpose();
+      return V * SV;
+    }
+    const rmat SV = S * V;
+    return V.transpose() * SV;
+  }
+  return back ? rmat(V * op * V.transpose()) : rmat(V.transpose() * op * V);
+}
+}  // namespace
+
+cmat Eigenbasis::to_eigen(const cmat& op) const {
+  if (real && linalg::is_real(op)) return real_transform(vectors.real(), op.real(), false).cast<cplx>();
+  if (vectors.rows() >= 32 && mostly_zero(op)) {
+    const Eigen::SparseMatrix<cplx> S = op.sparseView();
+    const cmat SV = S * vectors;
+    return vectors.adjoint() * SV;
+  }
+  return vectors.adjoint() * op * vectors;
+}
+
+cmat Eigenbasis::from_eigen(const cmat& op) const {
+  if (real && linalg::is_real(op)) return real_transform(vectors.real(), op.real(), true).cast<cplx>();
+  return vectors * op * vectors.adjoint();
 }
 
 using Part = ChannelPart;
@@ -111,55 +153,9 @@ std::vector<Channel> channels_of(const Bath& bath, const Eigenbasis& basis) {
   return out;
 }
 
-// Caches Gamma(w) over the frequencies a channel needs; frequencies equal to round-off share a value.
-class GammaCache {
-public:
-  GammaCache(const Bath& bath, Part part, bool shift, GeneratorCache* shared)
-      : bath_(bath), part_(part), shift_(shift), shared_(shared) {
-    if (shared_ != nullptr) {
-      const SpectralDensity& J = bath.spectral;
-      key_ = {static_cast<double>(J.kind), J.gamma, J.cutoff, J.s, bath.temperature,
-              static_cast<double>(part), shift ? 1.0 : 0.0};
-      key_.insert(key_.end(), J.table_w.begin(), J.table_w.end());
-      key_.insert(key_.end(), J.table_kappa.begin(), J.table_kappa.end());
-      key_.push_back(0.0);  // divergence_cancels (decides whether an infinite split shift is an error)
-      key_.push_back(0.0);  // the frequency
-    }
-  }
-  cplx operator()(double w, bool divergence_cancels = false) {
-    const double key = std::abs(w) < 1e-300 ? 0.0 : w;
-    auto it = cache_.lower_bound(key - 1e-13 * std::max(1.0, std::abs(key)));
-    if (it != cache_.end() && std::abs(it->first - key) <= 1e-13 * std::max(1.0, std::abs(key)))
-      return it->second;
-    cplx g;
-    if (shared_ != nullptr) {
-      key_[key_.size() - 2] = divergence_cancels ? 1.0 : 0.0;
-      key_.back() = key;
-      if (const auto hit = shared_->gamma.find(key_); hit != shared_->gamma.end()) {
-        g = hit->second;
-        ++shared_->gamma_reused;
-      } else {
-        g = channel_gamma(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
-        if (shared_->gamma.size() > kMaxShared) shared_->gamma.clear();
-        shared_->gamma.emplace(key_, g);
-      }
-    } else {
-      g = channel_gamma(bath_.spectral, bath_.temperature, part_, shift_, key, divergence_cancels);
-    }
-    cache_.emplace(key, g);
-    return g;
-  }
+}  // namespace
 
-private:
-  static constexpr std::size_t kMaxShared = 200000;  // bounds the memory of a long sweep
-  const Bath& bath_;
-  Part part_;
-  bool shift_;
-  GeneratorCache* shared_;
-  std::vector<double> key_;
-  std::map<double, cplx> cache_;
-};
-
+namespace detail {
 double element_threshold(const cmat& X) {
   return 1e-14 * std::max(1.0, std::sqrt(X.size() > 0 ? X.cwiseAbs2().maxCoeff() : 0.0));
 }
@@ -192,6 +188,12 @@ std::vector<double> cluster_values(const std::vector<double>& values, double tol
   flush();
   return reps;
 }
+}  // namespace detail
+
+namespace {
+using detail::cluster_values;
+using detail::element_threshold;
+using detail::GammaCache;
 
 // Davies / local: one dissipator term per Bohr frequency w of `energies` (eigenbasis of the
 // Hamiltonian the bath "sees"), X(w) = sum_{E_n - E_m = w} |m><m|X|n><n|, Lambda = Gamma(w) X(w).
@@ -317,7 +319,9 @@ spmat BathDissipator::liouvillian() const {
 
 namespace {
 double max_abs(const cmat& m) { return m.size() > 0 ? std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0; }
+}  // namespace
 
+namespace detail {
 // Kong eqs. 2-4: the rotating frame R(t) = exp(-i w_d t N_A), N_A = sum over the baths' distinct
 // exchange operators of A^dag A, and the static rotated Hamiltonian H_S - w_d N_A + V_1 + V_1^dag.
 // Checks the method's preconditions and says which one fails.
@@ -359,9 +363,7 @@ cmat rotating_frame_hamiltonian(const Model& model, Method method) {
                                           "([N_A, V] = V, e.g. V = -(eta/2) A^dag, Kong eq. 2); use --method floquet");
   return model.hamiltonian - drive.frequency * N + V + V.adjoint();
 }
-}  // namespace
 
-namespace {
 Eigenbasis diagonalize_cached(const cmat& H, GeneratorCache* cache) {
   if (cache == nullptr) return diagonalize(H);
   if (cache->hamiltonian.rows() == H.rows() && cache->hamiltonian.cols() == H.cols() && cache->hamiltonian == H) {
@@ -372,7 +374,10 @@ Eigenbasis diagonalize_cached(const cmat& H, GeneratorCache* cache) {
   cache->hamiltonian = H;
   return cache->basis;
 }
-}  // namespace
+}  // namespace detail
+
+using detail::diagonalize_cached;
+using detail::rotating_frame_hamiltonian;
 
 Generator::Generator(const Model& model, const GeneratorOptions& options)
     : method_(options.method),

@@ -37,31 +37,56 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift) {
 
 }  // namespace
 
-Solution solve(const Model& model, Method method, LambShiftMode lamb_shift, SolveWorkspace* workspace) {
-  if (method == Method::floquet) return solve_floquet(model, lamb_shift);
+Solution solve(const Model& model, Method method, const SolveOptions& options, SolveWorkspace* workspace) {
+  if (method == Method::floquet) return solve_floquet(model, options.lamb_shift);
   GeneratorOptions gopt;
   gopt.method = method;
-  gopt.lamb_shift = lamb_shift;
+  gopt.lamb_shift = options.lamb_shift;
   gopt.cache = workspace != nullptr ? &workspace->generator : nullptr;
-  const Generator gen(model, gopt);
-  const SteadyStateResult ss = steady_state(gen);
+  const std::unique_ptr<MasterEquation> eq = make_equation(model, gopt);
+  const LinearProblem<double> problem = eq->steady_problem(options.steady);
+  const LinearSolution<double> ls = solve_steady(problem, options.steady);
+
   Solution s;
   s.method = method_name(method);
-  s.thermo = thermodynamics(gen, ss);
-  s.bath_names = gen.bath_names();
-  s.temperatures = gen.temperatures();
-  s.lamb_shift = gen.lamb_shift();
-  s.status = ss.status;
-  s.solver = ss.solver;
-  s.residual = ss.residual;
-  s.rcond = ss.rcond;
-  s.trace = ss.trace;
-  s.hermiticity_error = ss.hermiticity_error;
-  s.min_eigenvalue = ss.min_eigenvalue;
-  s.iterations = ss.iterations;
-  s.dimension = gen.dim();
-  if (ss.status != SteadyStatus::not_unique) s.rho = gen.basis().from_eigen(ss.rho);
+  s.bath_names = eq->bath_names();
+  s.temperatures = eq->temperatures();
+  s.lamb_shift = eq->lamb_shift();
+  s.status = ls.status;
+  s.solver = ls.solver;
+  s.structure = eq->structure();
+  s.residual = ls.residual;
+  s.rcond = ls.rcond;
+  s.iterations = ls.iterations;
+  s.dimension = eq->dim();
+  SteadyFacts f;
+  f.status = ls.status;
+  f.rcond = ls.rcond;
+  f.residual = ls.residual;
+  f.driven = eq->driven();
+  f.gross_flow = eq->largest_rate() * eq->energy_span();
+  f.largest_rate = eq->largest_rate();
+  f.secular_splitting = eq->smallest_splitting();
+  EquationCurrents J;
+  if (ls.status != SteadyStatus::not_unique && ls.x.size() > 0) {
+    const StateChecks c = eq->checks(ls.x);
+    s.trace = c.trace;
+    s.hermiticity_error = c.hermiticity_error;
+    s.min_eigenvalue = c.min_eigenvalue;
+    f.min_eigenvalue = c.min_eigenvalue;
+    J = eq->currents(ls.x);
+    if (options.state) s.rho = eq->site_state(ls.x);
+  } else {
+    s.trace = 0.0;
+  }
+  s.thermo = assess_steady_state(s.bath_names, s.temperatures, f, std::move(J.currents), std::move(J.bare_currents));
   return s;
+}
+
+Solution solve(const Model& model, Method method, LambShiftMode lamb_shift, SolveWorkspace* workspace) {
+  SolveOptions o;
+  o.lamb_shift = lamb_shift;
+  return solve(model, method, o, workspace);
 }
 
 }  // namespace qheat

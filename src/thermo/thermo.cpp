@@ -71,48 +71,60 @@ std::string fmt_g(double v) {
 }
 }  // namespace
 
-Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss) {
+Thermodynamics assess_steady_state(const std::vector<std::string>& names, const std::vector<double>& temps,
+                                   const SteadyFacts& f, std::vector<double> currents, std::vector<double> bare) {
   Thermodynamics t;
-  const auto& names = gen.bath_names();
-  const auto& temps = gen.temperatures();
   auto& diag = t.diagnostics;
-
-  if (ss.status == SteadyStatus::not_unique)
+  if (f.status == SteadyStatus::not_unique)
     diag.push_back({"error", "not-unique",
                     "the generator has more than one steady state (its kernel is not one-dimensional); "
                     "currents are not defined"});
-  else if (ss.status == SteadyStatus::ill_conditioned)
+  else if (f.status == SteadyStatus::ill_conditioned)
     diag.push_back({"warning", "ill-conditioned",
-                    "the steady-state linear system is ill-conditioned (rcond " + fmt_g(ss.rcond) +
-                        ", residual " + fmt_g(ss.residual) + ")"});
-  if (ss.status == SteadyStatus::not_unique) {
+                    "the steady-state linear system is ill-conditioned (rcond " + fmt_g(f.rcond) +
+                        ", residual " + fmt_g(f.residual) + ")"});
+  else if (f.status == SteadyStatus::not_converged)
+    diag.push_back({"warning", "not-converged",
+                    "the iterative steady-state solve stopped before its tolerance (residual " + fmt_g(f.residual) + ")"});
+  if (f.status == SteadyStatus::not_unique) {
     t.currents.assign(names.size(), std::nan(""));
     t.bare_currents = t.currents;
     t.first_law_residual = std::nan("");
     t.entropy_production = std::nan("");
     return t;
   }
-
-  currents_of(gen, ss.rho, &t.currents, &t.bare_currents);
-  double scale = 0.0, sum = 0.0;
-  for (double j : t.currents) {
-    scale = std::max(scale, std::abs(j));
-    sum += j;
-  }
+  t.currents = std::move(currents);
+  t.bare_currents = std::move(bare);
+  double sum = 0.0;
+  for (double j : t.currents) sum += j;
   // Dressed methods: the drive is the third energy terminal; its power closes the balance (Kong eq. 10).
-  if (gen.driven()) t.drive_power = -sum;
+  if (f.driven) t.drive_power = -sum;
   t.first_law_residual = sum + t.drive_power;
   t.entropy_production = entropy_production(t.currents, temps);
-
-  const rvec& E = gen.basis().energies;
-  audit_balance(t, names, temps, gen.largest_rate() * (E.maxCoeff() - E.minCoeff()));
-  if (ss.min_eigenvalue < -1e-10)
+  audit_balance(t, names, temps, f.gross_flow);
+  if (f.min_eigenvalue < -1e-10)
     diag.push_back({"warning", "not-positive",
-                    "the steady state has a negative eigenvalue " + fmt_g(ss.min_eigenvalue) +
+                    "the steady state has a negative eigenvalue " + fmt_g(f.min_eigenvalue) +
                         " (not a density matrix)"});
-  if (gen.method() != Method::redfield)
-    audit_secular(t.diagnostics, gen.smallest_bohr_splitting(), gen.largest_rate(), "Bohr frequencies");
+  audit_secular(t.diagnostics, f.secular_splitting, f.largest_rate, "Bohr frequencies");
   return t;
+}
+
+Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss) {
+  std::vector<double> J, bare;
+  if (ss.status != SteadyStatus::not_unique) currents_of(gen, ss.rho, &J, &bare);
+  const rvec& E = gen.basis().energies;
+  SteadyFacts f;
+  f.status = ss.status;
+  f.rcond = ss.rcond;
+  f.residual = ss.residual;
+  f.min_eigenvalue = ss.min_eigenvalue;
+  f.driven = gen.driven();
+  f.gross_flow = gen.largest_rate() * (E.maxCoeff() - E.minCoeff());
+  f.largest_rate = gen.largest_rate();
+  f.secular_splitting = gen.method() != Method::redfield ? gen.smallest_bohr_splitting()
+                                                         : std::numeric_limits<double>::infinity();
+  return assess_steady_state(gen.bath_names(), gen.temperatures(), f, std::move(J), std::move(bare));
 }
 
 void audit_secular(std::vector<Diagnostic>& diag, double split, double rate, const std::string& what) {

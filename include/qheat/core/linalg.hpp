@@ -12,6 +12,8 @@ bool is_real(const cmat& m);
 // Hermitian H = V diag(w) V^dag, w ascending. Real symmetric H goes to dsyevd (a quarter of the
 // work), complex to zheevd; small matrices stay with Eigen. Throws MethodError("eigensolver").
 void hermitian_eigen(const cmat& H, rvec& w, cmat& V);
+// Eigenvalues only (ascending).
+rvec hermitian_eigenvalues(const cmat& H);
 // Real symmetric version (dsyevd), V real.
 void symmetric_eigen(const rmat& H, rvec& w, rmat& V);
 

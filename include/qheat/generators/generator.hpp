@@ -43,11 +43,14 @@ cplx channel_gamma(const SpectralDensity& J, double T, ChannelPart part, bool wi
 bool lamb_shift_enabled(const Bath& bath, LambShiftMode mode);
 
 // H = V diag(E) V^dag with E ascending.
+// The transforms use the structure they find: real vectors (a real symmetric H) make them real
+// products, a sparse site-basis operator is applied as sparse (O(nnz d) + one dense product).
 struct Eigenbasis {
   rvec energies;
   cmat vectors;
-  [[nodiscard]] cmat to_eigen(const cmat& op) const { return vectors.adjoint() * op * vectors; }
-  [[nodiscard]] cmat from_eigen(const cmat& op) const { return vectors * op * vectors.adjoint(); }
+  bool real = false;  // vectors have zero imaginary parts
+  [[nodiscard]] cmat to_eigen(const cmat& op) const;
+  [[nodiscard]] cmat from_eigen(const cmat& op) const;
 };
 Eigenbasis diagonalize(const cmat& hermitian);
 

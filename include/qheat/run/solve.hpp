@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "qheat/generators/equation.hpp"
 #include "qheat/generators/generator.hpp"
 #include "qheat/model/model.hpp"
 #include "qheat/steady/steady_state.hpp"
@@ -21,12 +22,14 @@ struct Solution {
   Thermodynamics thermo;             // currents, drive power, entropy production, diagnostics
   SteadyStatus status = SteadyStatus::converged;
   std::string solver;                // dense-lu, sparse-lu, gmres, floquet-pauli
+  std::string structure;             // what the solve exploited (Pauli rates, sectors, matrix-free ...)
   double residual = 0.0, rcond = 0.0, trace = 1.0, hermiticity_error = 0.0, min_eigenvalue = 0.0;
   int iterations = 0;
   int dimension = 0;
   int harmonics = 0, steps_per_period = 0;  // Floquet only
   // Steady state in the site basis of the model (the lab frame; for dme/ddme the rotating frame's
-  // stationary state). Empty for the Floquet-Markov method, whose state is periodic.
+  // stationary state). Empty for the Floquet-Markov method, whose state is periodic, and when not asked for
+  // (SolveOptions::state).
   std::optional<cmat> rho;
 };
 
@@ -36,6 +39,13 @@ struct SolveWorkspace {
   GeneratorCache generator;
 };
 
+struct SolveOptions {
+  LambShiftMode lamb_shift = LambShiftMode::automatic;
+  bool state = true;            // fill Solution::rho (costs two dense products at large d)
+  SteadyStateOptions steady;    // solver choices and the memory limit
+};
+
+Solution solve(const Model& model, Method method, const SolveOptions& options, SolveWorkspace* workspace = nullptr);
 Solution solve(const Model& model, Method method, LambShiftMode lamb_shift = LambShiftMode::automatic,
                SolveWorkspace* workspace = nullptr);
 

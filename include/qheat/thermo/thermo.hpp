@@ -1,6 +1,7 @@
 // Heat currents, first-law residual, entropy production and the audit of a steady state.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,20 @@ std::vector<double> bare_heat_currents(const Generator& gen, const cmat& rho_eig
 double entropy_production(const std::vector<double>& currents, const std::vector<double>& temperatures);
 
 Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss);
+
+// What the audit needs to know of a solved steady state besides its currents.
+struct SteadyFacts {
+  SteadyStatus status = SteadyStatus::converged;
+  double rcond = 1.0, residual = 0.0, min_eigenvalue = 0.0;
+  bool driven = false;         // dme/ddme: the drive power closes the balance
+  double gross_flow = 0.0;     // largest rate x energy span: the round-off scale of a current
+  double largest_rate = 0.0;
+  double secular_splitting = std::numeric_limits<double>::infinity();  // infinite: not a secular method
+};
+// First law, entropy production and the audit (statuses, second law, heat direction, equal temperatures,
+// positivity, secular approximation) of a steady state with these currents; every method's path ends here.
+Thermodynamics assess_steady_state(const std::vector<std::string>& names, const std::vector<double>& temps,
+                                   const SteadyFacts& facts, std::vector<double> currents, std::vector<double> bare);
 
 // The audit every method shares, given the currents, drive power, first-law residual and entropy
 // production already in `t`: second law, heat direction without a drive, currents at equal

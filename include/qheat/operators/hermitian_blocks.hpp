@@ -1,0 +1,50 @@
+// Block-diagonal Hermitian operators in real orthonormal coordinates. A master equation maps Hermitian
+// operators to Hermitian operators, so its steady-state problem is real: block b (basis indices I_b, size
+// n_b) holds n_b^2 reals -- the diagonal rho_ii, then sqrt2 Re rho_ij and sqrt2 Im rho_ij for i < j --
+// so that the Euclidean norm of the coordinates is the Frobenius norm of the operator. One block
+// covering the whole basis is a general Hermitian operator; blocks of a conserved charge or of
+// degenerate energies hold only the sector the steady state lives in.
+#pragma once
+
+#include <vector>
+
+#include "qheat/core/types.hpp"
+
+namespace qheat {
+
+class HermitianBlocks {
+public:
+  HermitianBlocks() = default;
+  // `blocks[b]` lists the basis indices of block b (each index in at most one block).
+  HermitianBlocks(std::vector<std::vector<int>> blocks, int basis_dim);
+  static HermitianBlocks full(int basis_dim);  // one block: every Hermitian operator
+
+  [[nodiscard]] long dim() const noexcept { return dim_; }
+  [[nodiscard]] int basis_dim() const noexcept { return basis_dim_; }
+  [[nodiscard]] int count() const noexcept { return static_cast<int>(blocks_.size()); }
+  [[nodiscard]] const std::vector<int>& indices(int b) const { return blocks_[static_cast<std::size_t>(b)]; }
+  [[nodiscard]] int size(int b) const { return static_cast<int>(indices(b).size()); }
+  [[nodiscard]] long offset(int b) const { return offsets_[static_cast<std::size_t>(b)]; }
+  [[nodiscard]] int largest_block() const noexcept { return largest_; }
+
+  // Block b of the operator with coordinates x, as a full n_b x n_b matrix.
+  void unpack(const rvec& x, int b, cmat& block) const;
+  // Writes the coordinates of block b from a matrix (its upper triangle and real diagonal are read:
+  // exact for Hermitian input).
+  void pack(const cmat& block, int b, rvec& x) const;
+  // The whole operator as a basis_dim x basis_dim matrix (zero outside the blocks).
+  [[nodiscard]] cmat to_matrix(const rvec& x) const;
+  // Coordinates of the blocks of a Hermitian matrix (elements outside the blocks are dropped).
+  [[nodiscard]] rvec from_matrix(const cmat& m) const;
+  // u with u.x = Tr(rho).
+  [[nodiscard]] rvec trace_functional() const;
+
+private:
+  std::vector<std::vector<int>> blocks_;
+  std::vector<long> offsets_;
+  long dim_ = 0;
+  int basis_dim_ = 0;
+  int largest_ = 0;
+};
+
+}  // namespace qheat
