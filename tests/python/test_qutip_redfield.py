@@ -7,11 +7,12 @@ For each seeded random model the script writes a TOML model file, runs
 QuTiP (noise-power spectrum S(w) = kappa~(w), which is QuTiP's convention: w > 0 is emission), and
 compares the steady state and the per-bath energy flows Tr[H R_a(rho)] (qheat's "bare_currents").
 Agreement required: 1e-10 (both are direct solves of the same 4^n-dimensional linear system).
+The QuTiP side (kappa~ and the tensors) is tests/python/qutip_reference.py, shared with
+test_qutip_redfield_chain.py.
 Exit code 0 when every case agrees.
 """
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -19,21 +20,11 @@ import tempfile
 
 import numpy as np
 import qutip
+from qutip_reference import redfield_reference
 
 TOL = 1e-10  # the issue's requirement; both sides are LU solves at round-off (~1e-13)
 
 PAULI = {"x": qutip.sigmax(), "y": qutip.sigmay(), "z": qutip.sigmaz(), "i": qutip.qeye(2)}
-
-
-def kappa_thermal(w, gamma, wc, T):
-    """kappa~(w) for the Drude density kappa(w) = gamma w / (1 + (w/wc)^2) (conventions.md)."""
-    def kappa(x):
-        return gamma * x / (1.0 + (x / wc) ** 2)
-    if abs(w) < 1e-14:
-        return gamma * T  # limit of kappa(w) n(w) for w -> 0
-    if w > 0:
-        return kappa(w) * (1.0 + (1.0 / math.expm1(w / T) if T > 0 else 0.0))
-    return kappa(-w) * (1.0 / math.expm1(-w / T) if T > 0 else 0.0)
 
 
 def pauli_string_op(labels):
@@ -81,24 +72,6 @@ def toml_text(nq, hexpr, baths):
     return "\n".join(lines) + "\n"
 
 
-def qutip_reference(H, baths):
-    def spectrum(b):
-        return lambda w: kappa_thermal(w, b["gamma"], b["wc"], b["T"])
-    a_ops = [[b["op"], spectrum(b)] for b in baths]
-    R, ekets = qutip.bloch_redfield_tensor(H, a_ops, use_secular=False)
-    R0, _ = qutip.bloch_redfield_tensor(H, [], use_secular=False)
-    rho_eig = qutip.steadystate(R)
-    rho = rho_eig.transform(ekets, True)
-    Heig = H.transform(ekets)
-    flows = []
-    for b in baths:
-        Rb, _ = qutip.bloch_redfield_tensor(H, [[b["op"], spectrum(b)]], use_secular=False)
-        Db = Rb - R0  # bath b's contribution (the unitary part removed)
-        drho = qutip.vector_to_operator(Db * qutip.operator_to_vector(rho_eig))
-        flows.append((Heig * drho).tr().real)
-    return rho.full(), flows
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qheat", required=True)
@@ -122,7 +95,7 @@ def main():
                 continue
             res = json.loads(out.stdout)
             rho_q = np.array(res["rho"]["re"]) + 1j * np.array(res["rho"]["im"])
-            rho_ref, flows_ref = qutip_reference(H, baths)
+            rho_ref, flows_ref = redfield_reference(H, baths)
             err_rho = np.max(np.abs(rho_q - rho_ref))
             flows_q = [res["bare_currents"][b["name"]] for b in baths]
             scale = max(abs(x) for x in flows_ref)
