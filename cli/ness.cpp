@@ -26,7 +26,10 @@ struct NessArgs {
 
 int run_ness(const NessArgs& args) {
   const Model model = load_model(args.file, parse_overrides(args.sets));
-  const Solution sol = solve(model, parse_method(args.method), parse_lamb_shift_mode(args.lamb_shift));
+  SolveOptions options;
+  options.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
+  options.state = args.state;  // the site-basis state costs two dense products at large d
+  const Solution sol = solve(model, parse_method(args.method), options);
   const std::string& method_label = sol.method;
   const bool lamb_shift = sol.lamb_shift;
   const std::vector<std::string>& names = sol.bath_names;

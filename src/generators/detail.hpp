@@ -59,6 +59,10 @@ private:
 };
 
 
+// gamma(w) for every w, evaluated once per group of frequencies equal within 1e-13 (relative; the
+// tolerance of GammaCache): Gamma and the Lamb shift once per distinct Bohr frequency.
+std::vector<cplx> gamma_at(GammaCache& gamma, const std::vector<double>& w);
+
 // Elements of X below this are structural zeros (round-off of a basis change).
 double element_threshold(const cmat& X);
 

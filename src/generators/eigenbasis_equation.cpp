@@ -10,30 +10,53 @@
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 #include "qheat/generators/equation.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
-#include "qheat/thermo/thermo.hpp"
 
 namespace qheat {
 namespace {
 
 using csparse = Eigen::SparseMatrix<cplx, Eigen::ColMajor, long>;
 
+// y (+)= S x for sparse S, split over column blocks of x on the threads in force (thread_count(), the
+// --threads setting): Eigen's sparse products run on one thread.
+void sparse_times_dense(const csparse& S, const cmat& x, cmat& y, bool add) {
+  if (!add) y.resize(S.rows(), x.cols());
+  const long cols = x.cols();
+  const auto nt = static_cast<int>(std::min<long>(thread_count(), std::max<long>(1, cols / 64)));
+  if (nt <= 1 || static_cast<double>(S.nonZeros()) * static_cast<double>(cols) < 1e6) {
+    if (add) y.noalias() += S * x; else y.noalias() = S * x;
+    return;
+  }
+  std::vector<std::thread> pool;
+  const long chunk = (cols + nt - 1) / nt;
+  for (int t = 0; t < nt; ++t) {
+    const long c0 = t * chunk, n = std::min(chunk, cols - c0);
+    if (n <= 0) break;
+    pool.emplace_back([&, c0, n]() {
+      if (add) y.middleCols(c0, n).noalias() += S * x.middleCols(c0, n);
+      else y.middleCols(c0, n).noalias() = S * x.middleCols(c0, n);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
 // An operator multiplied as dense (BLAS) or sparse, whichever its fill makes cheaper.
 class Factor {
 public:
+  // Elements below 1e-14 of the largest are round-off of the basis change (structural zeros; the
+  // Generator builds Lambda on the same threshold, detail::element_threshold).
   explicit Factor(const cmat& m) {
-    const double thr = 1e-300;
+    const double thr = m.size() > 0 ? 1e-14 * std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0;
     const long nnz = (m.array().abs() > thr).count();
     sparse_ = m.rows() >= 32 && static_cast<double>(nnz) <= 0.1 * static_cast<double>(m.size());
     if (sparse_) {
-      S_ = m.sparseView();
+      S_ = m.sparseView(1.0, thr);
       S_.makeCompressed();
-      Sadj_ = S_.adjoint();
-      Sadj_.makeCompressed();
     } else {
       D_ = m;
     }
@@ -41,28 +64,25 @@ public:
   // y = A x (assign) or y += A x.
   void left(const cmat& x, cmat& y, bool add) const {
     if (sparse_) {
-      if (add) y += S_ * x; else y = S_ * x;
+      sparse_times_dense(S_, x, y, add);
     } else {
       if (add) y.noalias() += D_ * x; else y.noalias() = D_ * x;
     }
   }
-  // y += x A^dag.
-  void right_adjoint_add(const cmat& x, cmat& y) const {
-    if (sparse_) {
-      y += x * Sadj_;
-    } else {
-      y.noalias() += x * D_.adjoint();
-    }
-  }
   [[nodiscard]] std::size_t bytes() const {
-    return sparse_ ? 2 * static_cast<std::size_t>(S_.nonZeros()) * (sizeof(cplx) + sizeof(long))
+    return sparse_ ? static_cast<std::size_t>(S_.nonZeros()) * (sizeof(cplx) + sizeof(long))
                    : static_cast<std::size_t>(D_.size()) * sizeof(cplx);
   }
 
 private:
   bool sparse_ = false;
   cmat D_;
-  csparse S_, Sadj_;
+  csparse S_;
+};
+
+struct BathFactors {
+  std::vector<std::pair<Factor, Factor>> terms;  // (Lambda, X) per dissipator term
+  std::unique_ptr<Factor> K_h;
 };
 
 class EigenbasisEquation final : public MasterEquation {
@@ -76,8 +96,12 @@ public:
     cmat M = cplx(0.0, -1.0) * gen_.renormalized_hamiltonian();
     for (const auto& b : gen_.baths()) M -= b.K_h;
     M_ = std::make_unique<Factor>(M);
-    for (const auto& b : gen_.baths())
-      for (const auto& t : b.terms) terms_.push_back({Factor(t.Lambda), Factor(t.X)});
+    for (const auto& b : gen_.baths()) {
+      BathFactors f{{}, std::make_unique<Factor>(b.K_h)};
+      for (const auto& t : b.terms) f.terms.emplace_back(Factor(t.Lambda), Factor(t.X));
+      baths_.push_back(std::move(f));
+    }
+    for (const auto& b : baths_) n_terms_ += b.terms.size();
   }
 
   [[nodiscard]] Method method() const override { return gen_.method(); }
@@ -91,9 +115,28 @@ public:
     c.min_eigenvalue = linalg::hermitian_eigenvalues(rho).minCoeff();
     return c;
   }
+  // With Y_a = sum_t X_t (Lambda_t rho)^dag - K_h,a rho, bath a's dissipator is D_a(rho) = Y_a + Y_a^dag,
+  // so J_a = Tr[(H + H_LS) D_a] = 2 Re Tr[(H + H_LS) Y_a] and the bare current
+  // Tr[H (D_a - i[H_LS,a, rho])] = sum_i E_i (2 Re (Y_a)_ii + 2 Im (H_LS,a rho)_ii): O(d^2) after the products.
   [[nodiscard]] EquationCurrents currents(const rvec& x) const override {
     const cmat rho = blocks_.to_matrix(x);
-    return {heat_currents(gen_, rho), bare_heat_currents(gen_, rho)};
+    const cmat& Htot = gen_.renormalized_hamiltonian();
+    const rvec& E = gen_.basis().energies;
+    EquationCurrents out;
+    cmat Y, T;
+    for (std::size_t a = 0; a < baths_.size(); ++a) {
+      baths_[a].K_h->left(rho, Y, false);
+      Y = -Y;
+      add_jumps(baths_[a], rho, Y, T);
+      out.currents.push_back(2.0 * (Htot.transpose().cwiseProduct(Y)).sum().real());
+      const cmat& HLS = gen_.baths()[a].H_LS;
+      double bare = 0.0;
+      for (long i = 0; i < E.size(); ++i)
+        bare += E(i) * (2.0 * Y(i, i).real() + 2.0 * (HLS.row(i).transpose().cwiseProduct(rho.col(i))).sum().imag());
+      out.bare_currents.push_back(bare);
+    }
+    // Rotating-frame jumps (dme, ddme) are not built by this equation.
+    return out;
   }
   [[nodiscard]] cmat site_state(const rvec& x) const override { return gen_.basis().from_eigen(blocks_.to_matrix(x)); }
   [[nodiscard]] double largest_rate() const override { return gen_.largest_rate(); }
@@ -105,23 +148,30 @@ public:
     return gen_.method() == Method::redfield ? std::numeric_limits<double>::infinity() : gen_.smallest_bohr_splitting();
   }
   [[nodiscard]] std::string structure() const override {
-    return "eigenbasis, matrix-free (" + std::to_string(1 + 2 * terms_.size()) + " products per apply)";
+    return "eigenbasis, matrix-free (" + std::to_string(1 + 2 * n_terms_) + " products per apply)";
   }
 
-  // L(rho) for Hermitian rho: Y + Y^dag.
+  // Y with L(rho) = Y + Y^dag for Hermitian rho: since (Lambda rho X^dag)^dag = X (Lambda rho)^dag,
+  // Y = M rho + sum_t X_t (Lambda_t rho)^dag -- every product with the operator on the left (sparse
+  // operators then multiply as sparse x dense).
   void apply(const cmat& rho, cmat& Y, cmat& T) const {
     M_->left(rho, Y, false);
-    for (const auto& [Lambda, X] : terms_) {
+    for (const auto& b : baths_) add_jumps(b, rho, Y, T);
+  }
+  void add_jumps(const BathFactors& b, const cmat& rho, cmat& Y, cmat& T) const {
+    for (const auto& [Lambda, X] : b.terms) {
       Lambda.left(rho, T, false);
-      X.right_adjoint_add(T, Y);
+      T.adjointInPlace();
+      X.left(T, Y, true);
     }
   }
 
 private:
   Generator gen_;
   HermitianBlocks blocks_;
-  std::unique_ptr<Factor> M_;
-  std::vector<std::pair<Factor, Factor>> terms_;  // (Lambda, X) per dissipator term
+  std::unique_ptr<Factor> M_;  // -i(H + H_LS) - sum_a K_h,a
+  std::vector<BathFactors> baths_;
+  std::size_t n_terms_ = 0;
 };
 
 // The secular part of L in real coordinates: populations through the exact d x d rate block with the
@@ -184,7 +234,8 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   const auto dd = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
   p.apply_workspace_bytes = 3 * dd * sizeof(cplx);
   p.operator_bytes = dd * (sizeof(double) + sizeof(cplx) / 2);  // preconditioner: population LU, coherence inverses
-  for (const auto& [a, b] : terms_) p.operator_bytes += a.bytes() + b.bytes();
+  for (const auto& b : baths_)
+    for (const auto& [l, x] : b.terms) p.operator_bytes += l.bytes() + x.bytes();
   p.operator_bytes += M_->bytes();
   struct Work {
     cmat rho, Y, T;
@@ -197,6 +248,10 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
     y.resize(x.size());
     blocks_.pack(w->Y, 0, y);
   };
+  // Gross jump rate of the state: sum_a (decay rate of level a) p_a.
+  rvec decay = rvec::Zero(d);
+  for (const auto& b : gen_.baths()) decay += 2.0 * b.K_h.diagonal().real();
+  p.residual_scale = [decay](const rvec& x) { return decay.dot(x.head(decay.size()).cwiseAbs()); };
   if (d > options.dense_max_dim) {
     check_memory(plan_steady(p, options).bytes, "the " + method_name(method()) + " steady state (" + std::to_string(d) +
                                                     " levels, matrix-free)",

@@ -188,6 +188,22 @@ std::vector<double> cluster_values(const std::vector<double>& values, double tol
   flush();
   return reps;
 }
+std::vector<cplx> gamma_at(GammaCache& gamma, const std::vector<double>& w) {
+  std::vector<std::size_t> order(w.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return w[a] < w[b]; });
+  std::vector<cplx> out(w.size());
+  double last = std::numeric_limits<double>::quiet_NaN();
+  cplx g;
+  for (std::size_t k : order) {
+    if (!(std::abs(w[k] - last) <= 1e-13 * std::max(1.0, std::abs(w[k])))) {
+      g = gamma(w[k]);
+      last = w[k];
+    }
+    out[k] = g;
+  }
+  return out;
+}
 }  // namespace detail
 
 namespace {
@@ -404,12 +420,19 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
       switch (method_) {
         case Method::redfield: {
           // Bloch-Redfield: Lambda_mn = Gamma(E_n - E_m) X_mn (architecture note; Zhang eqs. 8-12).
+          // Gamma once per distinct Bohr frequency (detail::gamma_at).
           cmat Lambda = cmat::Zero(d, d);
           const double thr = element_threshold(ch.X);
+          std::vector<double> w;
+          std::vector<long> at;
           for (int n = 0; n < d; ++n)
             for (int m = 0; m < d; ++m)
-              if (std::norm(ch.X(m, n)) > thr * thr)
-                Lambda(m, n) = gamma(basis_.energies(n) - basis_.energies(m)) * ch.X(m, n);
+              if (std::norm(ch.X(m, n)) > thr * thr) {
+                w.push_back(basis_.energies(n) - basis_.energies(m));
+                at.push_back(m + static_cast<long>(d) * n);
+              }
+          const std::vector<cplx> g = detail::gamma_at(gamma, w);
+          for (std::size_t k = 0; k < at.size(); ++k) Lambda(at[k]) = g[k] * ch.X(at[k]);
           bd.terms.push_back(DissipatorTerm{std::move(ch.X), std::move(Lambda)});
           break;
         }

@@ -58,7 +58,9 @@ void check_hermitian(const cmat& m, const std::string& rule, const std::string& 
 }
 
 void check_finite(const cmat& m, const std::string& what, int line, const std::string& file) {
-  if (!m.allFinite())
+  // Over the doubles (vectorised); Eigen's allFinite on complex matrices costs ~20x more at d = 4096.
+  const Eigen::Map<const Eigen::ArrayXd> parts(reinterpret_cast<const double*>(m.data()), 2 * m.size());
+  if (!parts.isFinite().all())
     throw ModelError("non-finite", what + " has entries that are NaN or infinite", line, file);
 }
 

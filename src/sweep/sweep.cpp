@@ -162,7 +162,10 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
     for (std::size_t m = 0; m < nm; ++m) {
       SweepRow& row = result.rows[p * nm + m];
       try {
-        row.solution = solve(*model, row.method, options.lamb_shift, &ws);
+        SolveOptions so;
+        so.lamb_shift = options.lamb_shift;
+        so.state = !observables.empty();
+        row.solution = solve(*model, row.method, so, &ws);
         row.status = status_name(row.solution.status);
         for (const cmat& O : observables)
           row.observables.push_back(row.solution.rho ? (*row.solution.rho * O).trace()

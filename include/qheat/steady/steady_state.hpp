@@ -39,6 +39,11 @@ struct LinearProblem {
   std::optional<Sparse> sparse;
   Op apply;         // y = A x (matrix-free)
   Op precondition;  // y ~ (A + s u u^T)^{-1} x (right preconditioner for GMRES); optional
+  // The size of a physically negligible residual at x, relative to which GMRES's tolerance is finally
+  // checked (e.g. the gross jump rate sum_a decay_a p_a): the bordered system's own scale s|u| is set by
+  // the fastest rate anywhere -- also of levels that carry no population -- and would make the tolerance
+  // depend on the truncation. Optional.
+  std::function<double(const Vec&)> residual_scale;
   // Non-uniqueness indicator the preconditioner can give (e.g. the pivot ratio of an exactly solved
   // population block: round-off when the rate equations have several closed classes); 1 when none.
   double preconditioner_rcond = 1.0;
@@ -60,6 +65,8 @@ struct SteadyStateOptions {
   int gmres_restart = 80;          // largest Krylov dimension per restart (reduced to fit the memory)
   int gmres_max_iterations = 2000;
   double gmres_tolerance = 1e-12;  // relative residual of the bordered system
+  // Solution components below this x max|x| are set to zero (round-off of the solve, not state).
+  double flush_below = 1e-15;
   // Bytes the solve may use; 0: the memory available on this machine (core/resources.hpp).
   std::size_t max_memory = 0;
 };
@@ -92,12 +99,12 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& problem, const 
 
 // Restarted GMRES with right preconditioning for A x = b (A and P as callables); shared by the steady-state
 // solve and by other linear problems (e.g. the response's L0^+ solves). Returns x; sets the iteration
-// count and the final relative residual ||b - A x|| / ||b||.
+// count and the final relative residual ||b - A x|| / ||b||; starts from x0 when given.
 template <class Scalar>
 Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gmres(
     const typename LinearProblem<Scalar>::Op& A, const typename LinearProblem<Scalar>::Op& P,
     const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& b, int restart, int max_iterations, double tolerance,
-    int& iterations, double& relative_residual);
+    int& iterations, double& relative_residual, const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>* x0 = nullptr);
 
 extern template SolvePlan plan_steady<double>(const LinearProblem<double>&, const SteadyStateOptions&);
 extern template SolvePlan plan_steady<cplx>(const LinearProblem<cplx>&, const SteadyStateOptions&);
