@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "output.hpp"
 #include <optional>
 
@@ -94,13 +95,13 @@ int run_ness(const NessArgs& args) {
 void register_ness(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<NessArgs>();
   CLI::App* cmd = app.add_subcommand("ness", "steady state, heat currents and audit of a model file");
-  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(existing_file("model file"));
   cmd->add_option("--method", args->method, "local | global | redfield (static); dme | ddme | floquet (driven)")
-      ->check(CLI::IsMember({"local", "global", "redfield", "dme", "ddme", "floquet"}));
+      ->check(method_name_check());
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
   cmd->add_option("--lamb-shift", args->lamb_shift, "on | off (default: on where finite)")
-      ->check(CLI::IsMember({"on", "off", "auto"}));
-  cmd->add_option("--format", args->format, "json | table")->check(CLI::IsMember({"json", "table"}));
+      ->check(one_of("--lamb-shift", {"on", "off", "auto"}));
+  cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
   cmd->add_flag("--state", args->state, "include the steady-state density matrix (site basis) in the JSON");
   cmd->callback([args, &exit_code]() { exit_code = run_ness(*args); });
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "qheat/sweep/sweep.hpp"
 
 namespace qheat::cli {
@@ -185,14 +186,14 @@ int run_sweep_command(const SweepArgs& args) {
 void register_sweep(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SweepArgs>();
   CLI::App* cmd = app.add_subcommand("sweep", "grid of steady states over model parameters, as CSV");
-  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(existing_file("model file"));
   cmd->add_option("--vary", args->vary,
                   "NAME=START:STOP:NUM | NAME=log:START:STOP:NUM | NAME=V1,V2,... (repeat for a 2-D grid; "
                   "the first varies slowest)")
       ->required();
   cmd->add_option("--method", args->methods, "one method or a comma-separated list (local,global,redfield,dme,ddme,floquet)");
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
-  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(CLI::IsMember({"on", "off", "auto"}));
+  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(one_of("--lamb-shift", {"on", "off", "auto"}));
   cmd->add_option("--observable", args->observables, "steady-state <O>: named operator or expression (repeatable)");
   cmd->add_option("--jobs,-j", args->jobs, "worker threads (rows are identical for any value)");
   cmd->add_option("--out,-o", args->out, "CSV file (default: standard output)");

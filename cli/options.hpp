@@ -1,0 +1,25 @@
+// Options shared by the subcommands and the one error format of the command line
+// (docs/conventions.md, "Exit codes"): validators that throw qheat::Error with the rule of the broken
+// rule, and the translation of CLI11's parse errors.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace qheat::cli {
+
+// FILE arguments: throws Error("cli-file") when the path does not exist, is a directory or cannot be
+// read. `what` names the file in the message ("model file").
+CLI::Validator existing_file(const std::string& what);
+// Enumerated options: throws Error("cli-option") for a value not in `choices`.
+CLI::Validator one_of(const std::string& option, const std::vector<std::string>& choices);
+// A method name (parse_method): throws MethodError("unknown-method"), the same rule as `sweep --method`.
+CLI::Validator method_name_check();
+// Rule and message for a CLI11 parse error of `app` (after app.parse threw it).
+struct CliFailure {
+  std::string rule, message;
+};
+CliFailure describe_parse_error(const CLI::ParseError& e, const CLI::App& app);
+
+}  // namespace qheat::cli
