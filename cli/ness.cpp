@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "qheat/core/resources.hpp"
 #include <optional>
 
 #include "qheat/model/model.hpp"
@@ -22,10 +23,12 @@ struct NessArgs {
   std::vector<std::string> sets;
   std::string lamb_shift = "auto";
   std::string format = "json";
+  ResourceArgs resources;
   bool state = false;
 };
 
 int run_ness(const NessArgs& args) {
+  apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
   const Model model = load_model(args.file, parse_overrides(args.sets));
   const Solution sol = solve(model, parse_method(args.method), parse_lamb_shift_mode(args.lamb_shift));
   const std::string& method_label = sol.method;
@@ -103,6 +106,7 @@ void register_ness(CLI::App& app, int& exit_code) {
       ->check(one_of("--lamb-shift", {"on", "off", "auto"}));
   cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
   cmd->add_flag("--state", args->state, "include the steady-state density matrix (site basis) in the JSON");
+  add_resource_options(cmd, args->resources, "BLAS threads of the dense solve (default: every core)");
   cmd->callback([args, &exit_code]() { exit_code = run_ness(*args); });
 }
 

@@ -7,11 +7,14 @@
 #include <fstream>
 #include <regex>
 
+#include "qheat/core/resources.hpp"
 #include "qheat/core/types.hpp"
 #include "qheat/generators/generator.hpp"
 
 namespace qheat::cli {
 namespace {
+
+constexpr int kMaxCount = 1024;  // --jobs and --threads
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
@@ -68,6 +71,44 @@ CLI::Validator method_name_check() {
         return {};
       },
       "METHOD", "method");
+}
+
+CLI::Validator positive_count(const std::string& option, const std::string& rule) {
+  return CLI::Validator(
+      [option, rule](std::string& value) -> std::string {
+        bool digits = !value.empty() && value.size() <= 9;
+        for (const char c : value) digits = digits && std::isdigit(static_cast<unsigned char>(c)) != 0;
+        const long n = digits ? std::stol(value) : 0;
+        if (n < 1 || n > kMaxCount)
+          throw Error(rule, option + " expects a whole number from 1 to " + std::to_string(kMaxCount) + "; got '" +
+                                value + "'");
+        return {};
+      },
+      "N", "positive count");
+}
+
+CLI::Validator memory_size() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        (void)parse_memory_size(value);
+        return {};
+      },
+      "SIZE", "memory size");
+}
+
+int count_value(const std::string& text) { return text.empty() ? 0 : std::stoi(text); }
+
+void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& threads_help) {
+  cmd->add_option("--threads", args.threads, threads_help)->check(positive_count("--threads", "threads"));
+  cmd->add_option("--max-memory", args.max_memory,
+                  "memory limit, e.g. 256M or 8G (default: the memory available); a solver whose estimated peak "
+                  "exceeds it stops with an error")
+      ->check(memory_size());
+}
+
+void apply_resources(const ResourceArgs& args, int threads) {
+  if (!args.max_memory.empty()) set_memory_limit(parse_memory_size(args.max_memory));
+  if (threads > 0) set_thread_count(threads);
 }
 
 CliFailure describe_parse_error(const CLI::ParseError& e, const CLI::App& app) {

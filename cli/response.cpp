@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/response/bosonic.hpp"
 #include "qheat/response/perturbed.hpp"
 #include "qheat/response/response.hpp"
@@ -28,6 +29,7 @@ struct ResponseArgs {
   std::string delta_sweep;
   bool untruncated = false;
   std::string format = "json";
+  ResourceArgs resources;
 };
 
 nlohmann::json parts_json(const ResponseParts& p) {
@@ -73,6 +75,7 @@ nlohmann::json delta_sweep(const Model& model, const cmat& V, const ResponseResu
 }
 
 int run_response(const ResponseArgs& args) {
+  apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
   if (args.method != "global")
     throw MethodError("response-method", "linear response is implemented for the global (Davies) master equation, "
                                          "the one Levy, Rabani and Limmer use; got --method " + args.method);
@@ -181,6 +184,7 @@ void register_response(CLI::App& app, int& exit_code) {
   cmd->add_flag("--untruncated", args->untruncated,
                  "bosonic modes without Fock truncation (normal-ordered polynomials; docs/methods.md)");
   cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
+  add_resource_options(cmd, args->resources, "BLAS threads of the dense solve (default: every core)");
   cmd->callback([args, &exit_code]() { exit_code = run_response(*args); });
 }
 

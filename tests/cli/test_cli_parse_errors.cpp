@@ -66,16 +66,25 @@ TEST(CliParseErrors, MissingExtraOrBadArgumentIsCliArgument) {
               {"response " + kZhang, "cli-argument", "needs --perturbation"},
               {"ness " + kZhang + " " + kZhang, "cli-argument", "unexpected argument"},
               {"ness " + kZhang + " --method", "cli-argument", "--method"},
-              {"ness " + kZhang + " --state=maybe", "cli-argument", "--state cannot take the value 'maybe'"},
-              {"sweep " + kZhang + " --vary T1=1,2 --jobs abc", "cli-argument", "--jobs"}});
+              {"ness " + kZhang + " --state=maybe", "cli-argument", "--state cannot take the value 'maybe'"}});
 }
 
 TEST(CliParseErrors, MissingOrUnknownCommandIsCliCommand) {
   expect_all({{"", "cli-command", "no command given"}, {"nope", "cli-command", "unknown command 'nope'"}});
 }
 
-TEST(CliParseErrors, TypedOptionValuesKeepTheirRule) {
-  expect_all({{"sweep " + kZhang + " --vary T1=1,2 --jobs 0", "jobs", "--jobs"}});
+TEST(CliParseErrors, CountsAndSizesAreTypedErrors) {
+  expect_all({{"sweep " + kZhang + " --vary T1=1,2 --jobs abc", "jobs", "--jobs expects a whole number"},
+              {"sweep " + kZhang + " --vary T1=1,2 --jobs -1", "jobs", "'-1'"},
+              {"ness " + kZhang + " --threads 0", "threads", "--threads expects a whole number"},
+              {"ness " + kZhang + " --threads abc", "threads", "'abc'"},
+              {"ness " + kZhang + " --threads 1.5", "threads", "'1.5'"},
+              {"sweep " + kZhang + " --vary T1=1,2 --threads 0", "threads", "--threads"},
+              {"response " + kZhang + " --perturbation V --threads x", "threads", "--threads"},
+              {"ness " + kZhang + " --max-memory 0", "memory-size", "'0'"},
+              {"ness " + kZhang + " --max-memory abc", "memory-size", "'abc'"},
+              {"sweep " + kZhang + " --vary T1=1,2 --max-memory 12X", "memory-size", "'12X'"},
+              {"response " + kZhang + " --perturbation V --max-memory -1G", "memory-size", "'-1G'"}});
 }
 
 TEST(CliParseErrors, HelpAndVersionGoToStdoutWithExitZero) {
@@ -89,6 +98,8 @@ TEST(CliParseErrors, HelpAndVersionGoToStdoutWithExitZero) {
   EXPECT_EQ(v.code, 0);
   EXPECT_EQ(v.out.rfind("qheat ", 0), 0u) << v.out;
   EXPECT_EQ(v.err, "");
+  const CliRun h = run_cli("ness --help");
+  for (const char* opt : {"--threads", "--max-memory"}) EXPECT_NE(h.out.find(opt), std::string::npos) << opt;
 }
 
 }  // namespace
