@@ -57,7 +57,9 @@ int run_plot_script(const std::vector<std::string>& script_args) {
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw Error("plot", "waiting for " + python + " failed: " + std::strerror(errno));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return 2;
+  // 2: the script rejected its input with the one error line; 127: the interpreter did not start (the
+  // child printed the line).
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 2 || WEXITSTATUS(status) == 127)) return 2;
   throw Error("plot", "the plotting script failed (its message is above)");
 }
 
