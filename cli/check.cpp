@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "qheat/operators/expression.hpp"
 #include "qheat/sweep/sweep.hpp"
 
@@ -224,7 +225,7 @@ void register_check(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CheckArgs>();
   CLI::App* cmd = app.add_subcommand("check", "computed values beside published and closed-form ones");
   cmd->add_option("FILES", args->files, "check files (default: every examples/*/checks.toml)")
-      ->check(CLI::ExistingFile);
+      ->check(existing_file("check file"));
   cmd->add_flag("--verbose,-v", args->verbose, "print every row (default: the first row of each check and failures)");
   cmd->callback([args, &exit_code]() { exit_code = run_checks(*args); });
 }

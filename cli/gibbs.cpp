@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "output.hpp"
 #include "qheat/model/model.hpp"
 #include "qheat/thermo/mean_force.hpp"
@@ -50,13 +51,13 @@ void register_gibbs(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<GibbsArgs>();
   CLI::App* cmd = app.add_subcommand(
       "gibbs", "mean-force Gibbs state to second order in the coupling (all baths at one temperature)");
-  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(existing_file("model file"));
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
   cmd->add_option("--order", args->order, "0: Gibbs state of H_S; 2: with the second-order correction (default)")
-      ->check(CLI::IsMember({0, 2}));
+      ->check(one_of("--order", {"0", "2"}));
   cmd->add_option("--observable", args->observables,
                   "named operator or operator expression O; reports Tr[rho O] (repeatable)");
-  cmd->add_option("--format", args->format, "json (the only format)")->check(CLI::IsMember({"json"}));
+  cmd->add_option("--format", args->format, "json (the only format)")->check(one_of("--format", {"json"}));
   cmd->callback([args, &exit_code]() { exit_code = run_gibbs(*args); });
 }
 

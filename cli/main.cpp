@@ -1,11 +1,20 @@
-// qheat command line: one clear message and a non-zero exit code for every failure.
+// qheat command line: one clear message and a non-zero exit code for every failure
+// (docs/conventions.md, "Exit codes"): `qheat: error [RULE]: message` and exit code 2 for bad input,
+// whether the command line (CLI11) or the model rejects it; 3 for an internal error.
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "qheat/core/types.hpp"
 
 namespace {
+
+int fail(const std::string& rule, const std::string& message) {
+  std::cerr << "qheat: error [" << rule << "]: " << qheat::one_line(message) << "\n";
+  return 2;
+}
 int run(int argc, char** argv) {
   CLI::App app{"qheat: heat transport in open quantum systems"};
   app.set_version_flag("--version", "qheat 0.1.0");
@@ -19,11 +28,13 @@ int run(int argc, char** argv) {
   qheat::cli::register_response(app, exit_code);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version: stdout, exit code 0
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const qheat::cli::CliFailure f = qheat::cli::describe_parse_error(e, app);
+    return fail(f.rule, f.message);
   } catch (const qheat::Error& e) {
-    std::cerr << "qheat: error [" << e.rule() << "]: " << qheat::one_line(e.what()) << "\n";
-    return 2;
+    return fail(e.rule(), e.what());
   }
   return exit_code;
 }

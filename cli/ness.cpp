@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "output.hpp"
+#include "qheat/core/resources.hpp"
 #include <optional>
 
 #include "qheat/model/model.hpp"
@@ -21,10 +23,12 @@ struct NessArgs {
   std::vector<std::string> sets;
   std::string lamb_shift = "auto";
   std::string format = "json";
+  ResourceArgs resources;
   bool state = false;
 };
 
 int run_ness(const NessArgs& args) {
+  apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
   const Model model = load_model(args.file, parse_overrides(args.sets));
   SolveOptions options;
   options.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
@@ -97,14 +101,15 @@ int run_ness(const NessArgs& args) {
 void register_ness(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<NessArgs>();
   CLI::App* cmd = app.add_subcommand("ness", "steady state, heat currents and audit of a model file");
-  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(existing_file("model file"));
   cmd->add_option("--method", args->method, "local | global | redfield (static); dme | ddme | floquet (driven)")
-      ->check(CLI::IsMember({"local", "global", "redfield", "dme", "ddme", "floquet"}));
+      ->check(method_name_check());
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
   cmd->add_option("--lamb-shift", args->lamb_shift, "on | off (default: on where finite)")
-      ->check(CLI::IsMember({"on", "off", "auto"}));
-  cmd->add_option("--format", args->format, "json | table")->check(CLI::IsMember({"json", "table"}));
+      ->check(one_of("--lamb-shift", {"on", "off", "auto"}));
+  cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
   cmd->add_flag("--state", args->state, "include the steady-state density matrix (site basis) in the JSON");
+  add_resource_options(cmd, args->resources, "BLAS threads of the dense solve (default: every core)");
   cmd->callback([args, &exit_code]() { exit_code = run_ness(*args); });
 }
 

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "qheat/core/types.hpp"
 
 namespace qheat::cli {
@@ -56,7 +57,9 @@ int run_plot_script(const std::vector<std::string>& script_args) {
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw Error("plot", "waiting for " + python + " failed: " + std::strerror(errno));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return 2;
+  // 2: the script rejected its input with the one error line; 127: the interpreter did not start (the
+  // child printed the line).
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 2 || WEXITSTATUS(status) == 127)) return 2;
   throw Error("plot", "the plotting script failed (its message is above)");
 }
 
@@ -65,7 +68,7 @@ void register_plot(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("plot", "draw sweep CSV files: curves for 1-D grids, colour maps for 2-D");
   cmd->add_option("CSV", args->csv, "CSV files written by qheat sweep (curves of several files share axes)")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(existing_file("CSV file"));
   cmd->add_option("--out,-o", args->out, "output file, .png or .svg")->required();
   cmd->add_option("--x", args->x, "column on the horizontal axis (default: the first varied parameter)");
   cmd->add_option("--y", args->y, "columns to draw (default: every J_<bath> and drive_power if non-zero)");

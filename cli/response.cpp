@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "output.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/response/bosonic.hpp"
 #include "qheat/response/perturbed.hpp"
 #include "qheat/response/response.hpp"
@@ -27,6 +29,7 @@ struct ResponseArgs {
   std::string delta_sweep;
   bool untruncated = false;
   std::string format = "json";
+  ResourceArgs resources;
 };
 
 nlohmann::json parts_json(const ResponseParts& p) {
@@ -72,6 +75,7 @@ nlohmann::json delta_sweep(const Model& model, const cmat& V, const ResponseResu
 }
 
 int run_response(const ResponseArgs& args) {
+  apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
   if (args.method != "global")
     throw MethodError("response-method", "linear response is implemented for the global (Davies) master equation, "
                                          "the one Levy, Rabani and Limmer use; got --method " + args.method);
@@ -168,18 +172,19 @@ int run_response(const ResponseArgs& args) {
 void register_response(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ResponseArgs>();
   CLI::App* cmd = app.add_subcommand("response", "linear response of the steady state to H0 -> H0 + delta V");
-  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(existing_file("model file"));
   cmd->add_option("--perturbation", args->perturbation, "V: a named operator of the model or an expression")->required();
   cmd->add_option("--observable", args->observables, "observable A (named operator or expression; repeatable)");
   cmd->add_option("--method", args->method, "global (the Davies master equation of Levy et al.)");
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
-  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(CLI::IsMember({"on", "off", "auto"}));
+  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(one_of("--lamb-shift", {"on", "off", "auto"}));
   cmd->add_option("--times", args->times, "integrated response Phi(t) at these t (START:STOP:NUM or list)");
   cmd->add_option("--delta-sweep", args->delta_sweep,
                   "also J(delta): linear (J0 + delta J1), global and Bloch-Redfield generators of H0 + delta V");
   cmd->add_flag("--untruncated", args->untruncated,
                  "bosonic modes without Fock truncation (normal-ordered polynomials; docs/methods.md)");
-  cmd->add_option("--format", args->format, "json | table")->check(CLI::IsMember({"json", "table"}));
+  cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
+  add_resource_options(cmd, args->resources, "BLAS threads of the dense solve (default: every core)");
   cmd->callback([args, &exit_code]() { exit_code = run_response(*args); });
 }
 

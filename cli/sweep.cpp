@@ -2,6 +2,7 @@
 // in parallel over points with rows in grid order (identical for any --jobs).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "options.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/sweep/sweep.hpp"
 
 namespace qheat::cli {
@@ -22,7 +25,8 @@ struct SweepArgs {
   std::vector<std::string> sets;
   std::string lamb_shift = "auto";
   std::vector<std::string> observables;
-  int jobs = 1;
+  std::string jobs;  // empty: 1, or hardware_threads() / --threads when --threads is given
+  ResourceArgs resources;
   std::string out;
   std::string plot;
   bool quiet = false;
@@ -133,7 +137,6 @@ void write_csv(std::ostream& out, const SweepResult& r, const SweepArgs& args, c
 }
 
 int run_sweep_command(const SweepArgs& args) {
-  if (args.jobs < 1) throw Error("jobs", "--jobs must be at least 1");
   std::vector<SweepAxis> axes;
   for (const auto& v : args.vary) axes.push_back(parse_vary(v));
   const ModelSource source = ModelSource::from_file(args.file);
@@ -153,7 +156,13 @@ int run_sweep_command(const SweepArgs& args) {
   opt.methods = parse_methods(args.methods);
   opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
   opt.observables = args.observables;
-  opt.jobs = args.jobs;
+  // Points in parallel (--jobs) times BLAS threads per point (--threads) stays within the cores unless
+  // both are given.
+  const int hardware = hardware_threads();
+  const int threads_given = count_value(args.resources.threads);
+  opt.jobs = count_value(args.jobs);
+  if (opt.jobs == 0) opt.jobs = threads_given > 0 ? std::max(1, hardware / threads_given) : 1;
+  apply_resources(args.resources, threads_given > 0 ? threads_given : std::max(1, hardware / opt.jobs));
   Progress progress(!args.quiet && isatty(STDERR_FILENO) != 0);
   opt.progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };
   const SweepResult r = run_sweep(source, fixed, axes, opt);
@@ -185,16 +194,19 @@ int run_sweep_command(const SweepArgs& args) {
 void register_sweep(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SweepArgs>();
   CLI::App* cmd = app.add_subcommand("sweep", "grid of steady states over model parameters, as CSV");
-  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", args->file, "TOML model file")->required()->check(existing_file("model file"));
   cmd->add_option("--vary", args->vary,
                   "NAME=START:STOP:NUM | NAME=log:START:STOP:NUM | NAME=V1,V2,... (repeat for a 2-D grid; "
                   "the first varies slowest)")
       ->required();
   cmd->add_option("--method", args->methods, "one method or a comma-separated list (local,global,redfield,dme,ddme,floquet)");
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
-  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(CLI::IsMember({"on", "off", "auto"}));
+  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(one_of("--lamb-shift", {"on", "off", "auto"}));
   cmd->add_option("--observable", args->observables, "steady-state <O>: named operator or expression (repeatable)");
-  cmd->add_option("--jobs,-j", args->jobs, "worker threads (rows are identical for any value)");
+  cmd->add_option("--jobs,-j", args->jobs,
+                  "points solved in parallel (rows are identical for any value; default 1, or cores / --threads)")
+      ->check(positive_count("--jobs", "jobs"));
+  add_resource_options(cmd, args->resources, "BLAS threads of each point's solve (default: cores / --jobs)");
   cmd->add_option("--out,-o", args->out, "CSV file (default: standard output)");
   cmd->add_option("--plot", args->plot, "also draw the CSV with `qheat plot` to this PNG or SVG file");
   cmd->add_flag("--quiet,-q", args->quiet, "no progress bar");

@@ -44,12 +44,18 @@ def read(path):
         lines = [line for line in f if not line.startswith("#")]
     rows = list(csv.DictReader(lines))
     if not rows:
-        sys.exit(f"qheat plot: error [plot-input]: '{path}' has no data rows")
+        fail("plot-input", f"'{path}' has no data rows")
     header = list(rows[0].keys())
     if "method" not in header:
-        sys.exit(f"qheat plot: error [plot-input]: '{path}' is not a qheat sweep CSV (no 'method' column)")
+        fail("plot-input", f"'{path}' is not a qheat sweep CSV (no 'method' column)")
     axes = header[: header.index("method")]
     return header, axes, rows
+
+
+def fail(rule, message):
+    """The command line's one error line (docs/conventions.md, "Exit codes"); `qheat plot` adds nothing."""
+    sys.stderr.write(f"qheat: error [{rule}]: {message}\n")
+    sys.exit(2)
 
 
 def value(s):
@@ -70,7 +76,7 @@ def main():
     ap.add_argument("--logy", action="store_true")
     a = ap.parse_args()
     if os.path.splitext(a.out)[1].lower() not in (".png", ".svg"):
-        sys.exit("qheat plot: error [plot-format]: --out must end in .png or .svg")
+        fail("plot-format", "--out must end in .png or .svg")
 
     import matplotlib
     matplotlib.use("Agg")
@@ -83,7 +89,7 @@ def main():
     for _, h, _, _ in data:
         for y in ys:
             if y not in h:
-                sys.exit(f"qheat plot: error [plot-column]: no column '{y}' (columns: {', '.join(h)})")
+                fail("plot-column", f"no column '{y}' (columns: {', '.join(h)})")
 
     if len(axes) == 2 and not a.x:
         methods = list(dict.fromkeys(r["method"] for r in rows))
@@ -112,7 +118,7 @@ def main():
         fig, ax = plt.subplots(figsize=(6.4, 4.4))
         for path, h, axs, rs in data:
             if x not in h:
-                sys.exit(f"qheat plot: error [plot-column]: no column '{x}' in '{path}'")
+                fail("plot-column", f"no column '{x}' in '{path}'")
             others = [c for c in axs if c != x]
             keys = list(dict.fromkeys((r["method"],) + tuple(r[c] for c in others) for r in rs))
             for key in keys:

@@ -159,11 +159,15 @@ TEST(SweepCli, PlotWritesPngAndSvg) {
   ASSERT_GT(png.size(), 8u);
   EXPECT_EQ(png.substr(1, 3), "PNG");
   EXPECT_NE(svg.find("<svg"), std::string::npos);
+  // The script's errors are the command line's one line with exit code 2.
   const auto bad = test::run_cli("plot " + csv + " --out x.pdf");
-  EXPECT_NE(bad.code, 0);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err.rfind("qheat: error [plot-format]: ", 0), 0u) << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
   const auto badcol = test::run_cli("plot " + csv + " --y nope --out " + (dir / "t.png").string());
-  EXPECT_NE(badcol.code, 0);
-  EXPECT_NE(badcol.err.find("no column 'nope'"), std::string::npos) << badcol.err;
+  EXPECT_EQ(badcol.code, 2);
+  EXPECT_EQ(badcol.err.rfind("qheat: error [plot-column]: no column 'nope'", 0), 0u) << badcol.err;
+  EXPECT_EQ(std::count(badcol.err.begin(), badcol.err.end(), '\n'), 1) << badcol.err;
 }
 
 }  // namespace

@@ -1,0 +1,154 @@
+#include "options.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "qheat/core/resources.hpp"
+#include "qheat/core/types.hpp"
+#include "qheat/generators/generator.hpp"
+
+namespace qheat::cli {
+namespace {
+
+constexpr int kMaxCount = 1024;  // --jobs and --threads
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+// "-x", "--name" or "--name=value", but not a negative number.
+bool looks_like_option(const std::string& arg) {
+  if (arg.size() < 2 || arg[0] != '-') return false;
+  const char c = arg[1];
+  return !(std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.');
+}
+
+std::string command_name(const CLI::App* sub) { return sub == nullptr ? "qheat" : "qheat " + sub->get_name(); }
+
+std::string command_list(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(s->get_name());
+  return join(names, ", ");
+}
+
+}  // namespace
+
+CLI::Validator existing_file(const std::string& what) {
+  return CLI::Validator(
+      [what](std::string& path) -> std::string {
+        std::error_code ec;
+        const auto status = std::filesystem::status(path, ec);
+        if (!std::filesystem::exists(status)) throw Error("cli-file", what + " '" + path + "' does not exist");
+        if (std::filesystem::is_directory(status))
+          throw Error("cli-file", what + " '" + path + "' is a directory, not a file");
+        std::ifstream in(path);
+        if (!in) throw Error("cli-file", "cannot read " + what + " '" + path + "': " + std::strerror(errno));
+        return {};
+      },
+      "FILE", "existing file");
+}
+
+CLI::Validator one_of(const std::string& option, const std::vector<std::string>& choices) {
+  return CLI::Validator(
+      [option, choices](std::string& value) -> std::string {
+        for (const auto& c : choices)
+          if (value == c) return {};
+        throw Error("cli-option", option + " must be one of " + join(choices, ", ") + "; got '" + value + "'");
+      },
+      "{" + join(choices, ",") + "}", "one of");
+}
+
+CLI::Validator method_name_check() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        (void)parse_method(value);
+        return {};
+      },
+      "METHOD", "method");
+}
+
+CLI::Validator positive_count(const std::string& option, const std::string& rule) {
+  return CLI::Validator(
+      [option, rule](std::string& value) -> std::string {
+        bool digits = !value.empty() && value.size() <= 9;
+        for (const char c : value) digits = digits && std::isdigit(static_cast<unsigned char>(c)) != 0;
+        const long n = digits ? std::stol(value) : 0;
+        if (n < 1 || n > kMaxCount)
+          throw Error(rule, option + " expects a whole number from 1 to " + std::to_string(kMaxCount) + "; got '" +
+                                value + "'");
+        return {};
+      },
+      "N", "positive count");
+}
+
+CLI::Validator memory_size() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        (void)parse_memory_size(value);
+        return {};
+      },
+      "SIZE", "memory size");
+}
+
+int count_value(const std::string& text) { return text.empty() ? 0 : std::stoi(text); }
+
+void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& threads_help) {
+  cmd->add_option("--threads", args.threads, threads_help)->check(positive_count("--threads", "threads"));
+  cmd->add_option("--max-memory", args.max_memory,
+                  "memory limit, e.g. 256M or 8G (default: the memory available); a solver whose estimated peak "
+                  "exceeds it stops with an error")
+      ->check(memory_size());
+}
+
+void apply_resources(const ResourceArgs& args, int threads) {
+  if (!args.max_memory.empty()) set_memory_limit(parse_memory_size(args.max_memory));
+  if (threads > 0) set_thread_count(threads);
+}
+
+CliFailure describe_parse_error(const CLI::ParseError& e, const CLI::App& app) {
+  const std::vector<CLI::App*> parsed = app.get_subcommands();
+  const CLI::App* sub = parsed.empty() ? nullptr : parsed.back();
+  const std::string help = " (" + command_name(sub) + " --help)";
+  const bool required = dynamic_cast<const CLI::RequiredError*>(&e) != nullptr;
+  if (required || dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    // Left-over arguments: those before the command belong to `qheat`, the others to the command.
+    const std::vector<std::string> top = app.remaining(false);
+    const std::vector<std::string> own = sub != nullptr ? sub->remaining(true) : std::vector<std::string>{};
+    for (const auto& x : top)
+      if (looks_like_option(x)) return {"cli-option", "unknown option '" + x.substr(0, x.find('=')) + "' (qheat --help)"};
+    if (sub == nullptr) {
+      if (!top.empty())
+        return {"cli-command", "unknown command '" + top.front() + "'; the commands are " + command_list(app)};
+      return {"cli-command", "no command given; the commands are " + command_list(app) + " (qheat --help)"};
+    }
+    if (required)
+      for (const CLI::Option* opt : sub->get_options())
+        if (opt->get_required() && opt->count() == 0)
+          return {"cli-argument", command_name(sub) + " needs " + opt->get_name() + help};
+    for (const auto& x : own)
+      if (looks_like_option(x))
+        return {"cli-option", "unknown option '" + x.substr(0, x.find('=')) + "' for " + command_name(sub) + help};
+    if (!own.empty()) return {"cli-argument", "unexpected argument '" + own.front() + "' for " + command_name(sub) + help};
+    if (!top.empty()) return {"cli-argument", "unexpected argument '" + top.front() + "'" + help};
+  }
+  if (dynamic_cast<const CLI::RequiresError*>(&e) != nullptr || dynamic_cast<const CLI::ExcludesError*>(&e) != nullptr)
+    return {"cli-option", std::string(e.what()) + help};
+  // A value that does not fit its option. CLI11's messages for the common cases, reworded.
+  const std::string what = e.what();
+  std::smatch m;
+  if (std::regex_match(what, m, std::regex(R"((\S+): \d+ required .* missing)")))
+    return {"cli-argument", m[1].str() + " needs a value" + help};
+  if (std::regex_match(what, m, std::regex(R"((\S+): At Most \d+ required but received \d+)")))
+    return {"cli-argument", m[1].str() + " is given more than once" + help};
+  if (std::regex_match(what, m, std::regex(R"(Could not convert: (\S+) = (.*))")))
+    return {"cli-argument", m[1].str() + " cannot take the value '" + m[2].str() + "'" + help};
+  return {"cli-argument", what + help};
+}
+
+}  // namespace qheat::cli

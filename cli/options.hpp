@@ -1,0 +1,42 @@
+// Options shared by the subcommands and the one error format of the command line
+// (docs/conventions.md, "Exit codes"): validators that throw qheat::Error with the rule of the broken
+// rule, the resource options --threads and --max-memory, and the translation of CLI11's parse errors.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace qheat::cli {
+
+// FILE arguments: throws Error("cli-file") when the path does not exist, is a directory or cannot be
+// read. `what` names the file in the message ("model file").
+CLI::Validator existing_file(const std::string& what);
+// Enumerated options: throws Error("cli-option") for a value not in `choices`.
+CLI::Validator one_of(const std::string& option, const std::vector<std::string>& choices);
+// A method name (parse_method): throws MethodError("unknown-method"), the same rule as `sweep --method`.
+CLI::Validator method_name_check();
+// Positive integers (--jobs, --threads): throws Error(rule) for anything else.
+CLI::Validator positive_count(const std::string& option, const std::string& rule);
+// --max-memory: throws Error("memory-size") (qheat::parse_memory_size).
+CLI::Validator memory_size();
+
+// The value of a positive_count option; 0 when the option was not given (empty text).
+int count_value(const std::string& text);
+
+// --threads and --max-memory of ness, sweep and response.
+struct ResourceArgs {
+  std::string threads;     // empty: the command's default
+  std::string max_memory;  // empty: the memory available to the process
+};
+void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& threads_help);
+// Sets the memory limit and the BLAS threads (`threads` > 0) for the computation that follows.
+void apply_resources(const ResourceArgs& args, int threads);
+
+// Rule and message for a CLI11 parse error of `app` (after app.parse threw it).
+struct CliFailure {
+  std::string rule, message;
+};
+CliFailure describe_parse_error(const CLI::ParseError& e, const CLI::App& app);
+
+}  // namespace qheat::cli

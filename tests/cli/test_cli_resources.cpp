@@ -1,0 +1,71 @@
+// --threads and --max-memory (docs/conventions.md, "Resources"): a solve whose estimated peak exceeds the
+// limit stops at once with exit code 2 and one line naming the memory, the estimate and the limit; in a
+// sweep such a point is a row with status error; --threads does not change the numbers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "../cli_support.hpp"
+
+namespace {
+
+using qheat::test::CliRun;
+using qheat::test::run_cli;
+
+const std::string kChain = std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml";
+const std::string kZhang = std::string(QHEAT_SOURCE_DIR) + "/examples/zhang2025/two_qubits.toml";
+
+TEST(CliResources, MemoryLimitStopsALargeSolveAtOnce) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const CliRun r = run_cli("ness " + kChain + " --method redfield --set N=10 --max-memory 10M");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("qheat: error [memory-limit]: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("memory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("needs an estimated "), std::string::npos) << r.err;  // the estimate
+  EXPECT_NE(r.err.find("MiB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the limit of 10.0 MiB"), std::string::npos) << r.err;
+  // Before any heavy computation: the 1024-dimensional model, its eigenbasis and the check (~5 s on 2 cores).
+  EXPECT_LT(seconds, 30.0) << r.err;
+}
+
+TEST(CliResources, MemoryLimitInASweepIsARowWithStatusError) {
+  const auto dir = qheat::test::scratch_dir();
+  const std::string csv = (dir / "s.csv").string();
+  const CliRun r = run_cli("sweep " + kZhang + " --vary T1=5,10 --method global --max-memory 1K --quiet --out " + csv);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 of 2 rows failed"), std::string::npos) << r.err;
+  const std::string text = qheat::test::slurp(csv);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4 + 1 + 2) << text;  // comments, header, 2 rows
+  std::size_t rows = 0;
+  for (std::size_t pos = 0; (pos = text.find(",error,", pos)) != std::string::npos; ++pos) ++rows;
+  EXPECT_EQ(rows, 2u) << text;
+  EXPECT_NE(text.find("[memory-limit]"), std::string::npos) << text;
+}
+
+TEST(CliResources, ThreadsDoNotChangeTheNumbers) {
+  const CliRun a = run_cli("ness " + kZhang + " --method redfield --threads 1 --max-memory 1G");
+  const CliRun b = run_cli("ness " + kZhang + " --method redfield --threads 2");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  EXPECT_DOUBLE_EQ(ja["currents"]["hot"].get<double>(), jb["currents"]["hot"].get<double>());
+
+  const CliRun s1 = run_cli("sweep " + kZhang + " --vary T1=5:15:3 --method redfield,global --quiet --threads 1");
+  const CliRun s2 = run_cli("sweep " + kZhang + " --vary T1=5:15:3 --method redfield,global --quiet --jobs 2 --threads 1");
+  const CliRun s3 = run_cli("sweep " + kZhang + " --vary T1=5:15:3 --method redfield,global --quiet --threads 2");
+  ASSERT_EQ(s1.code, 0) << s1.err;
+  EXPECT_EQ(s1.out, s2.out);
+  EXPECT_EQ(s1.out, s3.out);
+
+  const CliRun resp = run_cli("response " + std::string(QHEAT_SOURCE_DIR) +
+                              "/examples/levy/two_qubits.toml --perturbation V_xy --threads 1 --max-memory 512M");
+  EXPECT_EQ(resp.code, 0) << resp.err;
+}
+
+}  // namespace
