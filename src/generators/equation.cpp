@@ -1,5 +1,7 @@
 #include "qheat/generators/equation.hpp"
 
+#include "qheat/core/resources.hpp"
+
 namespace qheat {
 
 // Defined beside their classes.
@@ -12,7 +14,19 @@ std::unique_ptr<MasterEquation> make_equation(const Model& model, const Generato
     case Method::dme:
     case Method::ddme: return make_secular_equation(model, options);
     case Method::redfield:
-    case Method::local: return make_eigenbasis_equation(model, options);
+    case Method::local: {
+      // Checked before anything is built: eigenvectors, H + H_LS, M, per channel X and Lambda, per bath
+      // K_h and H_LS, three work matrices (complex d x d each), and the smallest Krylov basis (12 real
+      // vectors of d^2).
+      const auto dd = static_cast<std::size_t>(model.hamiltonian.rows()) * static_cast<std::size_t>(model.hamiltonian.rows());
+      std::size_t channels = 0;
+      for (const Bath& b : model.baths) channels += b.coupling == CouplingKind::hermitian ? 1 : 2;
+      check_memory((6 + 2 * channels + 2 * model.baths.size()) * dd * sizeof(cplx) + 12 * dd * sizeof(double),
+                   "the " + method_name(options.method) + " master equation (" + std::to_string(model.hamiltonian.rows()) +
+                       " levels, eigenbasis)",
+                   options.method == Method::redfield ? "--method global needs only the populations" : "");
+      return make_eigenbasis_equation(model, options);
+    }
     case Method::floquet: break;
   }
   throw MethodError("floquet-generator", "the Floquet-Markov method is solved by floquet_steady_state(), not a master equation");
