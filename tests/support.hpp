@@ -94,6 +94,28 @@ inline Solved solve(const Model& m, Method method, LambShiftMode ls = LambShiftM
   return s;
 }
 
+inline SpectralDensity super_ohmic(double gamma, double wc) {
+  SpectralDensity J;
+  J.kind = SpectralKind::power_law;
+  J.gamma = gamma;
+  J.s = 3.0;
+  J.cutoff = wc;
+  return J;
+}
+
+// nq qubits with a random Hamiltonian and one bath per end qubit (sigma_x hermitian / sigma_- exchange).
+// Exchange: a super-ohmic density, because sigma_- of a random H has zero-frequency components whose
+// separate emission/absorption Lamb shifts diverge for an ohmic onset at T > 0.
+inline Model random_model(int nq, std::mt19937& rng, double T1, double T2, CouplingKind kind, double gamma) {
+  Space sp = qubits(nq);
+  const cmat H = random_hermitian(sp.dim(), rng);
+  const cmat S = kind == CouplingKind::hermitian ? local_ops::sigma_x() : local_ops::sigma_minus();
+  const SpectralDensity J = kind == CouplingKind::hermitian ? drude(gamma, 20.0) : super_ohmic(gamma, 20.0);
+  std::vector<Bath> b{bath(sp, "hot", T1, kind, "q1", S, J),
+                      bath(sp, "cold", T2, kind, "q" + std::to_string(nq), S, J)};
+  return model(sp, H, b);
+}
+
 inline double bose_n(double w, double T) { return T > 0 ? 1.0 / std::expm1(w / T) : 0.0; }
 
 }  // namespace qheat::test

@@ -10,36 +10,12 @@ using namespace qheat::test;
 
 namespace {
 
-SpectralDensity super_ohmic(double gamma, double wc);
-
-// Two or three qubits with a random Hamiltonian and one bath per end qubit.
-Model random_model(int nq, std::mt19937& rng, double T1, double T2, CouplingKind kind, double gamma) {
-  Space sp = qubits(nq);
-  const cmat H = random_hermitian(sp.dim(), rng);
-  const cmat S = kind == CouplingKind::hermitian ? local_ops::sigma_x() : local_ops::sigma_minus();
-  // Exchange: a super-ohmic density, because sigma_- of a random H has zero-frequency components whose
-  // separate emission/absorption Lamb shifts diverge for an ohmic onset at T > 0 (tested below).
-  const SpectralDensity J = kind == CouplingKind::hermitian ? drude(gamma, 20.0) : super_ohmic(gamma, 20.0);
-  std::vector<Bath> b{bath(sp, "hot", T1, kind, "q1", S, J),
-                      bath(sp, "cold", T2, kind, "q" + std::to_string(nq), S, J)};
-  return model(sp, H, b);
-}
-
 cmat gibbs(const cmat& H, double T) {
   Eigen::SelfAdjointEigenSolver<cmat> es(H);
   const rvec E = es.eigenvalues();
   rvec p = (-(E.array() - E.minCoeff()) / T).exp();
   p /= p.sum();
   return es.eigenvectors() * p.cast<cplx>().asDiagonal() * es.eigenvectors().adjoint();
-}
-
-SpectralDensity super_ohmic(double gamma, double wc) {
-  SpectralDensity J;
-  J.kind = SpectralKind::power_law;
-  J.gamma = gamma;
-  J.s = 3.0;
-  J.cutoff = wc;
-  return J;
 }
 
 const Method kMethods[] = {Method::local, Method::global, Method::redfield};
