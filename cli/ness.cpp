@@ -51,6 +51,7 @@ int run_ness(const NessArgs& args) {
     steady["hermiticity_error"] = number(sol.hermiticity_error);
     steady["min_eigenvalue"] = number(sol.min_eigenvalue);
     steady["iterations"] = sol.iterations;
+    steady["structure"] = sol.structure;
   }
   std::optional<cmat> rho;
   if (args.state) rho = sol.rho;
