@@ -85,7 +85,7 @@ SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& opt
     check_memory((3 + 2 * model.baths.size()) * dd * sizeof(cplx),
                  "the " + method_name(method_) + " master equation (" + std::to_string(model.hamiltonian.rows()) +
                      " levels: eigenvectors and coupling operators)",
-                 "");
+                 "--method local works in the site basis without eigenvectors");
   }
   basis_ = detail::diagonalize_cached(dressed ? detail::rotating_frame_hamiltonian(model, method_) : model.hamiltonian,
                                       options.cache);
@@ -193,7 +193,7 @@ SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& opt
   for (std::size_t a = 0; a < model.baths.size(); ++a) bytes += nz[a].size() * chans[a].size() * (sizeof(Entry) + sizeof(cplx));
   check_memory(bytes + static_cast<std::size_t>(d) * static_cast<std::size_t>(d) * 16,
                "the rates of the " + method_name(method_) + " master equation (" + std::to_string(d) + " levels)",
-               "");
+               "--method local works in the site basis without eigenvectors");
 
   // Entries per channel: group each bath's non-zero elements by cluster pair.
   baths_.resize(model.baths.size());
@@ -369,7 +369,8 @@ LinearProblem<double> SecularEquation::steady_problem(const SteadyStateOptions& 
   // badly (measured 17 s at n = 4096 for the XX chain, whose transitions form a hypercube).
   const bool dense = n <= 4096 || static_cast<double>(count) > 0.125 * static_cast<double>(n) * static_cast<double>(n);
   check_memory(dense ? static_cast<std::size_t>(n * n) * 8 * 3 : count * 24 * 3,
-               "the " + method_name(method_) + " rate matrix (" + std::to_string(n) + " unknowns)", "");
+               "the " + method_name(method_) + " rate matrix (" + std::to_string(n) + " unknowns)",
+               "--method local works in the site basis without eigenvectors");
   rmat D;
   if (dense) D = rmat::Zero(n, n);
   auto add = [&](long r, long c, double v) {

@@ -366,8 +366,9 @@ SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& 
 template <class Scalar>
 LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
   const SolvePlan plan = plan_steady(p, o);
-  check_memory(plan.bytes, "the steady-state solve (" + plan.solver + ", " + std::to_string(p.dim) + " unknowns)",
-               plan.solver == "gmres" ? "a smaller model or a method with less structure to keep would fit"
+  check_memory(plan.bytes, "the steady-state solve (" + plan.solver + ", " + std::to_string(p.dim) + " unknowns" +
+                               (plan.solver == "gmres" ? ", Krylov space of " + std::to_string(plan.krylov_dimension) : "") + ")",
+               plan.solver == "gmres" ? "even the smallest Krylov space qheat uses (10 vectors) does not fit; a smaller model would"
                                       : "a matrix-free method would fit");
   if (plan.solver == "dense-lu") return dense_lu(p, o);
   if (plan.solver == "sparse-lu") return sparse_lu(p, o);
