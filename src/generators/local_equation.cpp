@@ -561,9 +561,73 @@ EquationCurrents LocalEquation::currents(const rvec& x) const {
 // when the block is): populations through the exact rate matrix of all blocks with the border (the
 // jumps connect blocks), every coherence divided by its own diagonal element
 // -i(E_a - E_b) - (K~_aa + K~_bb) + sum_{k, s_k = 0} kappa_k X~_aa X~_bb^*. Exact when the local
-// dissipator is secular in the eigenbasis of H (rates small against the level splittings of a block);
-// the rate matrix is trace preserving, so a round-off pivot means more than one closed class of
-// eigenstates under the jumps -- a non-unique steady state (e.g. a site no bath reaches).
+// dissipator is secular in the eigenbasis of H (rates small against the level splittings of a block).
+// Uniqueness: a closed class C of eigenstates under the jumps (no rate out of it) spans a subspace that
+// H + H_LS and every jump keep, so a state on it stays on it and C holds a steady state of its own; two
+// closed classes mean a non-unique steady state (e.g. a site no bath reaches). The preconditioner's
+// indicator is 0 then, else the pivot ratio of the bordered rate matrix (round-off when it is
+// singular for another reason). One closed class does not prove uniqueness: stationary coherences
+// between degenerate levels (a decoherence-free subspace) are not seen by the rate matrix.
+// Closed communicating classes of the jump graph a -> b where W(b, a) > 0 (rates below 1e-15 of the
+// largest count as absent, as in floquet.cpp): strongly connected components (Kosaraju, O(d^2) on the
+// dense matrix) without an edge to another component.
+int closed_classes(const rmat& W) {
+  const long d = W.rows();
+  double wmax = 0.0;
+  for (long a = 0; a < d; ++a)
+    for (long b = 0; b < d; ++b)
+      if (a != b) wmax = std::max(wmax, W(b, a));
+  const double thr = 1e-15 * wmax;
+  auto edge = [&](long from, long to) { return from != to && W(to, from) > thr; };
+  // First pass: finishing order of a depth-first search on the graph.
+  std::vector<long> order;
+  order.reserve(static_cast<std::size_t>(d));
+  std::vector<char> seen(static_cast<std::size_t>(d), 0);
+  std::vector<std::pair<long, long>> stack;  // (node, next neighbour to try)
+  for (long s = 0; s < d; ++s) {
+    if (seen[static_cast<std::size_t>(s)]) continue;
+    seen[static_cast<std::size_t>(s)] = 1;
+    stack.emplace_back(s, 0);
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      while (next < d && (seen[static_cast<std::size_t>(next)] || !edge(v, next))) ++next;
+      if (next < d) {
+        const long w = next++;
+        seen[static_cast<std::size_t>(w)] = 1;
+        stack.emplace_back(w, 0);
+      } else {
+        order.push_back(v);
+        stack.pop_back();
+      }
+    }
+  }
+  // Second pass on the reversed graph in reverse finishing order: one component per tree.
+  std::vector<int> comp(static_cast<std::size_t>(d), -1);
+  int nc = 0;
+  std::vector<long> todo;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    if (comp[static_cast<std::size_t>(*it)] >= 0) continue;
+    todo.push_back(*it);
+    comp[static_cast<std::size_t>(*it)] = nc;
+    while (!todo.empty()) {
+      const long v = todo.back();
+      todo.pop_back();
+      for (long u = 0; u < d; ++u)
+        if (comp[static_cast<std::size_t>(u)] < 0 && edge(u, v)) {
+          comp[static_cast<std::size_t>(u)] = nc;
+          todo.push_back(u);
+        }
+    }
+    ++nc;
+  }
+  std::vector<char> leaves(static_cast<std::size_t>(nc), 0);
+  for (long a = 0; a < d; ++a)
+    for (long b = 0; b < d; ++b)
+      if (edge(a, b) && comp[static_cast<std::size_t>(a)] != comp[static_cast<std::size_t>(b)])
+        leaves[static_cast<std::size_t>(comp[static_cast<std::size_t>(a)])] = 1;
+  return static_cast<int>(std::count(leaves.begin(), leaves.end(), 0));
+}
+
 class BlockSecularPreconditioner {
 public:
   BlockSecularPreconditioner(const LocalEquation& eq, double border) : B_(eq.blocks()) {
@@ -588,7 +652,7 @@ public:
       const cmat KV = eq.decay_blocks()[ub] * V_[ub];
       k[ub] = (V_[ub].conjugate().cwiseProduct(KV)).colwise().sum().real().transpose();
     }
-    rmat pop = rmat::Constant(d, d, border);
+    rmat pop = rmat::Zero(d, d);
     std::vector<cmat> diag(static_cast<std::size_t>(nb));
     for (int b = 0; b < nb; ++b) {
       const auto ub = static_cast<std::size_t>(b);
@@ -596,7 +660,6 @@ public:
       diag[ub].resize(n, n);
       for (long j = 0; j < n; ++j)
         for (long i = 0; i < n; ++i) diag[ub](i, j) = cplx(-(k[ub](i) + k[ub](j)), -(E[ub](i) - E[ub](j)));
-      for (long i = 0; i < n; ++i) pop(offsets_[ub] + i, offsets_[ub] + i) -= 2.0 * k[ub](i);
     }
     for (const BlockJump& j : eq.jumps()) {
       const auto uf = static_cast<std::size_t>(j.from), ut = static_cast<std::size_t>(j.to);
@@ -620,11 +683,19 @@ public:
         V_[ub] = cmat();
       }
     }
+    const int closed = closed_classes(pop);
+    // The loss of each population (the rate matrix's column sums, exactly: V is unitary) and the border.
+    for (int b = 0; b < nb; ++b) {
+      const auto ub = static_cast<std::size_t>(b);
+      for (long i = 0; i < B_.size(b); ++i) pop(offsets_[ub] + i, offsets_[ub] + i) -= 2.0 * k[ub](i);
+    }
+    pop.array() += border;
     lu_.compute(pop);
     const rvec piv = lu_.matrixLU().diagonal().cwiseAbs();
-    pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
+    indicator_ = closed > 1 || !(piv.maxCoeff() > 0) ? 0.0 : piv.minCoeff() / piv.maxCoeff();
   }
-  [[nodiscard]] double pivot_ratio() const { return pivot_ratio_; }
+  // Non-uniqueness indicator for LinearProblem::preconditioner_rcond (see above).
+  [[nodiscard]] double indicator() const { return indicator_; }
 
   void solve(const rvec& x, rvec& y) {
     const int nb = B_.count();
@@ -737,7 +808,7 @@ private:
   std::vector<rmat> Vr_;
   std::vector<cmat> inv_;
   Eigen::PartialPivLU<rmat> lu_;
-  double pivot_ratio_ = 1.0;
+  double indicator_ = 1.0;
   // Workspaces (one problem is solved by one thread).
   std::vector<rmat> re_, im_;
   std::vector<cmat> full_;
@@ -779,7 +850,7 @@ LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& op
                      " unknowns, matrix-free)",
                  "a smaller model would fit");
     auto P = std::make_shared<BlockSecularPreconditioner>(*this, p.scale);
-    p.preconditioner_rcond = P->pivot_ratio();
+    p.preconditioner_rcond = P->indicator();
     p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
   }
   return p;
