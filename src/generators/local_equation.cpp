@@ -223,13 +223,9 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
 
   Triplets trip;
   trip.reserve(static_cast<std::size_t>(nnz_h));
-  double hmax = 0.0;
   for (long j = 0; j < d; ++j)
     for (long i = 0; i < d; ++i)
-      if (Hd(i, j) != cplx(0.0, 0.0)) {
-        trip.emplace_back(i, j, Hd(i, j));
-        hmax = std::max(hmax, std::abs(Hd(i, j)));
-      }
+      if (Hd(i, j) != cplx(0.0, 0.0)) trip.emplace_back(i, j, Hd(i, j));
   sparse H(d, d);
   H.setFromTriplets(trip.begin(), trip.end());
   H.makeCompressed();
@@ -497,7 +493,13 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
       out->push_back(std::move(e));
     }
   }
-  operator_bytes_ = sparse_bytes(operator_nnz_, d) * 2;  // M and jump blocks (with their adjoint products' temporaries)
+  // What the solve keeps: the blocks of M, H + H_LS and K (the latter two for the preconditioner), the
+  // block jumps and the current observables.
+  for (int b = 0; b < nb; ++b)
+    operator_nnz_ += Htot_blocks_[static_cast<std::size_t>(b)].nonZeros() + K_blocks_[static_cast<std::size_t>(b)].nonZeros();
+  operator_bytes_ = sparse_bytes(operator_nnz_, d + nb);
+  for (std::size_t a = 0; a < current_ops_.size(); ++a)
+    operator_bytes_ += (current_ops_[a].size() + bare_ops_[a].size()) * sizeof(BlockEntry);
 }
 
 std::string LocalEquation::structure() const {
