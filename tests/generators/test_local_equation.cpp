@@ -197,6 +197,43 @@ TEST(LocalEquation, ChargeBlocksOfTheXXZChain) {
   EXPECT_LE(bg.state, 1e-9);
 }
 
+TEST(LocalEquation, ChargeOfBosonsSpinsAndHermitianCouplings) {
+  // A mode (n <= 3) and a spin 1 exchanging quanta (a S+ + a^dag S-): Q = n + m + j in 0..5 is conserved; exchange
+  // baths on both. Then a qubit chain with hermitian sigma_x baths and a Drude Lamb shift: each bath's
+  // sigma_x splits into sigma_-(+h) and sigma_+(-h), which shift the charge by -1 and +1.
+  const Space sp({make_boson("a", 3), make_spin("s", 1.0)});
+  const cmat a = op(sp, "a", local_ops::annihilation(3)), Sp = op(sp, "s", local_ops::spin_plus(1.0));
+  const cmat H = 1.1 * a.adjoint() * a + 0.9 * op(sp, "s", local_ops::spin_z(1.0)) + 0.15 * (a * Sp + (a * Sp).adjoint());
+  Bath mode = bath(sp, "hot", 1.5, CouplingKind::exchange, "a", local_ops::annihilation(3), drude(0.05, 20.0));
+  Bath spin = bath(sp, "cold", 0.4, CouplingKind::exchange, "s", local_ops::spin_minus(1.0), drude(0.05, 20.0));
+  const Space chain = qubits(4);
+  cmat Hc = cmat::Zero(chain.dim(), chain.dim());
+  for (int k = 1; k <= 4; ++k) Hc += (0.8 + 0.1 * k) * op(chain, "q" + std::to_string(k), local_ops::sigma_z());
+  for (int k = 1; k < 4; ++k) {
+    const cmat pm = op(chain, "q" + std::to_string(k), local_ops::sigma_plus()) *
+                    op(chain, "q" + std::to_string(k + 1), local_ops::sigma_minus());
+    Hc += 0.3 * (pm + pm.adjoint());
+  }
+  const std::vector<std::pair<Model, std::string>> cases{
+      {model(sp, H, {mode, spin}), "site basis, sparse, 6 charge blocks (largest 3), matrix-free"},
+      {model(chain, Hc, {bath(chain, "hot", 2.0, CouplingKind::hermitian, "q1", local_ops::sigma_x(), drude(0.05, 20.0)),
+                         bath(chain, "cold", 0.5, CouplingKind::hermitian, "q4", local_ops::sigma_x(), drude(0.05, 20.0))}),
+       "site basis, sparse, 5 charge blocks (largest 6), matrix-free"}};
+  for (const auto& [m, structure] : cases)
+    for (LambShiftMode ls : {LambShiftMode::off, LambShiftMode::on}) {
+      SCOPED_TRACE(structure);
+      const Compared direct = compare(m, ls, false);  // tolerances as in EqualsDenseLocalGeneratorOnRandomModels
+      EXPECT_EQ(direct.solution.structure, structure);
+      EXPECT_LE(direct.currents, 1e-12);
+      EXPECT_LE(direct.bare, 1e-12);
+      EXPECT_LE(direct.state, 1e-12);
+      const Compared gm = compare(m, ls, true);
+      EXPECT_LE(gm.currents, 1e-9);
+      EXPECT_LE(gm.bare, 1e-9);
+      EXPECT_LE(gm.state, 1e-9);
+    }
+}
+
 TEST(LocalEquation, ChargeBlocksAreExactOnALargerChain) {
   // N = 6: GMRES on the 924 unknowns of the charge blocks against GMRES on the 4096 of the eigenbasis
   // equation (the dense local path in solve() before the site-basis one); both stop at a relative
