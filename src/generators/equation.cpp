@@ -7,14 +7,14 @@ namespace qheat {
 // Defined beside their classes.
 std::unique_ptr<MasterEquation> make_secular_equation(const Model& model, const GeneratorOptions& options);
 std::unique_ptr<MasterEquation> make_eigenbasis_equation(const Model& model, const GeneratorOptions& options);
+std::unique_ptr<MasterEquation> make_local_equation(const Model& model, const GeneratorOptions& options);
 
 std::unique_ptr<MasterEquation> make_equation(const Model& model, const GeneratorOptions& options) {
   switch (options.method) {
     case Method::global:
     case Method::dme:
     case Method::ddme: return make_secular_equation(model, options);
-    case Method::redfield:
-    case Method::local: {
+    case Method::redfield: {
       // Checked before anything is built: eigenvectors, H + H_LS, M, per channel X and Lambda, per bath
       // K_h and H_LS, three work matrices (complex d x d each), and the smallest Krylov basis (12 real
       // vectors of d^2).
@@ -24,9 +24,10 @@ std::unique_ptr<MasterEquation> make_equation(const Model& model, const Generato
       check_memory((6 + 2 * channels + 2 * model.baths.size()) * dd * sizeof(cplx) + 12 * dd * sizeof(double),
                    "the " + method_name(options.method) + " master equation (" + std::to_string(model.hamiltonian.rows()) +
                        " levels, eigenbasis)",
-                   options.method == Method::redfield ? "--method global needs only the populations" : "");
+                   "--method global needs only the populations");
       return make_eigenbasis_equation(model, options);
     }
+    case Method::local: return make_local_equation(model, options);
     case Method::floquet: break;
   }
   throw MethodError("floquet-generator", "the Floquet-Markov method is solved by floquet_steady_state(), not a master equation");

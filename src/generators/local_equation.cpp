@@ -1,0 +1,867 @@
+// Local Lindblad at scale: the whole equation in the site basis, sparse, restricted to the sectors of
+// a conserved charge, with a matrix-free apply on Hermitian states in real coordinates and a secular
+// preconditioner per charge block (docs/methods.md, "The local method at scale").
+//
+// Each bath sees the local Hamiltonian of its sites, H_loc = Tr_rest(H)/d_rest; its operator's local
+// factor is split into Bohr components X(w) of H_loc (the Davies construction of generator.cpp on the
+// bath's few sites), each with Gamma(w) of the bath. The jumps X(w) (x) 1_rest, the dissipative part
+// K = sum kappa/2 X^dag X and the Lamb shift H_LS = sum S X^dag X are embedded into the full space as
+// sparse matrices: no d x d dense matrix and no eigenbasis of H is formed. With M = -i(H + H_LS) - K,
+// for Hermitian rho
+//   L(rho) = Y + Y^dag,   Y = M rho + 1/2 sum_k kappa_k X_k rho X_k^dag,
+// one apply costs O(nnz x block size).
+#include <Eigen/LU>
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+#include "detail.hpp"
+#include "qheat/core/linalg.hpp"
+#include "qheat/core/resources.hpp"
+#include "qheat/generators/equation.hpp"
+#include "qheat/operators/hermitian_blocks.hpp"
+
+namespace qheat {
+namespace {
+
+using sparse = Eigen::SparseMatrix<cplx, Eigen::RowMajor, long>;
+using Triplets = std::vector<Eigen::Triplet<cplx, long>>;
+
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+// Elements of a local Bohr component or Lamb-shift/decay matrix below this fraction of its largest are
+// round-off of the local eigenbasis change (exact zeros of the site-basis operator): dropped, so that
+// the sparse pattern, and the charge each jump shifts, are the operator's own.
+constexpr double kLocalRoundoff = 1e-15;
+// Elements of H below this fraction of its largest do not count against a conserved charge (an
+// expression like J sx sx + J sy sy may leave round-off where its terms cancel); with charge blocks
+// found they are dropped, a relative change of H below 1e-14.
+constexpr double kChargeRoundoff = 1e-14;
+
+std::size_t sparse_bytes(long nnz, long rows) {
+  return static_cast<std::size_t>(nnz) * (sizeof(cplx) + sizeof(long)) + static_cast<std::size_t>(rows + 1) * sizeof(long);
+}
+
+// The sites of a bath inside the kron-ordered space (first subsystem most significant): the local index
+// of a basis state and the part of its full index the local digits contribute.
+class SiteSplit {
+public:
+  SiteSplit(const Space& space, std::vector<int> sites) : sites_(std::move(sites)) {
+    std::sort(sites_.begin(), sites_.end());
+    const auto& subs = space.subsystems();
+    std::vector<long> stride(subs.size());
+    long acc = 1;
+    for (std::size_t k = subs.size(); k-- > 0;) {
+      stride[k] = acc;
+      acc *= subs[k].dim;
+    }
+    for (int s : sites_) {
+      dims_.push_back(subs[static_cast<std::size_t>(s)].dim);
+      strides_.push_back(stride[static_cast<std::size_t>(s)]);
+      local_dim_ *= dims_.back();
+    }
+    rest_dim_ = acc / local_dim_;
+    offset_.resize(static_cast<std::size_t>(local_dim_));
+    for (int sub = 0; sub < local_dim_; ++sub) {
+      long off = 0;
+      int rem = sub;
+      for (std::size_t k = dims_.size(); k-- > 0;) {
+        off += (rem % dims_[k]) * strides_[k];
+        rem /= dims_[k];
+      }
+      offset_[static_cast<std::size_t>(sub)] = off;
+    }
+  }
+  [[nodiscard]] int local_dim() const { return local_dim_; }
+  [[nodiscard]] long rest_dim() const { return rest_dim_; }
+  [[nodiscard]] int sub_of(long i) const {
+    int sub = 0;
+    for (std::size_t k = 0; k < dims_.size(); ++k) sub = sub * dims_[k] + static_cast<int>((i / strides_[k]) % dims_[k]);
+    return sub;
+  }
+  // Full index of the state with local index `sub` and the other sites as in full index i.
+  [[nodiscard]] long with_sub(long i, int sub) const {
+    return i - offset_[static_cast<std::size_t>(sub_of(i))] + offset_[static_cast<std::size_t>(sub)];
+  }
+  // Full index of the rest configuration of i with the local sites at 0 (a key for "same rest").
+  [[nodiscard]] long rest_key(long i) const { return i - offset_[static_cast<std::size_t>(sub_of(i))]; }
+
+  // Tr_rest(op)/d_rest of a full-space operator given by its non-zeros.
+  template <class Visit>
+  [[nodiscard]] cmat reduce(Visit&& visit) const {
+    cmat out = cmat::Zero(local_dim_, local_dim_);
+    visit([&](long i, long j, cplx v) {
+      if (rest_key(i) == rest_key(j)) out(sub_of(i), sub_of(j)) += v;
+    });
+    return out / static_cast<double>(rest_dim_);
+  }
+
+  // op (x) 1_rest as a sparse matrix (elements below kLocalRoundoff x max dropped).
+  [[nodiscard]] sparse embed(const cmat& local, long dim) const {
+    const double thr = kLocalRoundoff * (local.size() > 0 ? local.cwiseAbs().maxCoeff() : 0.0);
+    std::vector<std::pair<std::pair<int, int>, cplx>> nz;
+    for (int j = 0; j < local_dim_; ++j)
+      for (int i = 0; i < local_dim_; ++i)
+        if (std::abs(local(i, j)) > thr) nz.push_back({{i, j}, local(i, j)});
+    Triplets trip;
+    trip.reserve(nz.size() * static_cast<std::size_t>(rest_dim_));
+    for (long col = 0; col < dim; ++col) {
+      const int sj = sub_of(col);
+      for (const auto& [ij, v] : nz)
+        if (ij.second == sj) trip.emplace_back(with_sub(col, ij.first), col, v);
+    }
+    sparse S(dim, dim);
+    S.setFromTriplets(trip.begin(), trip.end());
+    S.makeCompressed();
+    return S;
+  }
+
+private:
+  std::vector<int> sites_;
+  std::vector<int> dims_;
+  std::vector<long> strides_;
+  std::vector<long> offset_;
+  int local_dim_ = 1;
+  long rest_dim_ = 1;
+};
+
+// Excitation number of each basis state: per site the number of quanta its level index carries -- a
+// qubit's |up> (index 0, sz = +1) is 1 and |down> 0, a spin's m + j (index 0 is m = j), a boson's Fock
+// number, a level's index (operators/space.cpp).
+std::vector<int> excitation_numbers(const Space& space) {
+  std::vector<int> q(static_cast<std::size_t>(space.dim()), 0);
+  long stride = 1;
+  const auto& subs = space.subsystems();
+  for (std::size_t k = subs.size(); k-- > 0;) {
+    const Subsystem& s = subs[k];
+    for (long i = 0; i < space.dim(); ++i) {
+      const int digit = static_cast<int>((i / stride) % s.dim);
+      const bool top_first = s.kind == SubsystemKind::qubit || s.kind == SubsystemKind::spin;
+      q[static_cast<std::size_t>(i)] += top_first ? s.dim - 1 - digit : digit;
+    }
+    stride *= s.dim;
+  }
+  return q;
+}
+
+// Value of element (i, j) of block b of the Hermitian operator with real coordinates x
+// (operators/hermitian_blocks.hpp).
+cplx element(const HermitianBlocks& B, const rvec& x, int b, int i, int j) {
+  const double* p = x.data() + B.offset(b);
+  if (i == j) return p[i];
+  const bool lower = i > j;
+  if (lower) std::swap(i, j);
+  const long k = B.size(b) + 2L * (static_cast<long>(j) * (j - 1) / 2 + i);
+  const cplx v(p[k] * kInvSqrt2, p[k + 1] * kInvSqrt2);
+  return lower ? std::conj(v) : v;
+}
+
+// A jump of one bath between charge blocks: rows in block `to`, columns in block `from`.
+struct BlockJump {
+  int from = 0, to = 0;
+  double rate = 0.0;  // kappa of its Bohr component
+  sparse X;           // n_to x n_from
+};
+
+// An observable Tr[G rho] restricted to the blocks: (block, row, column, value).
+struct BlockEntry {
+  int block, row, col;
+  cplx value;
+};
+
+class LocalEquation final : public MasterEquation {
+public:
+  LocalEquation(const Model& model, const GeneratorOptions& options);
+
+  [[nodiscard]] Method method() const override { return Method::local; }
+  [[nodiscard]] int dim() const override { return d_; }
+  [[nodiscard]] LinearProblem<double> steady_problem(const SteadyStateOptions& options) const override;
+  [[nodiscard]] StateChecks checks(const rvec& x) const override;
+  [[nodiscard]] EquationCurrents currents(const rvec& x) const override;
+  [[nodiscard]] cmat site_state(const rvec& x) const override { return blocks_.to_matrix(x); }
+  [[nodiscard]] double largest_rate() const override { return largest_rate_; }
+  [[nodiscard]] double energy_span() const override { return energy_span_; }
+  [[nodiscard]] double smallest_splitting() const override { return min_splitting_; }
+  [[nodiscard]] std::string structure() const override;
+
+  // Y = M rho + 1/2 sum_k kappa_k X_k rho X_k^dag on every block (rho: the unpacked blocks).
+  void half_apply(const std::vector<cmat>& rho, std::vector<cmat>& Y, cmat& T, cmat& Tadj) const;
+
+  [[nodiscard]] const HermitianBlocks& blocks() const { return blocks_; }
+  [[nodiscard]] const std::vector<sparse>& hamiltonian_blocks() const { return Htot_blocks_; }
+  [[nodiscard]] const std::vector<sparse>& decay_blocks() const { return K_blocks_; }
+  [[nodiscard]] const std::vector<BlockJump>& jumps() const { return jumps_; }
+
+private:
+  [[nodiscard]] double trace_with(const std::vector<BlockEntry>& G, const rvec& x) const;
+
+  int d_ = 0;
+  HermitianBlocks blocks_;
+  bool charge_ = false;
+  std::vector<sparse> M_blocks_, Htot_blocks_, K_blocks_;  // per charge block
+  std::vector<BlockJump> jumps_;
+  std::vector<std::vector<BlockEntry>> current_ops_, bare_ops_;  // per bath: D_a^dag(H + H_LS), bare
+  std::size_t operator_bytes_ = 0;
+  long operator_nnz_ = 0;
+  double largest_rate_ = 0.0;
+  double energy_span_ = 0.0;
+  double min_splitting_ = std::numeric_limits<double>::infinity();
+};
+
+LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options) : d_(model.space.dim()) {
+  const long d = d_;
+  const cmat& Hd = model.hamiltonian;
+  // Before anything is allocated: the sparse operators hold H's non-zeros a few times over (H + H_LS,
+  // the blocks of M, the current observables) and the jumps a fraction of that.
+  long nnz_h = 0;
+  for (long j = 0; j < d; ++j)
+    for (long i = 0; i < d; ++i) nnz_h += Hd(i, j) != cplx(0.0, 0.0) ? 1 : 0;
+  check_memory(6 * sparse_bytes(nnz_h + d, d) * (1 + model.baths.size()),
+               "the local master equation (" + std::to_string(d) + " levels: sparse site-basis operators)", "");
+
+  Triplets trip;
+  trip.reserve(static_cast<std::size_t>(nnz_h));
+  for (long j = 0; j < d; ++j)
+    for (long i = 0; i < d; ++i)
+      if (Hd(i, j) != cplx(0.0, 0.0)) trip.emplace_back(i, j, Hd(i, j));
+  sparse H(d, d);
+  H.setFromTriplets(trip.begin(), trip.end());
+  H.makeCompressed();
+  trip = Triplets();
+
+  // Gershgorin: every eigenvalue of H lies in [min(H_ii - R_i), max(H_ii + R_i)], R_i the off-diagonal
+  // row sum. Its largest |.| stands in for max|E| in the clustering tolerance (the dense path's
+  // degeneracy_tolerance x max(1, max|E|)); the bound is at most a few times larger, and the
+  // tolerance only separates round-off from physical splittings.
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (long i = 0; i < d; ++i) {
+    double diag = 0.0, radius = 0.0;
+    for (sparse::InnerIterator it(H, i); it; ++it) {
+      if (it.col() == i) {
+        diag = it.value().real();
+      } else {
+        radius += std::abs(it.value());
+      }
+    }
+    lo = std::min(lo, diag - radius);
+    hi = std::max(hi, diag + radius);
+  }
+  energy_span_ = d > 0 ? hi - lo : 0.0;
+  const double tol = options.degeneracy_tolerance * std::max({1.0, std::abs(lo), std::abs(hi)});
+
+  // Per bath: the local Davies construction, embedded.
+  struct Jump {
+    sparse X;
+    double rate;
+    int bath;
+  };
+  std::vector<Jump> jumps;
+  sparse Htot = H, K(d, d);
+  std::vector<sparse> H_LS(model.baths.size());
+  bool any_shift = false;
+  for (std::size_t a = 0; a < model.baths.size(); ++a) {
+    const Bath& bath = model.baths[a];
+    const bool shift = lamb_shift_enabled(bath, options.lamb_shift);
+    any_shift = any_shift || shift;
+    names_.push_back(bath.name);
+    temps_.push_back(bath.temperature);
+    if (bath.sites.empty())
+      throw MethodError("local-sites", "bath '" + bath.name + "' acts on no site; the local method needs one");
+    const SiteSplit split(model.space, bath.sites);
+    const int dl = split.local_dim();
+    const auto rest = static_cast<double>(split.rest_dim());
+
+    // H_loc = Tr_rest(H)/d_rest on the bath's sites, and the local factor A of the bath operator
+    // (op = A (x) 1_rest; anything else is an operator that acts beyond the bath's sites).
+    const cmat H_loc = split.reduce([&](auto&& f) {
+      for (long i = 0; i < d; ++i)
+        for (sparse::InnerIterator it(H, i); it; ++it) f(it.row(), it.col(), it.value());
+    });
+    const cmat& op = bath.op;
+    const cmat A = split.reduce([&](auto&& f) {
+      for (long j = 0; j < d; ++j)
+        for (long i = 0; i < d; ++i)
+          if (op(i, j) != cplx(0.0, 0.0)) f(i, j, op(i, j));
+    });
+    {
+      const double amax = std::max(A.size() > 0 ? A.cwiseAbs().maxCoeff() : 0.0, 1e-300);
+      for (long j = 0; j < d; ++j)
+        for (long i = 0; i < d; ++i) {
+          const bool same_rest = split.rest_key(i) == split.rest_key(j);
+          const cplx expect = same_rest ? A(split.sub_of(i), split.sub_of(j)) : cplx(0.0, 0.0);
+          if (std::abs(op(i, j) - expect) > 1e-12 * amax)
+            throw MethodError("local-sites", "bath '" + bath.name +
+                                                 "': its operator acts beyond the sites listed for it; the local "
+                                                 "method needs op = A (x) 1 on the bath's sites");
+        }
+    }
+    const Eigenbasis local = diagonalize(H_loc);
+    const cmat& V = local.vectors;
+    const rvec& E = local.energies;
+
+    std::vector<std::pair<cmat, ChannelPart>> channels;
+    if (bath.coupling == CouplingKind::hermitian) {
+      channels.emplace_back(A, ChannelPart::full);
+    } else {
+      channels.emplace_back(A, ChannelPart::emission);
+      channels.emplace_back(A.adjoint(), ChannelPart::absorption);
+    }
+    cmat K_loc = cmat::Zero(dl, dl), LS_loc = cmat::Zero(dl, dl);
+    for (const auto& [X, part] : channels) {
+      detail::GammaCache gamma(bath, part, shift, options.cache);
+      // Bohr components in the local eigenbasis, grouped as generator.cpp's secular_terms groups them.
+      const cmat Xe = V.adjoint() * X * V;
+      const double thr = detail::element_threshold(Xe);
+      std::vector<double> freqs;
+      std::vector<std::pair<int, int>> where;
+      for (int n = 0; n < dl; ++n)
+        for (int m = 0; m < dl; ++m)
+          if (std::abs(Xe(m, n)) > thr) {
+            freqs.push_back(E(n) - E(m));
+            where.emplace_back(m, n);
+          }
+      std::vector<int> cluster_of;
+      const std::vector<double> reps = detail::cluster_values(freqs, tol, cluster_of);
+      std::vector<cmat> parts(reps.size(), cmat::Zero(dl, dl));
+      for (std::size_t k = 0; k < freqs.size(); ++k) {
+        const auto [m, n] = where[k];
+        parts[static_cast<std::size_t>(cluster_of[k])](m, n) = Xe(m, n);
+      }
+      std::vector<double> kept;
+      for (std::size_t c = 0; c < reps.size(); ++c) {
+        // The zero-frequency component's split Lamb shifts cancel when it is normal (generator.cpp,
+        // channel_gamma); the embedded component's Frobenius norm is d_rest times the local one's.
+        const cmat& P = parts[c];
+        const bool normal_zero = reps[c] == 0.0 && (P * P.adjoint() - P.adjoint() * P).cwiseAbs().maxCoeff() <=
+                                                       1e-12 * std::max(1.0, rest * P.squaredNorm());
+        const cplx g = gamma(reps[c], normal_zero);
+        if (g == cplx(0.0, 0.0)) continue;
+        kept.push_back(reps[c]);
+        const cmat Xc = V * P * V.adjoint();  // back to the site basis
+        const cmat XX = Xc.adjoint() * Xc;
+        K_loc += g.real() * XX;
+        LS_loc += g.imag() * XX;
+        if (g.real() != 0.0) jumps.push_back(Jump{split.embed(Xc, d), 2.0 * g.real(), static_cast<int>(a)});
+      }
+      // What the secular approximation of this channel separates: its distinct Bohr frequencies.
+      for (std::size_t k = 1; k < kept.size(); ++k) min_splitting_ = std::min(min_splitting_, kept[k] - kept[k - 1]);
+    }
+    K += split.embed(K_loc, d);
+    H_LS[a] = split.embed(LS_loc, d);
+    Htot += H_LS[a];
+  }
+  lamb_shift_ = any_shift;
+  K.makeCompressed();
+  Htot.makeCompressed();
+
+  // Largest decay rate: the largest diagonal element of sum_k kappa_k X_k^dag X_k = 2K.
+  for (long i = 0; i < d; ++i) largest_rate_ = std::max(largest_rate_, 2.0 * K.coeff(i, i).real());
+
+  // Conserved charge. If Q (excitation number) commutes with H + H_LS and with K and each jump
+  // shifts it by a fixed integer s_k, then e^{i phi Q} X_k e^{-i phi Q} = e^{i phi s_k} X_k: the phases
+  // cancel in X_k rho X_k^dag, so L commutes with rho -> e^{i phi Q} rho e^{-i phi Q} for every phi. A
+  // unique steady state is then invariant under it, i.e. block diagonal in Q, and L maps the
+  // block-diagonal operators to themselves: solving on the blocks alone is exact. When the steady
+  // state is not unique the blocks still hold every steady state's block-diagonal part (the phase
+  // average of a steady state is one); states with stationary coherences between charge sectors are
+  // not represented, and uniqueness is judged within the sector (docs/methods.md).
+  const std::vector<int> Q = excitation_numbers(model.space);
+  auto commutes = [&](const sparse& S) {
+    double smax = 0.0;
+    for (long i = 0; i < d; ++i)
+      for (sparse::InnerIterator it(S, i); it; ++it) smax = std::max(smax, std::abs(it.value()));
+    for (long i = 0; i < d; ++i)
+      for (sparse::InnerIterator it(S, i); it; ++it)
+        if (std::abs(it.value()) > kChargeRoundoff * smax && Q[static_cast<std::size_t>(it.row())] != Q[static_cast<std::size_t>(it.col())])
+          return false;
+    return true;
+  };
+  std::vector<int> shift_of(jumps.size(), 0);
+  charge_ = commutes(Htot) && commutes(K);
+  for (std::size_t k = 0; k < jumps.size() && charge_; ++k) {
+    bool first = true;
+    for (long i = 0; i < d && charge_; ++i)
+      for (sparse::InnerIterator it(jumps[k].X, i); it; ++it) {
+        const int s = Q[static_cast<std::size_t>(it.row())] - Q[static_cast<std::size_t>(it.col())];
+        if (first) {
+          shift_of[k] = s;
+          first = false;
+        } else if (s != shift_of[k]) {
+          charge_ = false;
+          break;
+        }
+      }
+  }
+  std::vector<int> block_of(static_cast<std::size_t>(d), 0), pos(static_cast<std::size_t>(d));
+  {
+    std::vector<std::vector<int>> members;
+    if (charge_) {
+      std::map<int, int> index;
+      for (int q : Q) index.emplace(q, 0);
+      int b = 0;
+      for (auto& [q, idx] : index) idx = b++;
+      members.resize(index.size());
+      for (int i = 0; i < d_; ++i) {
+        const int bi = index[Q[static_cast<std::size_t>(i)]];
+        block_of[static_cast<std::size_t>(i)] = bi;
+        pos[static_cast<std::size_t>(i)] = static_cast<int>(members[static_cast<std::size_t>(bi)].size());
+        members[static_cast<std::size_t>(bi)].push_back(i);
+      }
+    } else {
+      members.emplace_back(static_cast<std::size_t>(d));
+      std::iota(members[0].begin(), members[0].end(), 0);
+      std::iota(pos.begin(), pos.end(), 0);
+    }
+    blocks_ = HermitianBlocks(std::move(members), d_);
+  }
+  const int nb = blocks_.count();
+  auto bsize = [&](int b) { return static_cast<long>(blocks_.size(b)); };
+
+  // Block-diagonal parts of a full-space operator.
+  auto diagonal_blocks = [&](const sparse& S) {
+    std::vector<Triplets> t(static_cast<std::size_t>(nb));
+    for (long i = 0; i < d; ++i)
+      for (sparse::InnerIterator it(S, i); it; ++it) {
+        const int b = block_of[static_cast<std::size_t>(it.row())];
+        if (block_of[static_cast<std::size_t>(it.col())] != b) continue;
+        t[static_cast<std::size_t>(b)].emplace_back(pos[static_cast<std::size_t>(it.row())],
+                                                    pos[static_cast<std::size_t>(it.col())], it.value());
+      }
+    std::vector<sparse> out(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) {
+      sparse& m = out[static_cast<std::size_t>(b)];
+      m.resize(bsize(b), bsize(b));
+      m.setFromTriplets(t[static_cast<std::size_t>(b)].begin(), t[static_cast<std::size_t>(b)].end());
+      m.makeCompressed();
+    }
+    return out;
+  };
+  Htot_blocks_ = diagonal_blocks(Htot);
+  K_blocks_ = diagonal_blocks(K);
+  for (int b = 0; b < nb; ++b) {
+    const auto ub = static_cast<std::size_t>(b);
+    M_blocks_.push_back(cplx(0.0, -1.0) * Htot_blocks_[ub] - K_blocks_[ub]);
+    operator_nnz_ += M_blocks_.back().nonZeros();
+  }
+  // Jumps between blocks: with a charge each maps block q to block q + s_k (one block jump per
+  // source block it reaches); without, one block.
+  for (std::size_t k = 0; k < jumps.size(); ++k) {
+    std::map<std::pair<int, int>, Triplets> parts;
+    for (long i = 0; i < d; ++i)
+      for (sparse::InnerIterator it(jumps[k].X, i); it; ++it)
+        parts[{block_of[static_cast<std::size_t>(it.col())], block_of[static_cast<std::size_t>(it.row())]}].emplace_back(
+            pos[static_cast<std::size_t>(it.row())], pos[static_cast<std::size_t>(it.col())], it.value());
+    for (auto& [ft, t] : parts) {
+      BlockJump bj;
+      bj.from = ft.first;
+      bj.to = ft.second;
+      bj.rate = jumps[k].rate;
+      bj.X.resize(bsize(bj.to), bsize(bj.from));
+      bj.X.setFromTriplets(t.begin(), t.end());
+      bj.X.makeCompressed();
+      operator_nnz_ += bj.X.nonZeros();
+      jumps_.push_back(std::move(bj));
+    }
+  }
+
+  // Current observables: J_a = Tr[(H + H_LS) D_a(rho)] = Tr[D_a^dag(H + H_LS) rho] and the bare
+  // Tr[H (D_a(rho) - i[H_LS,a, rho])] = Tr[(D_a^dag(H) - i[H, H_LS,a]) rho], with
+  // D_a^dag(G) = sum_k kappa_k (X_k^dag G X_k - 1/2 {X_k^dag X_k, G}); only their block-diagonal
+  // parts meet a block-diagonal rho.
+  std::vector<sparse> G(model.baths.size(), sparse(d, d)), B(model.baths.size(), sparse(d, d));
+  for (const Jump& j : jumps) {
+    const sparse Xa = j.X.adjoint();
+    const sparse XX = Xa * j.X;
+    const auto ua = static_cast<std::size_t>(j.bath);
+    G[ua] += j.rate * (sparse(Xa * Htot * j.X) - 0.5 * sparse(XX * Htot + Htot * XX));
+    B[ua] += j.rate * (sparse(Xa * H * j.X) - 0.5 * sparse(XX * H + H * XX));
+  }
+  for (std::size_t a = 0; a < model.baths.size(); ++a) {
+    B[a] += cplx(0.0, -1.0) * (sparse(H * H_LS[a]) - sparse(H_LS[a] * H));
+    const std::pair<const sparse*, std::vector<std::vector<BlockEntry>>*> targets[] = {{&G[a], &current_ops_},
+                                                                                        {&B[a], &bare_ops_}};
+    for (const auto& [S, out] : targets) {
+      std::vector<BlockEntry> e;
+      for (long i = 0; i < d; ++i)
+        for (sparse::InnerIterator it(*S, i); it; ++it) {
+          const int b = block_of[static_cast<std::size_t>(it.row())];
+          if (block_of[static_cast<std::size_t>(it.col())] == b && it.value() != cplx(0.0, 0.0))
+            e.push_back({b, pos[static_cast<std::size_t>(it.row())], pos[static_cast<std::size_t>(it.col())], it.value()});
+        }
+      out->push_back(std::move(e));
+    }
+  }
+  // What the solve keeps: the blocks of M, H + H_LS and K (the latter two for the preconditioner), the
+  // block jumps and the current observables.
+  for (int b = 0; b < nb; ++b)
+    operator_nnz_ += Htot_blocks_[static_cast<std::size_t>(b)].nonZeros() + K_blocks_[static_cast<std::size_t>(b)].nonZeros();
+  operator_bytes_ = sparse_bytes(operator_nnz_, d + nb);
+  for (std::size_t a = 0; a < current_ops_.size(); ++a)
+    operator_bytes_ += (current_ops_[a].size() + bare_ops_[a].size()) * sizeof(BlockEntry);
+}
+
+std::string LocalEquation::structure() const {
+  std::string s = "site basis, sparse, ";
+  if (charge_) {
+    s += std::to_string(blocks_.count()) + " charge blocks (largest " + std::to_string(blocks_.largest_block()) + ")";
+  } else {
+    s += "no conserved charge (one block of " + std::to_string(d_) + ")";
+  }
+  return s + ", matrix-free";
+}
+
+void LocalEquation::half_apply(const std::vector<cmat>& rho, std::vector<cmat>& Y, cmat& T, cmat& Tadj) const {
+  const int nb = blocks_.count();
+  for (int b = 0; b < nb; ++b) {
+    const auto ub = static_cast<std::size_t>(b);
+    Y[ub].resize(rho[ub].rows(), rho[ub].cols());
+    Y[ub].noalias() = M_blocks_[ub] * rho[ub];
+  }
+  // 1/2 kappa X rho X^dag = 1/2 kappa X (X rho)^dag for Hermitian rho: two sparse-dense products.
+  for (const BlockJump& j : jumps_) {
+    T.resize(j.X.rows(), rho[static_cast<std::size_t>(j.from)].cols());
+    T.noalias() = j.X * rho[static_cast<std::size_t>(j.from)];
+    Tadj = T.adjoint();
+    Y[static_cast<std::size_t>(j.to)].noalias() += (0.5 * j.rate) * (j.X * Tadj);
+  }
+}
+
+double LocalEquation::trace_with(const std::vector<BlockEntry>& G, const rvec& x) const {
+  double t = 0.0;
+  for (const BlockEntry& e : G) t += (e.value * element(blocks_, x, e.block, e.col, e.row)).real();
+  return t;
+}
+
+StateChecks LocalEquation::checks(const rvec& x) const {
+  StateChecks c;
+  c.trace = blocks_.trace_functional().dot(x);
+  c.min_eigenvalue = std::numeric_limits<double>::infinity();
+  cmat blk;
+  for (int b = 0; b < blocks_.count(); ++b) {
+    if (blocks_.size(b) == 1) {
+      c.min_eigenvalue = std::min(c.min_eigenvalue, x(blocks_.offset(b)));
+      continue;
+    }
+    blocks_.unpack(x, b, blk);
+    c.min_eigenvalue = std::min(c.min_eigenvalue, linalg::hermitian_eigenvalues(blk).minCoeff());
+  }
+  return c;
+}
+
+EquationCurrents LocalEquation::currents(const rvec& x) const {
+  EquationCurrents out;
+  for (std::size_t a = 0; a < current_ops_.size(); ++a) {
+    out.currents.push_back(trace_with(current_ops_[a], x));
+    out.bare_currents.push_back(trace_with(bare_ops_[a], x));
+  }
+  return out;
+}
+
+// The secular part of L per charge block, in the eigenbasis of the block of H + H_LS (V unitary, real
+// when the block is): populations through the exact rate matrix of all blocks with the border (the
+// jumps connect blocks), every coherence divided by its own diagonal element
+// -i(E_a - E_b) - (K~_aa + K~_bb) + sum_{k, s_k = 0} kappa_k X~_aa X~_bb^*. Exact when the local
+// dissipator is secular in the eigenbasis of H (rates small against the level splittings of a block).
+// Uniqueness: a closed class C of eigenstates under the jumps (no rate out of it) spans a subspace that
+// H + H_LS and every jump keep, so a state on it stays on it and C holds a steady state of its own; two
+// closed classes mean a non-unique steady state (e.g. a site no bath reaches). The preconditioner's
+// indicator is 0 then, else the pivot ratio of the bordered rate matrix (round-off when it is
+// singular for another reason). One closed class does not prove uniqueness: stationary coherences
+// between degenerate levels (a decoherence-free subspace) are not seen by the rate matrix.
+// Closed communicating classes of the jump graph a -> b where W(b, a) > 0 (rates below 1e-15 of the
+// largest count as absent, as in floquet.cpp): strongly connected components (Kosaraju, O(d^2) on the
+// dense matrix) without an edge to another component.
+int closed_classes(const rmat& W) {
+  const long d = W.rows();
+  double wmax = 0.0;
+  for (long a = 0; a < d; ++a)
+    for (long b = 0; b < d; ++b)
+      if (a != b) wmax = std::max(wmax, W(b, a));
+  const double thr = 1e-15 * wmax;
+  auto edge = [&](long from, long to) { return from != to && W(to, from) > thr; };
+  // First pass: finishing order of a depth-first search on the graph.
+  std::vector<long> order;
+  order.reserve(static_cast<std::size_t>(d));
+  std::vector<char> seen(static_cast<std::size_t>(d), 0);
+  std::vector<std::pair<long, long>> stack;  // (node, next neighbour to try)
+  for (long s = 0; s < d; ++s) {
+    if (seen[static_cast<std::size_t>(s)]) continue;
+    seen[static_cast<std::size_t>(s)] = 1;
+    stack.emplace_back(s, 0);
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      while (next < d && (seen[static_cast<std::size_t>(next)] || !edge(v, next))) ++next;
+      if (next < d) {
+        const long w = next++;
+        seen[static_cast<std::size_t>(w)] = 1;
+        stack.emplace_back(w, 0);
+      } else {
+        order.push_back(v);
+        stack.pop_back();
+      }
+    }
+  }
+  // Second pass on the reversed graph in reverse finishing order: one component per tree.
+  std::vector<int> comp(static_cast<std::size_t>(d), -1);
+  int nc = 0;
+  std::vector<long> todo;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    if (comp[static_cast<std::size_t>(*it)] >= 0) continue;
+    todo.push_back(*it);
+    comp[static_cast<std::size_t>(*it)] = nc;
+    while (!todo.empty()) {
+      const long v = todo.back();
+      todo.pop_back();
+      for (long u = 0; u < d; ++u)
+        if (comp[static_cast<std::size_t>(u)] < 0 && edge(u, v)) {
+          comp[static_cast<std::size_t>(u)] = nc;
+          todo.push_back(u);
+        }
+    }
+    ++nc;
+  }
+  std::vector<char> leaves(static_cast<std::size_t>(nc), 0);
+  for (long a = 0; a < d; ++a)
+    for (long b = 0; b < d; ++b)
+      if (edge(a, b) && comp[static_cast<std::size_t>(a)] != comp[static_cast<std::size_t>(b)])
+        leaves[static_cast<std::size_t>(comp[static_cast<std::size_t>(a)])] = 1;
+  return static_cast<int>(std::count(leaves.begin(), leaves.end(), 0));
+}
+
+class BlockSecularPreconditioner {
+public:
+  BlockSecularPreconditioner(const LocalEquation& eq, double border) : B_(eq.blocks()) {
+    const int nb = B_.count();
+    offsets_.resize(static_cast<std::size_t>(nb));
+    long d = 0;
+    for (int b = 0; b < nb; ++b) {
+      offsets_[static_cast<std::size_t>(b)] = d;
+      d += B_.size(b);
+    }
+    V_.resize(static_cast<std::size_t>(nb));
+    Vr_.resize(static_cast<std::size_t>(nb));
+    inv_.resize(static_cast<std::size_t>(nb));
+    real_ = true;
+    std::vector<rvec> E(static_cast<std::size_t>(nb)), k(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) {
+      const auto ub = static_cast<std::size_t>(b);
+      const cmat Hb = cmat(eq.hamiltonian_blocks()[ub]);
+      linalg::hermitian_eigen(Hb, E[ub], V_[ub]);
+      real_ = real_ && linalg::is_real(V_[ub]);
+      // K~_aa = (V^dag K V)_aa
+      const cmat KV = eq.decay_blocks()[ub] * V_[ub];
+      k[ub] = (V_[ub].conjugate().cwiseProduct(KV)).colwise().sum().real().transpose();
+    }
+    rmat pop = rmat::Zero(d, d);
+    std::vector<cmat> diag(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) {
+      const auto ub = static_cast<std::size_t>(b);
+      const long n = B_.size(b);
+      diag[ub].resize(n, n);
+      for (long j = 0; j < n; ++j)
+        for (long i = 0; i < n; ++i) diag[ub](i, j) = cplx(-(k[ub](i) + k[ub](j)), -(E[ub](i) - E[ub](j)));
+    }
+    for (const BlockJump& j : eq.jumps()) {
+      const auto uf = static_cast<std::size_t>(j.from), ut = static_cast<std::size_t>(j.to);
+      const cmat XV = j.X * V_[uf];
+      const cmat Xt = V_[ut].adjoint() * XV;
+      pop.block(offsets_[ut], offsets_[uf], Xt.rows(), Xt.cols()) += j.rate * Xt.cwiseAbs2();
+      if (j.from == j.to) {
+        const cvec x = Xt.diagonal();
+        diag[uf] += j.rate * (x * x.adjoint());
+      }
+    }
+    // Every coherence's inverse (the diagonal itself is not used: populations go through the LU).
+    for (int b = 0; b < nb; ++b) {
+      const auto ub = static_cast<std::size_t>(b);
+      // A coherence with no decay and no rotation (a dark pair of levels) is stationary: a direction of the
+      // kernel, where any finite value serves; 1/border keeps the preconditioner bounded.
+      inv_[ub] = diag[ub].unaryExpr(
+          [border](cplx z) { return std::abs(z) > 1e-14 * border ? 1.0 / z : cplx(1.0 / border, 0.0); });
+      if (real_) {
+        Vr_[ub] = V_[ub].real();
+        V_[ub] = cmat();
+      }
+    }
+    const int closed = closed_classes(pop);
+    // The loss of each population (the rate matrix's column sums, exactly: V is unitary) and the border.
+    for (int b = 0; b < nb; ++b) {
+      const auto ub = static_cast<std::size_t>(b);
+      for (long i = 0; i < B_.size(b); ++i) pop(offsets_[ub] + i, offsets_[ub] + i) -= 2.0 * k[ub](i);
+    }
+    pop.array() += border;
+    lu_.compute(pop);
+    const rvec piv = lu_.matrixLU().diagonal().cwiseAbs();
+    indicator_ = closed > 1 || !(piv.maxCoeff() > 0) ? 0.0 : piv.minCoeff() / piv.maxCoeff();
+  }
+  // Non-uniqueness indicator for LinearProblem::preconditioner_rcond (see above).
+  [[nodiscard]] double indicator() const { return indicator_; }
+
+  void solve(const rvec& x, rvec& y) {
+    const int nb = B_.count();
+    y.resize(x.size());
+    re_.resize(static_cast<std::size_t>(nb));
+    im_.resize(static_cast<std::size_t>(nb));
+    full_.resize(static_cast<std::size_t>(nb));
+    rvec p(lu_.rows());
+    // To the eigenbasis: Y~ = V^dag Y V, real and imaginary parts separately when V is real.
+    for (int b = 0; b < nb; ++b) {
+      const auto ub = static_cast<std::size_t>(b);
+      const long n = B_.size(b);
+      if (real_) {
+        unpack_parts(x, b, S_, A_);
+        T_.noalias() = S_ * Vr_[ub];
+        re_[ub].noalias() = Vr_[ub].transpose() * T_;
+        T_.noalias() = A_ * Vr_[ub];
+        im_[ub].noalias() = Vr_[ub].transpose() * T_;
+        p.segment(offsets_[ub], n) = re_[ub].diagonal();
+      } else {
+        B_.unpack(x, b, C_);
+        CT_.noalias() = C_ * V_[ub];
+        full_[ub].noalias() = V_[ub].adjoint() * CT_;
+        p.segment(offsets_[ub], n) = full_[ub].diagonal().real();
+      }
+    }
+    const rvec q = lu_.solve(p);
+    for (int b = 0; b < nb; ++b) {
+      const auto ub = static_cast<std::size_t>(b);
+      const long n = B_.size(b);
+      const cmat& inv = inv_[ub];
+      if (real_) {
+        rmat& R = re_[ub];
+        rmat& I = im_[ub];
+        for (long j = 0; j < n; ++j) {
+          for (long i = 0; i < j; ++i) {
+            const cplx c = cplx(R(i, j), I(i, j)) * inv(i, j);
+            R(i, j) = R(j, i) = c.real();
+            I(i, j) = c.imag();
+            I(j, i) = -c.imag();
+          }
+          R(j, j) = q(offsets_[ub] + j);
+          I(j, j) = 0.0;
+        }
+        T_.noalias() = Vr_[ub] * R;
+        S_.noalias() = T_ * Vr_[ub].transpose();
+        T_.noalias() = Vr_[ub] * I;
+        A_.noalias() = T_ * Vr_[ub].transpose();
+        pack_parts(S_, A_, b, y);
+      } else {
+        cmat& Z = full_[ub];
+        for (long j = 0; j < n; ++j) {
+          for (long i = 0; i < j; ++i) {
+            Z(i, j) *= inv(i, j);
+            Z(j, i) = std::conj(Z(i, j));
+          }
+          Z(j, j) = q(offsets_[ub] + j);
+        }
+        CT_.noalias() = V_[ub] * Z;
+        C_.noalias() = CT_ * V_[ub].adjoint();
+        B_.pack(C_, b, y);
+      }
+    }
+  }
+
+  [[nodiscard]] static std::size_t bytes(const HermitianBlocks& B, long d) {
+    const auto unknowns = static_cast<std::size_t>(B.dim());
+    const auto big = static_cast<std::size_t>(B.largest_block()) * static_cast<std::size_t>(B.largest_block());
+    // eigenvectors (complex while built), coherence inverses, the transformed blocks, the population
+    // matrix and its LU, the block workspaces.
+    return unknowns * (16 + 16 + 16) + 2 * static_cast<std::size_t>(d) * static_cast<std::size_t>(d) * 8 + 6 * big * 16;
+  }
+
+private:
+  // Real symmetric and antisymmetric parts of block b (rho = S + iA) straight from the coordinates.
+  void unpack_parts(const rvec& x, int b, rmat& S, rmat& A) const {
+    const int n = B_.size(b);
+    const double* p = x.data() + B_.offset(b);
+    S.resize(n, n);
+    A.resize(n, n);
+    for (int i = 0; i < n; ++i) {
+      S(i, i) = p[i];
+      A(i, i) = 0.0;
+    }
+    long k = n;
+    for (int j = 1; j < n; ++j)
+      for (int i = 0; i < j; ++i, k += 2) {
+        S(i, j) = S(j, i) = p[k] * kInvSqrt2;
+        A(i, j) = p[k + 1] * kInvSqrt2;
+        A(j, i) = -A(i, j);
+      }
+  }
+  void pack_parts(const rmat& S, const rmat& A, int b, rvec& y) const {
+    constexpr double kSqrt2 = 1.4142135623730950488;
+    const int n = B_.size(b);
+    double* p = y.data() + B_.offset(b);
+    for (int i = 0; i < n; ++i) p[i] = S(i, i);
+    long k = n;
+    for (int j = 1; j < n; ++j)
+      for (int i = 0; i < j; ++i, k += 2) {
+        p[k] = kSqrt2 * S(i, j);
+        p[k + 1] = kSqrt2 * A(i, j);
+      }
+  }
+
+  const HermitianBlocks& B_;
+  std::vector<long> offsets_;
+  bool real_ = true;
+  std::vector<cmat> V_;
+  std::vector<rmat> Vr_;
+  std::vector<cmat> inv_;
+  Eigen::PartialPivLU<rmat> lu_;
+  double indicator_ = 1.0;
+  // Workspaces (one problem is solved by one thread).
+  std::vector<rmat> re_, im_;
+  std::vector<cmat> full_;
+  rmat S_, A_, T_;
+  cmat C_, CT_;
+};
+
+LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& options) const {
+  LinearProblem<double> p;
+  p.dim = blocks_.dim();
+  p.border = blocks_.trace_functional();
+  p.scale = largest_rate_ + 1e-300;
+  const auto big = static_cast<std::size_t>(blocks_.largest_block()) * static_cast<std::size_t>(blocks_.largest_block());
+  // The unpacked blocks and their images (2 x 16 bytes per unknown) and two block-sized temporaries.
+  p.apply_workspace_bytes = static_cast<std::size_t>(p.dim) * 32 + 2 * big * sizeof(cplx);
+  p.operator_bytes = operator_bytes_;
+  struct Work {
+    std::vector<cmat> rho, Y;
+    cmat T, Tadj;
+  };
+  auto w = std::make_shared<Work>();  // one problem is solved by one thread
+  p.apply = [this, w](const rvec& x, rvec& y) {
+    const int nb = blocks_.count();
+    w->rho.resize(static_cast<std::size_t>(nb));
+    w->Y.resize(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) blocks_.unpack(x, b, w->rho[static_cast<std::size_t>(b)]);
+    half_apply(w->rho, w->Y, w->T, w->Tadj);
+    y.resize(x.size());
+    for (int b = 0; b < nb; ++b) {
+      cmat& Y = w->Y[static_cast<std::size_t>(b)];
+      Y += Y.adjoint().eval();
+      blocks_.pack(Y, b, y);
+    }
+  };
+  if (p.dim > options.dense_max_problem) {
+    p.operator_bytes += BlockSecularPreconditioner::bytes(blocks_, d_);
+    check_memory(plan_steady(p, options).bytes,
+                 "the local steady state (" + std::to_string(d_) + " levels, " + std::to_string(p.dim) +
+                     " unknowns, matrix-free)",
+                 "a smaller model would fit");
+    auto P = std::make_shared<BlockSecularPreconditioner>(*this, p.scale);
+    p.preconditioner_rcond = P->indicator();
+    p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
+  }
+  return p;
+}
+
+}  // namespace
+
+std::unique_ptr<MasterEquation> make_local_equation(const Model& model, const GeneratorOptions& options) {
+  return std::make_unique<LocalEquation>(model, options);
+}
+
+}  // namespace qheat
