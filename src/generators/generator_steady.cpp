@@ -82,7 +82,7 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
   for (long a = 0; a < d; ++a) p.border(a + d * a) = 1.0;
   std::optional<SecularPreconditioner> P;
   if (d <= options.dense_max_dim) {
-    p.dense = gen.dense_liouvillian();
+    p.dense = std::make_shared<const cmat>(gen.dense_liouvillian());
     p.scale = std::max(p.dense->diagonal().cwiseAbs().maxCoeff(), 1e-300);
   } else if (gen.method() == Method::redfield) {
     // Matrix-free: the Redfield Liouvillian is dense in the eigenbasis (O(d^4) memory); each apply
@@ -97,7 +97,7 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
     p.preconditioner_rcond = P->population_pivot_ratio();
     p.operator_bytes = 4 * static_cast<std::size_t>(d * d) * sizeof(cplx) * (gen.baths().size() + 1);
   } else {
-    p.sparse = gen.liouvillian();
+    p.sparse = std::make_shared<const spmat>(gen.liouvillian());
     p.scale = border_scale(*p.sparse);
   }
   SteadyStateOptions o = options;

@@ -433,12 +433,12 @@ LinearProblem<double> SecularEquation::steady_problem(const SteadyStateOptions& 
       }
   p.scale = diag_max > 0 ? diag_max : 1.0;
   if (dense) {
-    p.dense = std::move(D);
+    p.dense = std::make_shared<const rmat>(std::move(D));
   } else {
     Eigen::SparseMatrix<double, Eigen::ColMajor, long> S(n, n);
     S.setFromTriplets(trip.begin(), trip.end());
     S.makeCompressed();
-    p.sparse = std::move(S);
+    p.sparse = std::make_shared<const Eigen::SparseMatrix<double, Eigen::ColMajor, long>>(std::move(S));
   }
   return p;
 }

@@ -7,7 +7,7 @@
 #include <Eigen/SparseCore>
 #include <cstddef>
 #include <functional>
-#include <optional>
+#include <memory>
 #include <string>
 
 #include "qheat/core/types.hpp"
@@ -35,8 +35,9 @@ struct LinearProblem {
   double scale = 1.0;
   // The operator in the forms the problem has (at least one). With several, the solver picks by size,
   // structure and memory: dense LU for small problems, sparse LU where its fill fits, else GMRES.
-  std::optional<Mat> dense;
-  std::optional<Sparse> sparse;
+  // (Held by shared pointer: a problem is cheap to copy, and the matrices are never copied.)
+  std::shared_ptr<const Mat> dense;
+  std::shared_ptr<const Sparse> sparse;
   Op apply;         // y = A x (matrix-free)
   Op precondition;  // y ~ (A + s u u^T)^{-1} x (right preconditioner for GMRES); optional
   // The size of a physically negligible residual at x, relative to which GMRES's tolerance is finally
