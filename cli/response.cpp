@@ -133,6 +133,7 @@ int run_response(const ResponseArgs& args) {
       solver["largest_sector"] = si.largest_sector;
       solver["zero_sector_unknowns"] = si.zero_sector;
       solver["solved_sectors"] = si.solved_sectors;
+      solver["negligible_sectors"] = si.negligible_sectors;
       solver["gmres_iterations"] = si.gmres_iterations;
       solver["max_gmres_iterations"] = si.max_gmres_iterations;
       solver["max_relative_residual"] = si.max_residual;

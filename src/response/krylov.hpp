@@ -63,9 +63,11 @@ KVec<Scalar> expmv(const KOp<Scalar>& A, const KVec<Scalar>& v, double t, double
     for (int j = 0; j < m; ++j) {
       A(V.col(j), p);
       ++st.products;
-      for (int i = 0; i <= j; ++i) {
-        H(i, j) = V.col(i).dot(p);
-        p -= H(i, j) * V.col(i);
+      // Classical Gram-Schmidt twice (matrix-vector products; orthogonal to round-off).
+      for (int pass = 0; pass < 2; ++pass) {
+        const KVec<Scalar> h = V.leftCols(j + 1).adjoint() * p;
+        p.noalias() -= V.leftCols(j + 1) * h;
+        H.col(j).head(j + 1) += h;
       }
       const double s = p.norm();
       if (s < btol) {  // the Krylov space is invariant: the step is exact to round-off
@@ -163,12 +165,11 @@ ArnoldiResult arnoldi_largest(const KOp<Scalar>& inv, long n, int nev, double to
     bool breakdown = false;
     for (; built < m; ++built) {
       inv(V.col(built), p);
-      for (int pass = 0; pass < 2; ++pass)  // Gram-Schmidt twice: orthogonality to round-off
-        for (int i = 0; i <= built; ++i) {
-          const Scalar h = V.col(i).dot(p);
-          H(i, built) += h;
-          p -= h * V.col(i);
-        }
+      for (int pass = 0; pass < 2; ++pass) {  // classical Gram-Schmidt twice: orthogonality to round-off
+        const KVec<Scalar> h = V.leftCols(built + 1).adjoint() * p;
+        p.noalias() -= V.leftCols(built + 1) * h;
+        H.col(built).head(built + 1) += h;
+      }
       const double s = p.norm();
       H(built + 1, built) = s;
       if (s <= 1e-14 * std::abs(H(built, built)) || s == 0.0) {

@@ -42,6 +42,8 @@ namespace {
 // Relative accuracy of the Krylov time propagation (local error estimates summed over a step).
 constexpr double kExpTolerance = 1e-12;
 constexpr double kGmresTolerance = 1e-12;
+// Right-hand sides below this fraction of the largest element are round-off (see the coherence sectors).
+constexpr double kNegligible = 1e-11;
 
 double max_abs(const cmat& m) { return m.size() > 0 ? m.cwiseAbs().maxCoeff() : 0.0; }
 
@@ -665,25 +667,43 @@ ResponseResult sector_linear_response(const Model& model, const cmat& V, const s
       bd -= left_block(P0, KW) + right_block(KW, P0);
       bd += cplx(0.0, 1.0) * commutator_block(P0, LW);  // -i[LW, pi0]
     }
-    std::vector<char> touched(static_cast<std::size_t>(G.sector_count()), 0);
+    // Sectors the right-hand sides reach: the largest element of each part per sector. A sector whose
+    // right-hand side stays below kNegligible of the largest element is round-off of the basis change
+    // (eigenvectors of levels a gap g apart carry errors ~eps ||H|| / g, which put elements into V_ab that
+    // V does not have): it is not solved.
+    std::vector<double> mk(static_cast<std::size_t>(G.sector_count()), 0.0), md = mk;
+    double bk_max = 0.0, bd_max = 0.0;
     for (long b = 0; b < d; ++b)
       for (long i = 0; i < d; ++i) {
         if (cl.of[static_cast<std::size_t>(i)] == cl.of[static_cast<std::size_t>(b)]) continue;
-        if (bk(i, b) != cplx(0.0, 0.0) || (eigenvectors && bd(i, b) != cplx(0.0, 0.0)))
-          touched[static_cast<std::size_t>(G.sector_of(G.element(static_cast<int>(i), static_cast<int>(b))))] = 1;
+        const auto s = static_cast<std::size_t>(G.sector_of(G.element(static_cast<int>(i), static_cast<int>(b))));
+        const double vk = std::abs(bk(i, b)), vd = eigenvectors ? std::abs(bd(i, b)) : 0.0;
+        mk[s] = std::max(mk[s], vk);
+        md[s] = std::max(md[s], vd);
+        bk_max = std::max(bk_max, vk);
+        bd_max = std::max(bd_max, vd);
       }
+    auto reached = [&](int s, bool kubo) {
+      const auto us = static_cast<std::size_t>(s);
+      return kubo ? mk[us] > kNegligible * bk_max : md[us] > kNegligible * bd_max;
+    };
     for (int s = 0; s < G.sector_count(); ++s) {
-      if (s == G.zero_sector() || !touched[static_cast<std::size_t>(s)]) continue;
+      if (s == G.zero_sector()) continue;
+      const bool use_k = reached(s, true), use_d = reached(s, false);
+      if (!use_k && !use_d) {
+        if (mk[static_cast<std::size_t>(s)] > 0 || md[static_cast<std::size_t>(s)] > 0) ++res.solver.negligible_sectors;
+        continue;
+      }
       const int ms = G.mirror(s);
-      if (ms < s && touched[static_cast<std::size_t>(ms)]) continue;  // its conjugate pair is solved once
+      if (ms < s && (reached(ms, true) || reached(ms, false))) continue;  // its conjugate pair is solved once
       ++res.solver.solved_sectors;
       const int n = G.sector_size(s);
       const int* el = G.sector_elements(s);
       cvec rk(n), rd = cvec::Zero(n);
       for (int j = 0; j < n; ++j) {
         const int r = G.row(el[j]), c = G.col(el[j]);
-        rk(j) = bk(r, c);
-        if (eigenvectors) rd(j) = bd(r, c);
+        rk(j) = use_k ? bk(r, c) : cplx(0.0, 0.0);
+        if (use_d) rd(j) = bd(r, c);
       }
       cvec xk, xd;
       spcmat L;

@@ -67,6 +67,7 @@ struct ResponseSolverInfo {
   long largest_sector = 0;          // elements of the largest one
   long zero_sector = 0;             // unknowns of the zero-frequency sector (real coordinates)
   long solved_sectors = 0;          // coherence sectors solved for the observables (one per conjugate pair)
+  long negligible_sectors = 0;      // reached by L1 pi0 only at round-off level (< 1e-11 of it): not solved
   long gmres_iterations = 0;        // summed over the sectors solved by GMRES
   int max_gmres_iterations = 0;
   double max_residual = 0.0;        // largest relative residual of a sector solve
