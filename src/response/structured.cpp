@@ -392,7 +392,9 @@ double relaxation_rate(const SectorGenerator& G, const ZeroSector& Z, double lam
     if (D.bound >= gap) continue;
     ++info.spectrum_sectors;
     if (n <= o.dense_spectrum) {
-      gap = std::min(gap, smallest_rate(linalg::general_eigenvalues(cmat(A)), floor));
+      cvec ev = linalg::general_eigenvalues(cmat(A));
+      ev.array() -= cplx(0.0, nu);  // the eigenvalues of L0 (for the zero test)
+      gap = std::min(gap, smallest_rate(ev, floor));
       continue;
     }
     arnoldi = true;
@@ -495,8 +497,7 @@ ResponseResult sector_linear_response(const Model& model, const cmat& V, const s
   res.solver.zero_sector = hb.dim();
 
   const cmat Ve = flushed(basis.to_eigen(V));
-  std::vector<cmat> Se(nb);
-  for (std::size_t a = 0; a < nb; ++a) Se[a] = flushed(eq.bath_operators()[a]);
+  const std::vector<cmat>& Se = eq.bath_operators();  // round-off elements are below every threshold used
   res.regime = classify(model, eq, cl, Ve, Se, V, options.degeneracy_tolerance);
   const bool eigenvectors = res.regime.name == "eigenvectors";
 
