@@ -139,6 +139,7 @@ int run_response(const ResponseArgs& args) {
       solver["max_relative_residual"] = si.max_residual;
       solver["krylov_products"] = si.krylov_products;
       solver["spectrum_sectors"] = si.spectrum_sectors;
+      solver["arnoldi_sectors"] = si.arnoldi_sectors;
       solver["relaxation_rate_certified"] = si.relaxation_certified;
     }
     j["solver"] = solver;

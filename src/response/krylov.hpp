@@ -165,6 +165,7 @@ ArnoldiResult arnoldi_largest(const KOp<Scalar>& inv, long n, int nev, double to
     bool breakdown = false;
     for (; built < m; ++built) {
       inv(V.col(built), p);
+      const double pnorm = p.norm();
       for (int pass = 0; pass < 2; ++pass) {  // classical Gram-Schmidt twice: orthogonality to round-off
         const KVec<Scalar> h = V.leftCols(built + 1).adjoint() * p;
         p.noalias() -= V.leftCols(built + 1) * h;
@@ -172,7 +173,7 @@ ArnoldiResult arnoldi_largest(const KOp<Scalar>& inv, long n, int nev, double to
       }
       const double s = p.norm();
       H(built + 1, built) = s;
-      if (s <= 1e-14 * std::abs(H(built, built)) || s == 0.0) {
+      if (s <= 1e-13 * pnorm) {  // the Krylov space is invariant: its Ritz values are eigenvalues
         ++built;
         breakdown = true;
         break;

@@ -348,6 +348,7 @@ double relaxation_rate(const SectorGenerator& G, const ZeroSector& Z, double lam
       // Shift-invert Arnoldi on A - sigma with sigma > 0 right of the spectrum: the eigenvalues nearest
       // sigma are 0 and the slowest ones. Not certified: a rate matrix's discs all touch 0.
       arnoldi = true;
+      ++info.arnoldi_sectors;
       info.relaxation_certified = false;
       const double sigma = 1e-3 * p.scale;
       std::unique_ptr<Eigen::PartialPivLU<rmat>> dlu;
@@ -398,6 +399,7 @@ double relaxation_rate(const SectorGenerator& G, const ZeroSector& Z, double lam
       continue;
     }
     arnoldi = true;
+    ++info.arnoldi_sectors;
     double im = 0.0, re = 0.0;
     for (int k = 0; k < n; ++k) {
       im += D.centre(k).imag() / n;

@@ -77,6 +77,7 @@ struct ResponseSolverInfo {
   // Arnoldi eigenvalue met that bound.
   std::string relaxation_method;
   long spectrum_sectors = 0;        // sectors whose eigenvalues were computed for 1/tau
+  long arnoldi_sectors = 0;         // of which by shift-invert Arnoldi
   bool relaxation_certified = true;
 };
 
