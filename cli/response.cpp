@@ -28,6 +28,7 @@ struct ResponseArgs {
   std::string times;
   std::string delta_sweep;
   bool untruncated = false;
+  bool redfield_derivative = false;
   std::string format = "json";
   ResourceArgs resources;
 };
@@ -124,7 +125,34 @@ int run_response(const ResponseArgs& args) {
     j["unperturbed"]["currents"][r.bath_names[a]] = number(r.currents0[a]);
   }
   j["entropy_production"] = parts_json(r.entropy_production);
-  if (r.regime.name == "eigenvalues" && !args.untruncated) {
+  if (!args.untruncated) {
+    const ResponseSolverInfo& si = r.solver;
+    nlohmann::json solver = {{"engine", si.engine}, {"relaxation_rate", si.relaxation_method}};
+    if (si.engine == "sectors") {
+      solver["sectors"] = si.sectors;
+      solver["largest_sector"] = si.largest_sector;
+      solver["zero_sector_unknowns"] = si.zero_sector;
+      solver["solved_sectors"] = si.solved_sectors;
+      solver["negligible_sectors"] = si.negligible_sectors;
+      solver["gmres_iterations"] = si.gmres_iterations;
+      solver["max_gmres_iterations"] = si.max_gmres_iterations;
+      solver["max_relative_residual"] = si.max_residual;
+      solver["krylov_products"] = si.krylov_products;
+      solver["spectrum_sectors"] = si.spectrum_sectors;
+      solver["arnoldi_sectors"] = si.arnoldi_sectors;
+      solver["relaxation_rate_certified"] = si.relaxation_certified;
+    }
+    j["solver"] = solver;
+  }
+  // The Bloch-Redfield derivative costs four Bloch-Redfield solves: by default only where the dense
+  // engine also runs (d <= 48), beyond with --redfield-derivative.
+  const bool redfield = args.redfield_derivative || model.hamiltonian.rows() <= kMaxResponseDimension;
+  if (r.regime.name == "eigenvalues" && !args.untruncated && !redfield) {
+    j["solver"]["redfield_derivative"] = "skipped (d = " + std::to_string(model.hamiltonian.rows()) + " > " +
+                                         std::to_string(kMaxResponseDimension) +
+                                         ": four Bloch-Redfield solves; --redfield-derivative computes it)";
+  }
+  if (r.regime.name == "eigenvalues" && !args.untruncated && redfield) {
     // The local limit keeps D0 and so misses the first-order change of the rates at the shifted Bohr
     // frequencies (docs/methods.md, "Levy eq. 43"); the Bloch-Redfield derivative is the reference.
     const RedfieldDerivative rd = redfield_derivative(model, V, obs, opt.lamb_shift);
@@ -183,6 +211,8 @@ void register_response(CLI::App& app, int& exit_code) {
                   "also J(delta): linear (J0 + delta J1), global and Bloch-Redfield generators of H0 + delta V");
   cmd->add_flag("--untruncated", args->untruncated,
                  "bosonic modes without Fock truncation (normal-ordered polynomials; docs/methods.md)");
+  cmd->add_flag("--redfield-derivative", args->redfield_derivative,
+                 "eigenvalue regime: also d rho/d delta of Bloch-Redfield (four solves; default only for d <= 48)");
   cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
   add_resource_options(cmd, args->resources, "BLAS threads of the dense solve (default: every core)");
   cmd->callback([args, &exit_code]() { exit_code = run_response(*args); });

@@ -14,6 +14,8 @@ void zheevd_(const char* jobz, const char* uplo, const int* n, std::complex<doub
 void zgeev_(const char* jobvl, const char* jobvr, const int* n, std::complex<double>* a, const int* lda,
             std::complex<double>* w, std::complex<double>* vl, const int* ldvl, std::complex<double>* vr,
             const int* ldvr, std::complex<double>* work, const int* lwork, double* rwork, int* info);
+void dgeev_(const char* jobvl, const char* jobvr, const int* n, double* a, const int* lda, double* wr, double* wi,
+            double* vl, const int* ldvl, double* vr, const int* ldvr, double* work, const int* lwork, int* info);
 }
 
 namespace qheat::linalg {
@@ -154,6 +156,49 @@ void general_eigen(const cmat& A, cvec& w, cmat& V, cmat& V_inverse) {
                                                         std::to_string(info) + ")");
   }
   V_inverse = Eigen::PartialPivLU<cmat>(V).inverse();
+}
+
+cvec general_eigenvalues(const cmat& A) {
+  const long d = A.rows();
+  if (d < kLapackMinDim) {
+    Eigen::ComplexEigenSolver<cmat> es(A, false);
+    if (es.info() != Eigen::Success) throw MethodError("eigensolver", "eigenvalues of a matrix failed");
+    return es.eigenvalues();
+  }
+  cmat a = A;
+  cvec w(d);
+  const int n = as_int(d);
+  int info = 0, lwork = -1, one = 1;
+  cplx wq;
+  std::vector<double> rwork(static_cast<std::size_t>(2 * d));
+  zgeev_("N", "N", &n, a.data(), &n, w.data(), nullptr, &one, nullptr, &one, &wq, &lwork, rwork.data(), &info);
+  lwork = static_cast<int>(wq.real());
+  std::vector<cplx> work(static_cast<std::size_t>(lwork));
+  zgeev_("N", "N", &n, a.data(), &n, w.data(), nullptr, &one, nullptr, &one, work.data(), &lwork, rwork.data(), &info);
+  if (info != 0) throw MethodError("eigensolver", "eigenvalues of a matrix failed (zgeev info " + std::to_string(info) + ")");
+  return w;
+}
+
+cvec general_eigenvalues(const rmat& A) {
+  const long d = A.rows();
+  if (d < kLapackMinDim) {
+    Eigen::EigenSolver<rmat> es(A, false);
+    if (es.info() != Eigen::Success) throw MethodError("eigensolver", "eigenvalues of a matrix failed");
+    return es.eigenvalues();
+  }
+  rmat a = A;
+  rvec wr(d), wi(d);
+  const int n = as_int(d);
+  int info = 0, lwork = -1, one = 1;
+  double wq = 0.0;
+  dgeev_("N", "N", &n, a.data(), &n, wr.data(), wi.data(), nullptr, &one, nullptr, &one, &wq, &lwork, &info);
+  lwork = static_cast<int>(wq);
+  std::vector<double> work(static_cast<std::size_t>(lwork));
+  dgeev_("N", "N", &n, a.data(), &n, wr.data(), wi.data(), nullptr, &one, nullptr, &one, work.data(), &lwork, &info);
+  if (info != 0) throw MethodError("eigensolver", "eigenvalues of a matrix failed (dgeev info " + std::to_string(info) + ")");
+  cvec w(d);
+  for (long i = 0; i < d; ++i) w(i) = cplx(wr(i), wi(i));
+  return w;
 }
 
 }  // namespace qheat::linalg

@@ -13,6 +13,7 @@
 #include "qheat/core/resources.hpp"
 #include "qheat/generators/equation.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
+#include "secular_equation.hpp"
 
 namespace qheat {
 namespace {
@@ -21,61 +22,13 @@ namespace {
 // accurate to a small multiple of eps ||H||).
 constexpr double kRoundoffLevels = 64.0 * std::numeric_limits<double>::epsilon();
 
-// A transition block of one channel: X restricted to rows in cluster `to`, columns in cluster `from`
-// (values at x_offset, column-major n_to x n_from), at Bohr frequency w = E_from - E_to.
-struct Entry {
-  int to = 0, from = 0;
-  double kappa = 0.0;   // 2 Re Gamma(w + rate shift): the rate per |X|^2
-  double shift = 0.0;   // Im Gamma: Lamb shift per |X|^2
-  long x_offset = 0;
-};
+using Entry = SecularEntry;
+using ChannelData = SecularChannel;
 
-struct ChannelData {
-  double frame_energy = 0.0;  // +-w_d for the dressed methods (Kong eq. 9), else 0
-  std::vector<Entry> entries;
-  std::vector<cplx> values;
-};
+}  // namespace
 
-class SecularEquation final : public MasterEquation {
-public:
-  SecularEquation(const Model& model, const GeneratorOptions& options);
-
-  [[nodiscard]] Method method() const override { return method_; }
-  [[nodiscard]] int dim() const override { return static_cast<int>(basis_.energies.size()); }
-  [[nodiscard]] LinearProblem<double> steady_problem(const SteadyStateOptions& options) const override;
-  [[nodiscard]] StateChecks checks(const rvec& x) const override;
-  [[nodiscard]] EquationCurrents currents(const rvec& x) const override;
-  [[nodiscard]] cmat site_state(const rvec& x) const override { return basis_.from_eigen(blocks_.to_matrix(x)); }
-  [[nodiscard]] double largest_rate() const override { return largest_rate_; }
-  [[nodiscard]] double energy_span() const override {
-    return basis_.energies.size() > 0 ? basis_.energies.maxCoeff() - basis_.energies.minCoeff() : 0.0;
-  }
-  [[nodiscard]] double smallest_splitting() const override { return min_splitting_; }
-  [[nodiscard]] std::string structure() const override;
-
-private:
-  [[nodiscard]] Eigen::Map<const cmat> block_of(const ChannelData& ch, const Entry& e) const {
-    const long r = blocks_.size(e.to), c = blocks_.size(e.from);
-    return {ch.values.data() + e.x_offset, r, c};
-  }
-  // kappa X rho_from X^dag of one entry, added to out[e.to]; returns its trace (the jump rate).
-  double feed(const ChannelData& ch, const Entry& e, const rvec& x, std::vector<cmat>* out) const;
-  // Bath a's dissipator on cluster block `to` of rho (without the Lamb-shift commutator), added to out.
-  void dissipate(std::size_t bath, const rvec& x, std::vector<cmat>& out) const;
-
-  Method method_;
-  Eigenbasis basis_;
-  HermitianBlocks blocks_;                    // clusters of degenerate levels (eigenbasis indices)
-  std::vector<std::vector<ChannelData>> baths_;  // [bath][channel]
-  std::vector<std::vector<cmat>> K_;          // [bath][cluster]: K_h of the bath on the cluster block
-  std::vector<std::vector<cmat>> H_LS_;       // [bath][cluster]: Lamb-shift Hamiltonian block
-  std::vector<cmat> H_total_;                 // [cluster]: diag(E) + sum of H_LS blocks
-  double largest_rate_ = 0.0;
-  double min_splitting_ = std::numeric_limits<double>::infinity();
-  double level_tolerance_ = 0.0;
-};
-
-SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& options) : method_(options.method) {
+SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& options, bool keep_operators)
+    : method_(options.method) {
   const bool dressed = driven();
   if (dressed && options.lamb_shift == LambShiftMode::on)
     throw MethodError("lamb-shift-unsupported", "methods dme and ddme have no Lamb shift (Kong eqs. 6-7); use --lamb-shift off");
@@ -183,6 +136,7 @@ SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& opt
     rep.push_back(s / static_cast<double>(c.size()));
   }
   blocks_ = HermitianBlocks(clusters, d);
+  rep_ = rep;
   const int nc = blocks_.count();
   // Position of each level inside its cluster.
   std::vector<int> pos(static_cast<std::size_t>(d));
@@ -287,6 +241,8 @@ SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& opt
         K += 0.5 * e.kappa * XX;
         L += e.shift * XX;
       }
+      for (const Entry& e : cd.entries)
+        if (e.kappa == 0.0 && e.shift != 0.0) cd.lamb_only.push_back(e);
       std::erase_if(cd.entries, [](const Entry& e) { return e.kappa == 0.0; });
       baths_[a].push_back(std::move(cd));
     }
@@ -306,6 +262,8 @@ SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& opt
     }
     H_total_[uc] = std::move(Hc);
   }
+
+  if (keep_operators) operators_ = std::move(X);
 
   // Smallest splitting between distinct Bohr frequencies that carry a transition (secular audit).
   std::vector<double> w;
@@ -492,8 +450,6 @@ EquationCurrents SecularEquation::currents(const rvec& x) const {
   }
   return out;
 }
-
-}  // namespace
 
 std::unique_ptr<MasterEquation> make_secular_equation(const Model& model, const GeneratorOptions& options) {
   return std::make_unique<SecularEquation>(model, options);

@@ -9,6 +9,7 @@
 
 #include "qheat/response/perturbed.hpp"
 #include "qheat/run/solve.hpp"
+#include "structured.hpp"
 
 namespace qheat {
 namespace {
@@ -147,11 +148,11 @@ Eigen::ColPivHouseholderQR<cmat> bordered_qr(const cmat& L, long d) {
 
 double re_trace(const cmat& A, const cmat& rho) { return (A * rho).trace().real(); }
 
-void check_model(const Model& model, const cmat& V) {
+void check_model(const Model& model, const cmat& V, bool dense = true) {
   if (model.drive)
     throw MethodError("response-driven", "linear response is implemented for static models (no [drive])");
   const long d = model.hamiltonian.rows();
-  if (d > kMaxResponseDimension)
+  if (dense && d > kMaxResponseDimension)
     throw MethodError("response-dimension",
                       "the dense response engine handles Hilbert dimensions up to " + std::to_string(kMaxResponseDimension) +
                           " (this model has " + std::to_string(d) +
@@ -224,9 +225,9 @@ ResponseRegime classify_perturbation(const Model& model, const cmat& V, double d
     for (const auto& [w2, dw2] : transitions)
       if (std::abs(w2 - w) <= tol) split = std::max(split, std::abs(dw2 - dw));
   }
-  r.bohr_shift = nu;
-  r.bohr_splitting = split;
   const double vscale = std::max(1.0, max_abs(V));
+  r.bohr_shift = nu;
+  r.bohr_splitting = split <= 1e-10 * vscale ? 0.0 : split;  // round-off of equal shifts is no splitting
   r.name = nu <= 1e-10 * vscale ? "eigenvectors" : "eigenvalues";
   r.limit = r.name == "eigenvectors" ? "linear" : "local (nu << 1/tau)";
   return r;
@@ -259,11 +260,16 @@ PerturbedState perturbed_steady_state(const Model& model, const cmat& V, double 
   return out;
 }
 
-ResponseResult linear_response(const Model& model, const cmat& V, const std::vector<cmat>& observables,
-                               const ResponseOptions& options) {
+namespace {
+
+// The reference engine: dense d^2 x d^2 superoperators in the site basis.
+ResponseResult dense_linear_response(const Model& model, const cmat& V, const std::vector<cmat>& observables,
+                                     const ResponseOptions& options) {
   check_model(model, V);
   const long d = model.hamiltonian.rows();
   ResponseResult res;
+  res.solver.engine = "dense";
+  res.solver.relaxation_method = "eigenvalues of the dense L0";
   res.regime = classify_perturbation(model, V, options.degeneracy_tolerance);
   const bool eigenvectors = res.regime.name == "eigenvectors";
   for (const Bath& b : model.baths) res.bath_names.push_back(b.name);
@@ -428,6 +434,19 @@ ResponseResult linear_response(const Model& model, const cmat& V, const std::vec
   return res;
 }
 
+}  // namespace
+
+ResponseResult linear_response(const Model& model, const cmat& V, const std::vector<cmat>& observables,
+                               const ResponseOptions& options) {
+  const bool dense = options.engine == ResponseEngine::dense ||
+                     (options.engine == ResponseEngine::automatic && options.initial_state.has_value());
+  if (dense) return dense_linear_response(model, V, observables, options);
+  if (options.initial_state)
+    throw MethodError("response-initial-state", "a given initial state needs the dense response engine (d <= " +
+                                                    std::to_string(kMaxResponseDimension) + ")");
+  return response_detail::sector_linear_response(model, V, observables, options);
+}
+
 ResponseParts steady_entropy_production_response(const std::vector<ResponseParts>& currents,
                                                  const std::vector<Bath>& baths) {
   ResponseParts e;
@@ -443,7 +462,7 @@ ResponseParts steady_entropy_production_response(const std::vector<ResponseParts
 
 RedfieldDerivative redfield_derivative(const Model& model, const cmat& V, const std::vector<cmat>& observables,
                                        LambShiftMode lamb_shift) {
-  check_model(model, V);
+  check_model(model, V, false);
   RedfieldDerivative out;
   // Step: 1e-3 of the spectrum's scale in units of V. Truncation is O(h^4) after Richardson on the scale
   // over which the rates change (temperatures, level spacings); the steady-state solve is noisy at

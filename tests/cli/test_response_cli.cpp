@@ -35,6 +35,35 @@ TEST(ResponseCli, JsonContractInBothRegimes) {
   EXPECT_NEAR(je["regime_details"]["bohr_splitting_per_delta"].get<double>(), 4.0, 1e-9);
 }
 
+TEST(ResponseCli, BeyondTheDenseLimit) {
+  // d = 64: the sectors engine; the Bloch-Redfield derivative (four Bloch-Redfield solves) only when asked.
+  const std::string chain = std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml --set N=6";
+  const std::string bond = " --perturbation 'J*(sp(q3)*sm(q4) + sm(q3)*sp(q4))' --observable 'sz(q1)'";
+  const auto r = qheat::test::run_cli("response " + chain + bond + " --times 0:100:3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["regime"], "eigenvalues");
+  EXPECT_EQ(j["solver"]["engine"], "sectors");
+  EXPECT_TRUE(j["solver"]["relaxation_rate_certified"].get<bool>());
+  EXPECT_GT(j["regime_details"]["relaxation_rate"].get<double>(), 0.0);
+  for (const char* k : {"kubo", "dissipator", "total"}) {
+    EXPECT_TRUE(j["observables"]["sz(q1)"][k].is_number()) << k;
+    EXPECT_TRUE(j["currents"]["hot"][k].is_number()) << k;
+    EXPECT_TRUE(j["entropy_production"][k].is_number()) << k;
+  }
+  EXPECT_EQ(j["series"]["sz(q1)"].size(), 3u);
+  EXPECT_EQ(j["response_functions"]["sz(q1)"].size(), 3u);
+  EXPECT_EQ(j["currents_series"]["cold"].size(), 3u);
+  EXPECT_EQ(j["entropy_production_series"].size(), 3u);
+  EXPECT_FALSE(j.contains("redfield_derivative"));
+  EXPECT_NE(j["solver"]["redfield_derivative"].get<std::string>().find("skipped"), std::string::npos);
+  const auto f = qheat::test::run_cli("response " + chain + bond + " --redfield-derivative");
+  ASSERT_EQ(f.code, 0) << f.err;
+  const auto jf = nlohmann::json::parse(f.out);
+  EXPECT_TRUE(jf["redfield_derivative"]["currents"]["hot"].is_number());
+  EXPECT_TRUE(jf["redfield_derivative"]["observables"]["sz(q1)"].is_number());
+}
+
 TEST(ResponseCli, BadInputIsOneClearError) {
   struct Case {
     std::string args, rule;

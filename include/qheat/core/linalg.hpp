@@ -19,5 +19,8 @@ void symmetric_eigen(const rmat& H, rvec& w, rmat& V);
 
 // General A = V diag(w) V^{-1} (zgeev); also returns V^{-1}. Throws MethodError("eigensolver").
 void general_eigen(const cmat& A, cvec& w, cmat& V, cmat& V_inverse);
+// Eigenvalues only of a general complex (zgeev) or real (dgeev) matrix, unordered.
+cvec general_eigenvalues(const cmat& A);
+cvec general_eigenvalues(const rmat& A);
 
 }  // namespace qheat::linalg

@@ -21,13 +21,25 @@ struct ResponseParts {
   double total = 0.0;
 };
 
+// Which implementation computes the response (docs/methods.md, "Linear response", "At scale").
+//   sectors: the global generator on its Bohr-frequency sectors in the eigenbasis of H0 (any dimension);
+//   dense:   dense d^2 x d^2 site-basis superoperators (d <= kMaxResponseDimension; the reference);
+//   automatic: sectors, or dense when an initial state is given.
+enum class ResponseEngine { automatic, sectors, dense };
+
 struct ResponseOptions {
+  ResponseEngine engine = ResponseEngine::automatic;
   LambShiftMode lamb_shift = LambShiftMode::automatic;
   double degeneracy_tolerance = 1e-9;  // levels of H0 equal within this x max(1, max|E|)
   std::vector<double> times;           // t >= 0 for the integrated response Phi(t) (eq. 33); may be empty
   // Bohr shift nu = |delta| * max|nu^(1)| against the relaxation rate 1/tau: below `local_below` x 1/tau the
   // local limit (eq. 36) holds, above `global_above` x 1/tau the global one (eqs. 44-46).
   double local_below = 0.1, global_above = 10.0;
+  // Sectors engine: sectors of L0 up to dense_sector elements are solved and propagated densely (LU, Pade
+  // exponential; larger: GMRES with a diagonal preconditioner, Krylov exponentials); coherence sectors up
+  // to dense_spectrum elements and the zero sector up to dense_spectrum_zero unknowns get all their
+  // eigenvalues from LAPACK for 1/tau (larger: shift-invert Arnoldi).
+  int dense_sector = 96, dense_spectrum = 256, dense_spectrum_zero = 1024;
   // Start from this state instead of the steady state of L0 (site basis; e.g. a Gibbs state of a closed
   // system, whose L0 has no unique steady state). Then only the time series Phi(t) is computed; the
   // steady-state responses are NaN.
@@ -48,7 +60,29 @@ struct ResponseRegime {
   std::string limit;         // "linear" (eigenvectors), or "local (nu << 1/tau)" for eigenvalue perturbations
 };
 
+// How the response was computed (the JSON's `solver`).
+struct ResponseSolverInfo {
+  std::string engine;               // "sectors" or "dense"
+  long sectors = 0;                 // Bohr-frequency sectors of L0 (sectors engine)
+  long largest_sector = 0;          // elements of the largest one
+  long zero_sector = 0;             // unknowns of the zero-frequency sector (real coordinates)
+  long solved_sectors = 0;          // coherence sectors solved for the observables (one per conjugate pair)
+  long negligible_sectors = 0;      // reached by L1 pi0 only at round-off level (< 1e-11 of it): not solved
+  long gmres_iterations = 0;        // summed over the sectors solved by GMRES
+  int max_gmres_iterations = 0;
+  double max_residual = 0.0;        // largest relative residual of a sector solve
+  long krylov_products = 0;         // operator products of the time propagation (exp(L0 t) by Krylov)
+  // 1/tau: "eigenvalues" (every sector's spectrum that could hold it, by LAPACK), or with "arnoldi" when a
+  // sector was too large; certified = every sector not computed exactly was bounded (Gershgorin) or its
+  // Arnoldi eigenvalue met that bound.
+  std::string relaxation_method;
+  long spectrum_sectors = 0;        // sectors whose eigenvalues were computed for 1/tau
+  long arnoldi_sectors = 0;         // of which by shift-invert Arnoldi
+  bool relaxation_certified = true;
+};
+
 struct ResponseResult {
+  ResponseSolverInfo solver;
   ResponseRegime regime;
   std::vector<std::string> bath_names;
   std::vector<double> observables0;           // <A> in the unperturbed steady state
@@ -75,8 +109,8 @@ ResponseParts steady_entropy_production_response(const std::vector<ResponseParts
                                                  const std::vector<Bath>& baths);
 
 // Global (Davies) master equation of the model, perturbation V (site basis, Hermitian), observables
-// (site basis). Throws MethodError for a non-Hermitian V, a model too large for the dense treatment, or
-// a non-unique steady state of L0.
+// (site basis). Throws MethodError for a non-Hermitian V, a driven model, a non-unique steady state of L0
+// (or, dense engine, a model too large for it), MemoryLimitError when the structures would not fit.
 ResponseResult linear_response(const Model& model, const cmat& V, const std::vector<cmat>& observables,
                                const ResponseOptions& options = {});
 
