@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "qheat/core/resources.hpp"
 #include "qheat/core/types.hpp"
@@ -139,15 +138,27 @@ CliFailure describe_parse_error(const CLI::ParseError& e, const CLI::App& app) {
   }
   if (dynamic_cast<const CLI::RequiresError*>(&e) != nullptr || dynamic_cast<const CLI::ExcludesError*>(&e) != nullptr)
     return {"cli-option", std::string(e.what()) + help};
-  // A value that does not fit its option. CLI11's messages for the common cases, reworded.
+  // A value that does not fit its option. CLI11's messages for the common cases, reworded. Plain string
+  // matching, not <regex>: GCC 12's -Wmaybe-uninitialized fires inside <regex> under -fsanitize=address.
   const std::string what = e.what();
-  std::smatch m;
-  if (std::regex_match(what, m, std::regex(R"((\S+): \d+ required .* missing)")))
-    return {"cli-argument", m[1].str() + " needs a value" + help};
-  if (std::regex_match(what, m, std::regex(R"((\S+): At Most \d+ required but received \d+)")))
-    return {"cli-argument", m[1].str() + " is given more than once" + help};
-  if (std::regex_match(what, m, std::regex(R"(Could not convert: (\S+) = (.*))")))
-    return {"cli-argument", m[1].str() + " cannot take the value '" + m[2].str() + "'" + help};
+  const std::string convert = "Could not convert: ";
+  if (what.rfind(convert, 0) == 0) {
+    const std::string rest = what.substr(convert.size());
+    const std::size_t eq = rest.find(" = ");
+    if (eq != std::string::npos && eq > 0 && rest.substr(0, eq).find(' ') == std::string::npos)
+      return {"cli-argument", rest.substr(0, eq) + " cannot take the value '" + rest.substr(eq + 3) + "'" + help};
+  }
+  const std::size_t colon = what.find(": ");
+  if (colon != std::string::npos && colon > 0 && what.find(' ') > colon) {
+    const std::string name = what.substr(0, colon);
+    const std::string rest = what.substr(colon + 2);
+    const std::size_t digits = rest.find_first_not_of("0123456789");
+    if (digits > 0 && digits != std::string::npos && rest.compare(digits, 10, " required ") == 0 &&
+        rest.size() >= 7 && rest.compare(rest.size() - 7, 7, "missing") == 0)
+      return {"cli-argument", name + " needs a value" + help};
+    if (rest.rfind("At Most ", 0) == 0 && rest.find(" required but received ") != std::string::npos)
+      return {"cli-argument", name + " is given more than once" + help};
+  }
   return {"cli-argument", what + help};
 }
 

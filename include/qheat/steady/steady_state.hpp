@@ -59,7 +59,7 @@ struct SteadyStateOptions {
   // d = 16 GMRES/sparse LU are already faster than dense LU). Used by the problem builders.
   int dense_max_dim = 8;
   // Problem dimension up to which a matrix-free problem without an explicit form is made explicit
-  // (by applying it to unit vectors) and solved by dense LU.
+  // (by applying it to unit vectors) and solved by dense LU; at most 64 when it has a preconditioner.
   long dense_max_problem = 256;
   double singular_rcond = 1e-14;   // reciprocal condition below which the kernel is not 1-dimensional
   double ill_rcond = 1e-11;        // below this the solution is reported ill-conditioned
