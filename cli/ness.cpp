@@ -22,6 +22,7 @@ struct NessArgs {
   std::string method = "global";
   std::vector<std::string> sets;
   std::string lamb_shift = "auto";
+  std::string floquet_solver = "sambe";
   std::string format = "json";
   ResourceArgs resources;
   bool state = false;
@@ -32,6 +33,7 @@ int run_ness(const NessArgs& args) {
   const Model model = load_model(args.file, parse_overrides(args.sets));
   SolveOptions options;
   options.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
+  options.floquet.solver = parse_floquet_solver(args.floquet_solver);
   options.state = args.state;  // the site-basis state costs two dense products at large d
   const Solution sol = solve(model, parse_method(args.method), options);
   const std::string& method_label = sol.method;
@@ -84,6 +86,22 @@ int run_ness(const NessArgs& args) {
     j["drive_power"] = number(th.drive_power);
     j["entropy_production"] = number(th.entropy_production);
     j["first_law_residual"] = number(th.first_law_residual);
+    if (sol.floquet) {
+      // conventions.md, "floquet": how the Floquet modes were found and how accurate they are.
+      const FloquetResult& f = *sol.floquet;
+      nlohmann::json fl = {{"solver", f.solver},
+                           {"quasienergy_error", number(f.quasienergy_error)},
+                           {"mode_error", number(f.propagator_error)},
+                           {"harmonics", f.harmonics_used}};
+      if (f.solver == "sambe") fl["sambe_harmonics"] = f.sambe_harmonics;
+      else fl["steps_per_period"] = f.steps_per_period;
+      std::vector<double> q(f.quasienergies.data(), f.quasienergies.data() + f.quasienergies.size());
+      fl["quasienergies"] = q;
+      fl["near_degenerate"] = nlohmann::json::array();
+      for (const QuasienergyPair& p : f.near_degenerate)
+        fl["near_degenerate"].push_back({{"a", p.a}, {"b", p.b}, {"splitting", number(p.splitting)}});
+      j["floquet"] = fl;
+    }
     j["diagnostics"] = nlohmann::json::array();
     for (const auto& d : th.diagnostics)
       j["diagnostics"].push_back({{"level", d.level}, {"code", d.code}, {"message", d.message}});
@@ -108,6 +126,9 @@ void register_ness(CLI::App& app, int& exit_code) {
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
   cmd->add_option("--lamb-shift", args->lamb_shift, "on | off (default: on where finite)")
       ->check(one_of("--lamb-shift", {"on", "off", "auto"}));
+  cmd->add_option("--floquet-solver", args->floquet_solver,
+                  "sambe | propagator: how --method floquet finds the Floquet modes (default sambe)")
+      ->check(one_of("--floquet-solver", {"sambe", "propagator"}));
   cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
   cmd->add_flag("--state", args->state, "include the steady-state density matrix (site basis) in the JSON");
   add_resource_options(cmd, args->resources, "BLAS threads of the dense solve (default: every core)");

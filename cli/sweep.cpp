@@ -24,6 +24,7 @@ struct SweepArgs {
   std::string methods = "global";
   std::vector<std::string> sets;
   std::string lamb_shift = "auto";
+  std::string floquet_solver = "sambe";
   std::vector<std::string> observables;
   std::string jobs;  // empty: 1, or hardware_threads() / --threads when --threads is given
   ResourceArgs resources;
@@ -155,6 +156,7 @@ int run_sweep_command(const SweepArgs& args) {
   SweepOptions opt;
   opt.methods = parse_methods(args.methods);
   opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
+  opt.floquet.solver = parse_floquet_solver(args.floquet_solver);
   opt.observables = args.observables;
   // Points in parallel (--jobs) times BLAS threads per point (--threads) stays within the cores unless
   // both are given.
@@ -202,6 +204,8 @@ void register_sweep(CLI::App& app, int& exit_code) {
   cmd->add_option("--method", args->methods, "one method or a comma-separated list (local,global,redfield,dme,ddme,floquet)");
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
   cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(one_of("--lamb-shift", {"on", "off", "auto"}));
+  cmd->add_option("--floquet-solver", args->floquet_solver, "sambe | propagator (--method floquet; default sambe)")
+      ->check(one_of("--floquet-solver", {"sambe", "propagator"}));
   cmd->add_option("--observable", args->observables, "steady-state <O>: named operator or expression (repeatable)");
   cmd->add_option("--jobs,-j", args->jobs,
                   "points solved in parallel (rows are identical for any value; default 1, or cores / --threads)")

@@ -11,11 +11,18 @@
 //    drive it is the Bohr frequency E_b - E_a, as in the static Davies generator).
 //  * Rate of the jump (b -> a, k) for bath alpha: kappa~_alpha(Delta) |X_ab(k)|^2 (hermitian coupling),
 //    kappa_+(Delta)|A_ab(k)|^2 + kappa_-(Delta)|(A^dag)_ab(k)|^2 (exchange coupling).
+//  * The propagator works in H0's eigenbasis (floquet_propagator.hpp). Floquet modes are sampled in the
+//    unfolded gauge: state a gets eps~_a = eps_a + p_a w_d with p_a = round((<E>_a - eps_a)/w_d), so that
+//    Phi~_a(t) = e^{i eps~_a t} U(t)|phi_a(0)> carries only the drive's harmonics, and X_ab(k) of the lab
+//    gauge is X~_ab(k - p_a + p_b) with Delta = eps~_b - eps~_a - k~ w_d: the same jumps, few harmonics.
 //  * Heat from bath alpha into the system J_alpha = -sum_{abk} Delta rate_{abk} p_b (a = b, k != 0
 //    jumps included: they move energy w_d k between drive and bath without changing the population).
 #include "qheat/generators/floquet.hpp"
 
 #include <Eigen/Eigenvalues>
+#include "floquet_propagator.hpp"
+#include "qheat/core/linalg.hpp"
+#include "qheat/core/resources.hpp"
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -25,15 +32,17 @@
 namespace qheat {
 namespace {
 
+using floquet_detail::PeriodicHamiltonian;
+using floquet_detail::PeriodPropagation;
+
 constexpr double kPi = std::numbers::pi;
-// Target max-entry error of U(t) on the Fourier samples. It enters the Fourier components, hence the
-// rates, at the same relative size: 1e-10 keeps currents ~1e-10 relative, well inside the 1e-8 to
-// which the FME is compared with the dDME (tests/papers/test_kong2026.cpp), while 1e-12 made the
-// Kerr resonator (|H|T ~ 5e3) need > 10^5 steps per period.
-constexpr double kPropagatorTolerance = 1e-10;
-constexpr double kFourierTailTolerance = 1e-12; // neglected relative Fourier weight
+constexpr double kFourierTailTolerance = 1e-12;  // neglected relative Fourier weight
 constexpr int kMaxSteps = 1 << 20;
-constexpr int kMaxFourierGrid = 1 << 14;
+constexpr int kMaxFourierGrid = 1 << 12;
+constexpr int kMinFourierGrid = 32;
+constexpr int kMaxSambeHarmonics = 40;
+// Largest extended space solved densely (about 10 s for its eigen-decomposition here); beyond, the propagator.
+constexpr long kMaxSambeDimension = 6000;
 
 int next_pow2(double x) {
   int n = 1;
@@ -68,53 +77,37 @@ void fft(std::vector<cplx>& a) {
   }
 }
 
-struct Propagation {
-  cmat UT;                  // U(T)
-  std::vector<cmat> samples;  // U(j T / n_samples), j = 0 .. n_samples - 1
-};
-
-cmat hamiltonian_at(const Model& m, double t) {
-  cmat H = m.hamiltonian;
-  const double w = m.drive->frequency;
-  for (const auto& h : m.drive->harmonics) {
-    const cplx ph = std::exp(cplx(0.0, -static_cast<double>(h.k) * w * t));
-    H += ph * h.V + std::conj(ph) * h.V.adjoint();
-  }
-  return H;
-}
-
-// Fourth-order Magnus integrator with two Gauss points; each step exponentiates the Hermitian
-// generator Heff = h/2 (H1 + H2) - i (sqrt3/12) h^2 [H2, H1] exactly (SelfAdjointEigenSolver).
-Propagation propagate(const Model& m, int steps, int n_samples) {
-  const int d = static_cast<int>(m.hamiltonian.rows());
-  const double T = 2.0 * kPi / m.drive->frequency;
-  const double h = T / static_cast<double>(steps);
-  const double c1 = 0.5 - std::sqrt(3.0) / 6.0, c2 = 0.5 + std::sqrt(3.0) / 6.0;
-  const int stride = n_samples > 0 ? steps / n_samples : 0;
-  Propagation p;
-  cmat U = cmat::Identity(d, d);
-  Eigen::SelfAdjointEigenSolver<cmat> es(d);
-  for (int n = 0; n < steps; ++n) {
-    if (stride > 0 && n % stride == 0) p.samples.push_back(U);
-    const double t = h * static_cast<double>(n);
-    const cmat H1 = hamiltonian_at(m, t + c1 * h), H2 = hamiltonian_at(m, t + c2 * h);
-    const cmat comm = H2 * H1 - H1 * H2;
-    cmat Heff = (0.5 * h) * (H1 + H2) - cplx(0.0, std::sqrt(3.0) / 12.0 * h * h) * comm;
-    Heff = 0.5 * (Heff + Heff.adjoint()).eval();
-    es.compute(Heff);
-    const rvec& lam = es.eigenvalues();
-    cvec ph(d);
-    for (int i = 0; i < d; ++i) ph(i) = std::exp(cplx(0.0, -lam(i)));
-    const cmat& V = es.eigenvectors();
-    U = (V * ph.asDiagonal() * (V.adjoint() * U)).eval();
-  }
-  p.UT = U;
-  return p;
-}
-
 double max_abs(const cmat& A) { return A.cwiseAbs().maxCoeff(); }
 
-// One dissipative channel: operator and its rate function.
+// Folded quasienergies eps = -arg(lambda)/T in [-w_d/2, w_d/2) of U(T), eigenvalues only.
+std::vector<double> folded_quasienergies(const cmat& UT, double T) {
+  const cvec lam = linalg::general_eigenvalues(UT);
+  std::vector<double> e(static_cast<std::size_t>(lam.size()));
+  for (long a = 0; a < lam.size(); ++a) e[static_cast<std::size_t>(a)] = -std::arg(lam(a)) / T;
+  std::sort(e.begin(), e.end());
+  return e;
+}
+
+// Distance on the circle of circumference w.
+double circle_distance(double x, double y, double w) {
+  double r = std::fmod(std::abs(x - y), w);
+  return std::min(r, w - r);
+}
+
+// max_a min_b |fine_a - coarse_b| (mod w): how far the quasienergies moved when the step was halved.
+double largest_shift(const std::vector<double>& fine, const std::vector<double>& coarse, double w) {
+  double worst = 0.0;
+  for (double x : fine) {
+    auto it = std::lower_bound(coarse.begin(), coarse.end(), x);
+    double best = std::min(circle_distance(x, coarse.front(), w), circle_distance(x, coarse.back(), w));
+    if (it != coarse.end()) best = std::min(best, circle_distance(x, *it, w));
+    if (it != coarse.begin()) best = std::min(best, circle_distance(x, *(it - 1), w));
+    worst = std::max(worst, best);
+  }
+  return worst;
+}
+
+// One dissipative channel: operator (in H0's eigenbasis) and its rate function.
 struct Channel {
   int bath = 0;
   enum Kind { thermal, emission, absorption } kind = thermal;
@@ -133,6 +126,12 @@ double channel_rate(const Channel& c, const Bath& b, double delta) {
 
 }  // namespace
 
+FloquetSolver parse_floquet_solver(const std::string& text) {
+  if (text == "sambe") return FloquetSolver::sambe;
+  if (text == "propagator") return FloquetSolver::propagator;
+  throw MethodError("floquet-solver", "--floquet-solver expects sambe or propagator, got '" + text + "'");
+}
+
 FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& options) {
   if (!model.drive || model.drive->harmonics.empty())
     throw MethodError("method-needs-drive",
@@ -143,147 +142,247 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   const int d = static_cast<int>(model.hamiltonian.rows());
   const double T = 2.0 * kPi / wd;
   FloquetResult res;
-
-  // ---- 1. one-period propagator ------------------------------------------------------------------
-  double spread = 0.0;
-  {
-    const rvec E = Eigen::SelfAdjointEigenSolver<cmat>(model.hamiltonian, Eigen::EigenvaluesOnly).eigenvalues();
-    spread = E(d - 1) - E(0);
-    for (const auto& h : model.drive->harmonics) spread += 4.0 * h.V.norm();
-  }
-  auto samples_for = [](int steps, int want) { return std::min(steps, want); };
-  int n_fourier = 256;  // time-grid points for the Fourier components (grown if harmonics need it)
-  int steps = 0;
-  Propagation prop;
   bool converged = true;
-  if (options.steps_per_period > 0) {
-    steps = next_pow2(options.steps_per_period);
-    prop = propagate(model, steps, samples_for(steps, n_fourier));
-  } else {
-    // Start with h * spread <= 1 (inside the Magnus convergence radius), then double until the
-    // Richardson estimate |U_N - U_2N| / 15 of the fourth-order error is below the tolerance.
-    // (Measured: the Kerr resonator of examples/kong2026 meets the tolerance near spread*T/2.)
-    // The Magnus series needs h * spread <= 4 at least; past the step cap it cannot converge, so say so
-    // at once instead of propagating 2^21 steps (found by the mutation tests: eps = 1e6, w_d = 0.7).
-    if (spread * T / 4.0 > static_cast<double>(kMaxSteps))
-      throw MethodError("floquet-steps", "the Floquet propagator would need more than " + std::to_string(kMaxSteps) +
-                                             " time steps per drive period (spectral width x period = " +
-                                             std::to_string(spread * T) + "); use a smaller energy scale or --method ddme");
-    steps = next_pow2(std::max(16.0, spread * T / 4.0));
-    // The error is measured on every Fourier sample, not only on U(T): over a whole period the
-    // Gauss rule is spectrally accurate, at intermediate times it is only fourth order.
-    Propagation coarse = propagate(model, steps, samples_for(steps, n_fourier));
+
+  // ---- 1. H0's eigenbasis, the drive's terms in it, and the memory this will take ------------------
+  const std::size_t dd = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
+  int nch = 0;
+  for (const Bath& b : model.baths) nch += b.coupling == CouplingKind::hermitian ? 1 : 2;
+  {
+    const std::size_t terms = 2 * model.drive->harmonics.size();
+    // Propagator: the terms, their weights and products (~6 d^2 per term pair) and two propagations'
+    // samples; Fourier step: the samples' coefficients per channel; all complex.
+    const std::size_t est = sizeof(cplx) * dd *
+                            (6 * terms * terms + 8 + 2 * static_cast<std::size_t>(kMinFourierGrid) * (1 + static_cast<std::size_t>(nch)));
+    check_memory(est, "the Floquet-Markov propagator and Fourier components (d = " + std::to_string(d) + ")",
+                 "reduce the truncation or use --method ddme where the drive has a rotating frame");
+  }
+  rvec E0;
+  cmat S;
+  linalg::hermitian_eigen(model.hamiltonian, E0, S);
+  PeriodicHamiltonian ph;
+  ph.E = E0;
+  ph.omega = wd;
+  for (const auto& hm : model.drive->harmonics) {
+    const cmat A = S.adjoint() * hm.V * S;
+    ph.terms.push_back({A, -static_cast<double>(hm.k) * wd});
+    ph.terms.push_back({A.adjoint(), static_cast<double>(hm.k) * wd});
+  }
+
+  // ---- 2. Floquet modes: the extended-space (Sambe) eigenproblem, or the one-period propagator -------
+  // Both give the unfolded quasienergies eps~ and the modes Phi~_a(t) = e^{i eps~_a t} U(t)|phi_a(0)> on a
+  // time grid of nf points; the Fourier components of the bath operators follow from those samples.
+  rvec eps(d), eps_u(d);  // folded, unfolded
+  std::vector<cmat> samples;
+  auto sort_modes = [&](const rvec& unfolded, std::vector<int>& order) {
+    std::vector<double> folded(static_cast<std::size_t>(d));
+    for (int a = 0; a < d; ++a) {
+      double f = std::fmod(unfolded(a) + 0.5 * wd, wd);
+      if (f < 0) f += wd;
+      folded[static_cast<std::size_t>(a)] = f - 0.5 * wd;
+    }
+    order.resize(static_cast<std::size_t>(d));
+    for (int a = 0; a < d; ++a) order[static_cast<std::size_t>(a)] = a;
+    std::sort(order.begin(), order.end(), [&](int x, int y) { return folded[static_cast<std::size_t>(x)] < folded[static_cast<std::size_t>(y)]; });
+    for (int a = 0; a < d; ++a) {
+      eps(a) = folded[static_cast<std::size_t>(order[static_cast<std::size_t>(a)])];
+      eps_u(a) = unfolded(order[static_cast<std::size_t>(a)]);
+    }
+  };
+  bool use_propagator = options.solver == FloquetSolver::propagator;
+  if (!use_propagator) {
+    // Harmonics |q| <= M grown until every selected mode has weight <= 1e-20 on |q| = M (amplitudes <= 1e-10,
+    // the accuracy the rates need); the dense eigenproblem has d (2M + 1) rows.
+    floquet_detail::SambeModes sm;
+    int kmax = 1;
+    for (const auto& hm : model.drive->harmonics) kmax = std::max(kmax, std::abs(hm.k));
+    int M = options.sambe_harmonics > 0 ? options.sambe_harmonics : std::max(6, 3 * kmax);
     for (;;) {
-      prop = propagate(model, 2 * steps, samples_for(2 * steps, n_fourier));
-      steps *= 2;
-      double err = max_abs(prop.UT - coarse.UT);
-      const std::size_t ratio = prop.samples.size() / coarse.samples.size();
-      for (std::size_t j = 0; j < coarse.samples.size(); ++j)
-        err = std::max(err, max_abs(prop.samples[j * ratio] - coarse.samples[j]));
-      if (err / 15.0 < kPropagatorTolerance) break;
-      if (steps >= kMaxSteps) {
-        converged = false;
-        break;
+      if (static_cast<long>(d) * (2 * M + 1) > kMaxSambeDimension) break;  // the time domain is cheaper
+      const std::size_t N = static_cast<std::size_t>(d) * static_cast<std::size_t>(2 * M + 1);
+      check_memory(4 * N * N * sizeof(cplx), "the extended-space Floquet eigenproblem (d = " + std::to_string(d) +
+                   ", " + std::to_string(2 * M + 1) + " harmonics)", "reduce the truncation or the drive amplitude");
+      sm = floquet_detail::sambe_floquet_modes(ph, M);
+      if (options.sambe_harmonics > 0 || (sm.complete && sm.edge_weight <= 1e-20) || M >= kMaxSambeHarmonics) break;
+      M += 2;
+    }
+    if (sm.complete && sm.M == M) {
+      res.solver = "sambe";
+      res.sambe_harmonics = M;
+      res.quasienergy_error = sm.residual + 32.0 * sm.roundoff;  // measured: deviations up to 11 eps ||K|| (Kong Kerr, nmax = 100)
+      res.propagator_error = std::sqrt(sm.edge_weight);
+      if (sm.edge_weight > 1e-20) converged = false;
+      std::vector<int> order;
+      sort_modes(sm.quasienergies, order);
+      const int nf = std::max(kMinFourierGrid, next_pow2(4.0 * M + 1.0));
+      samples.assign(static_cast<std::size_t>(nf), cmat::Zero(d, d));
+      for (int j = 0; j < nf; ++j) {
+        const double t = T * static_cast<double>(j) / static_cast<double>(nf);
+        cmat& W = samples[static_cast<std::size_t>(j)];
+        for (int q = -M; q <= M; ++q) {
+          const cplx ph_q = std::polar(1.0, -static_cast<double>(q) * wd * t);
+          const cmat& Cq = sm.C[static_cast<std::size_t>(q + M)];
+          for (int a = 0; a < d; ++a) W.col(a) += ph_q * Cq.col(order[static_cast<std::size_t>(a)]);
+        }
       }
-      coarse = std::move(prop);
+    } else {
+      use_propagator = true;  // no clean one-replica-per-mode selection: the time domain has no such question
     }
   }
-  res.steps_per_period = steps;
-
-  // ---- Floquet modes: U(T) is normal, so its Schur form is diagonal and Q is unitary -------------
-  Eigen::ComplexSchur<cmat> schur(prop.UT);
-  const cmat& Q = schur.matrixU();
-  std::vector<double> eps_raw(d);
-  for (int a = 0; a < d; ++a) {
-    eps_raw[a] = -std::arg(schur.matrixT()(a, a)) / T;  // arg in (-pi, pi] -> [-w_d/2, w_d/2)
-  }
-  std::vector<int> order(d);
-  for (int a = 0; a < d; ++a) order[a] = a;
-  std::sort(order.begin(), order.end(), [&](int x, int y) { return eps_raw[x] < eps_raw[y]; });
-  rvec eps(d);
-  cmat P(d, d);
-  for (int a = 0; a < d; ++a) {
-    eps(a) = eps_raw[order[a]];
-    P.col(a) = Q.col(order[a]);
+  int steps = 0;
+  PeriodPropagation prop;
+  cmat P;
+  int n_fourier = kMinFourierGrid;
+  auto propagator_samples = [&]() {
+    samples.assign(prop.samples.size(), cmat());
+    for (std::size_t j = 0; j < prop.samples.size(); ++j) {
+      const double t = T * static_cast<double>(j) / static_cast<double>(prop.samples.size());
+      samples[j].noalias() = prop.samples[j] * P;
+      for (int a = 0; a < d; ++a) samples[j].col(a) *= std::polar(1.0, eps_u(a) * t);
+    }
+  };
+  if (use_propagator) {
+    res.solver = "propagator";
+    auto run = [&](int n) { return floquet_detail::propagate_period(ph, n, std::min(n, n_fourier)); };
+    auto estimate = [&](const PeriodPropagation& fine, const PeriodPropagation& coarse) {
+      res.quasienergy_error = largest_shift(folded_quasienergies(fine.UT, T), folded_quasienergies(coarse.UT, T), wd) / 15.0;
+      double err = max_abs(fine.UT - coarse.UT);
+      const std::size_t ratio = fine.samples.size() / std::max<std::size_t>(coarse.samples.size(), 1);
+      for (std::size_t j = 0; j < coarse.samples.size() && ratio > 0; ++j)
+        err = std::max(err, max_abs(fine.samples[j * ratio] - coarse.samples[j]));
+      res.propagator_error = err / 15.0;
+    };
+    if (options.steps_per_period > 0) {
+      steps = std::max(next_pow2(options.steps_per_period), 2 * n_fourier);
+      prop = run(steps);
+      estimate(prop, run(steps / 2));
+    } else {
+      // The h^4 regime starts once h times the largest coupled frequency is ~1 (measured on the Kong Kerr
+      // resonator: nmax = 30 needed ~3 x span x T steps for 1e-10); start there and double.
+      const double span = floquet_detail::coupled_frequency_span(ph);
+      if (span * T > static_cast<double>(kMaxSteps))
+        throw MethodError("floquet-steps", "the Floquet propagator would need more than " + std::to_string(kMaxSteps) +
+                                               " steps per drive period (largest driven transition frequency x period = " +
+                                               std::to_string(span * T) + "); use a smaller truncation or --method ddme");
+      steps = std::max(next_pow2(span * T), 2 * n_fourier);
+      PeriodPropagation coarse = run(steps / 2);
+      for (;;) {
+        prop = run(steps);
+        estimate(prop, coarse);
+        if (res.quasienergy_error <= options.quasienergy_tolerance * wd) break;
+        if (steps >= kMaxSteps) {
+          converged = false;
+          break;
+        }
+        coarse = std::move(prop);
+        steps *= 2;
+      }
+    }
+    res.steps_per_period = steps;
+    // U(T) is normal, so its Schur form is diagonal and Q is unitary.
+    Eigen::ComplexSchur<cmat> schur(prop.UT);
+    const cmat& Q = schur.matrixU();
+    rvec unfolded(d);
+    for (int a = 0; a < d; ++a) {
+      const double e = -std::arg(schur.matrixT()(a, a)) / T;  // arg in (-pi, pi] -> [-w_d/2, w_d/2)
+      const double mean_energy = (Q.col(a).cwiseAbs2().transpose() * E0)(0);
+      unfolded(a) = e + std::round((mean_energy - e) / wd) * wd;
+    }
+    std::vector<int> order;
+    sort_modes(unfolded, order);
+    P.resize(d, d);
+    for (int a = 0; a < d; ++a) P.col(a) = Q.col(order[static_cast<std::size_t>(a)]);
+    propagator_samples();
   }
   res.quasienergies = eps;
 
-  // ---- 2. channels and Fourier components -------------------------------------------------------
+  // ---- 3. channels and Fourier components of the unfolded Floquet modes ---------------------------
   std::vector<Channel> channels;
   for (int i = 0; i < static_cast<int>(model.baths.size()); ++i) {
-    const Bath& b = model.baths[i];
+    const Bath& b = model.baths[static_cast<std::size_t>(i)];
+    const cmat X = S.adjoint() * b.op * S;
     if (b.coupling == CouplingKind::hermitian) {
-      channels.push_back({i, Channel::thermal, b.op, false});
+      channels.push_back({i, Channel::thermal, X, false});
     } else {
-      channels.push_back({i, Channel::emission, b.op, false});
-      channels.push_back({i, Channel::absorption, b.op.adjoint(), true});
+      channels.push_back({i, Channel::emission, X, false});
+      channels.push_back({i, Channel::absorption, X.adjoint(), true});
     }
   }
-  const int nch = static_cast<int>(channels.size());
-  // coef[c][a + d*b] = spectrum over the n_fourier grid (index k mod n_fourier)
+  // coef[c][a + d*b] = spectrum over the nf-point grid (index k mod nf)
   std::vector<std::vector<std::vector<cplx>>> coef;
-  auto compute_coefficients = [&](const Propagation& pr) {
-    const int nf = static_cast<int>(pr.samples.size());
-    coef.assign(nch, std::vector<std::vector<cplx>>(static_cast<std::size_t>(d) * static_cast<std::size_t>(d), std::vector<cplx>(nf)));
+  auto compute_coefficients = [&]() {
+    const int nf = static_cast<int>(samples.size());
+    coef.assign(static_cast<std::size_t>(nch), std::vector<std::vector<cplx>>(dd, std::vector<cplx>(static_cast<std::size_t>(nf))));
+    cmat XW(d, d), F(d, d);
     for (int j = 0; j < nf; ++j) {
-      const double t = T * static_cast<double>(j) / static_cast<double>(nf);
-      const cmat W = pr.samples[j] * P;
-      cvec ph(d);  // e^{i eps_a t}: <phi_a(t)|X|phi_b(t)> = conj(ph_a) ph_b (W^dag X W)_ab
-      for (int a = 0; a < d; ++a) ph(a) = std::exp(cplx(0.0, eps(a) * t));
+      const cmat& W = samples[static_cast<std::size_t>(j)];
       for (int c = 0; c < nch; ++c) {
-        if (channels[c].adjoint_of_previous) continue;
-        const cmat F = W.adjoint() * channels[c].op * W;
+        const Channel& ch = channels[static_cast<std::size_t>(c)];
+        if (ch.adjoint_of_previous) continue;
+        XW.noalias() = ch.op * W;
+        F.noalias() = W.adjoint() * XW;
+        auto& cc = coef[static_cast<std::size_t>(c)];
         for (int b = 0; b < d; ++b)
           for (int a = 0; a < d; ++a)
-            coef[c][a + d * b][j] = std::conj(ph(a)) * ph(b) * F(a, b) / static_cast<double>(nf);
+            cc[static_cast<std::size_t>(a + d * b)][static_cast<std::size_t>(j)] = F(a, b) / static_cast<double>(nf);
       }
     }
     for (int c = 0; c < nch; ++c) {
-      if (channels[c].adjoint_of_previous) continue;
-      for (auto& s : coef[c]) fft(s);
+      if (channels[static_cast<std::size_t>(c)].adjoint_of_previous) continue;
+      for (auto& sr : coef[static_cast<std::size_t>(c)]) fft(sr);
     }
     for (int c = 0; c < nch; ++c) {
-      if (!channels[c].adjoint_of_previous) continue;
+      if (!channels[static_cast<std::size_t>(c)].adjoint_of_previous) continue;
+      auto& cc = coef[static_cast<std::size_t>(c)];
+      const auto& prev = coef[static_cast<std::size_t>(c - 1)];
       for (int b = 0; b < d; ++b)
         for (int a = 0; a < d; ++a)
           for (int k = 0; k < nf; ++k)
-            coef[c][a + d * b][k] = std::conj(coef[c - 1][b + d * a][(nf - k) % nf]);
+            cc[static_cast<std::size_t>(a + d * b)][static_cast<std::size_t>(k)] =
+                std::conj(prev[static_cast<std::size_t>(b + d * a)][static_cast<std::size_t>((nf - k) % nf)]);
     }
   };
-  // Smallest K with sum_{|k|>K} |X_ab(k)|^2 below the tolerance (relative to the pair's total, with
-  // an absolute floor at the FFT round-off of ||X||^2) for every channel and pair.
   auto harmonics_needed = [&](int nf) {
     int K = 0;
+    const double noise = std::max(1e-13, res.propagator_error);
     for (int c = 0; c < nch; ++c) {
-      const double floor = 1e-26 * channels[c].op.squaredNorm();
-      for (const auto& s : coef[c]) {
-        double total = 0.0;
-        for (const auto& z : s) total += std::norm(z);
-        const double allowed = std::max(kFourierTailTolerance * total, floor);
-        double tail = 0.0;
-        int k = nf / 2;
-        for (; k > 0; --k) {
-          tail += std::norm(s[k % nf]) + (k == nf / 2 ? 0.0 : std::norm(s[(nf - k) % nf]));
-          if (tail > allowed) break;
+      const auto& cc = coef[static_cast<std::size_t>(c)];
+      const double floor = noise * noise * channels[static_cast<std::size_t>(c)].op.squaredNorm();
+      for (int b = 0; b < d; ++b) {
+        double column = 0.0;
+        for (int a = 0; a < d; ++a)
+          for (const auto& z : cc[static_cast<std::size_t>(a + d * b)]) column += std::norm(z);
+        const double allowed = std::max(kFourierTailTolerance * column, floor);
+        for (int a = 0; a < d; ++a) {
+          const auto& sr = cc[static_cast<std::size_t>(a + d * b)];
+          double tail = 0.0;
+          int k = nf / 2;
+          for (; k > 0; --k) {
+            tail += std::norm(sr[static_cast<std::size_t>(k % nf)]) +
+                    (k == nf / 2 ? 0.0 : std::norm(sr[static_cast<std::size_t>((nf - k) % nf)]));
+            if (tail > allowed) break;
+          }
+          K = std::max(K, k);
         }
-        K = std::max(K, k);
       }
     }
     return K;
   };
-  compute_coefficients(prop);
-  int nf = static_cast<int>(prop.samples.size());
+  compute_coefficients();
+  int nf = static_cast<int>(samples.size());
   int K = harmonics_needed(nf);
-  // Aliasing control: the harmonics kept must sit well inside the grid (|k| <= nf/4).
-  while (options.max_harmonic <= 0 && 4 * K > nf && nf < kMaxFourierGrid) {
+  // Aliasing control: the harmonics kept must sit well inside the grid (|k| <= nf/4). The Sambe modes are
+  // band-limited (|k| <= 2M < nf/2) by construction; the propagator's samples are taken again on a finer grid.
+  while (use_propagator && options.max_harmonic <= 0 && 4 * K > nf && nf < kMaxFourierGrid) {
     n_fourier = 2 * nf;
     if (n_fourier > steps) steps = n_fourier;
-    prop = propagate(model, steps, n_fourier);
-    compute_coefficients(prop);
-    nf = static_cast<int>(prop.samples.size());
+    prop = floquet_detail::propagate_period(ph, steps, n_fourier);
+    propagator_samples();
+    compute_coefficients();
+    nf = static_cast<int>(samples.size());
     K = harmonics_needed(nf);
   }
-  res.steps_per_period = steps;
+  if (use_propagator) res.steps_per_period = steps;
   if (options.max_harmonic > 0) K = std::min(options.max_harmonic, nf / 2 - 1);
   res.harmonics_used = K;
 
@@ -294,12 +393,16 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   const double zero_tol = options.degeneracy_tolerance * wd;
   for (int c = 0; c < nch; ++c) {
     const Bath& bath = model.baths[channels[c].bath];
+    // Weights below the modes' error (squared, times ||X||^2; at least round-off) are not resolved: dropped,
+    // so that a transition the model forbids stays exactly absent.
+    const double noise = std::max(1e-15, res.propagator_error);
+    const double resolved = noise * noise * channels[static_cast<std::size_t>(c)].op.squaredNorm();
     for (int b = 0; b < d; ++b)
       for (int a = 0; a < d; ++a)
         for (int k = -K; k <= K; ++k) {
           const double wgt = std::norm(coef[c][a + d * b][((k % nf) + nf) % nf]);
-          if (wgt == 0.0) continue;
-          double delta = eps(b) - eps(a) - static_cast<double>(k) * wd;
+          if (wgt <= resolved) continue;
+          double delta = eps_u(b) - eps_u(a) - static_cast<double>(k) * wd;
           if (std::abs(delta) < zero_tol) delta = 0.0;
           double kap = 0.0;
           if (delta == 0.0) {
@@ -326,9 +429,10 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   rmat W = Rt;
   W.diagonal().setZero();
   // Uniqueness: exactly one closed communicating class of the jump graph (rates below 1e-15 of the
-  // largest count as absent: they are FFT round-off or below the accuracy of the rates).
+  // largest rate, the a -> a sideband rates included, count as absent: they are round-off of the modes
+  // or below the accuracy of the rates).
   {
-    const double thr = 1e-15 * std::max(W.maxCoeff(), 0.0);
+    const double thr = 1e-15 * std::max(Rt.maxCoeff(), 0.0);
     std::vector<std::vector<char>> reach(d, std::vector<char>(d, 0));
     for (int a = 0; a < d; ++a) {
       reach[a][a] = 1;
@@ -389,6 +493,22 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
     for (std::size_t i = 1; i < distinct.size(); ++i) gap = std::min(gap, distinct[i] - distinct[i - 1]);
     if (distinct.size() > 1) gap = std::min(gap, distinct.front() + wd - distinct.back());
     res.smallest_quasienergy_splitting = gap;
+  }
+  // Pairs of Floquet states whose quasienergies (mod w_d) are split by less than ten times the larger of
+  // their two decay rates (total rate out of the state): the fully secular (Pauli) treatment of their
+  // coherence is doubtful (O(d^2) scan).
+  {
+    rvec out_rate(d);
+    for (int b = 0; b < d; ++b) out_rate(b) = Rt.col(b).sum() - Rt(b, b);
+    std::vector<QuasienergyPair> pairs;
+    for (int a = 0; a < d; ++a)
+      for (int b = a + 1; b < d; ++b) {
+        const double gap = circle_distance(eps(a), eps(b), wd);
+        if (gap < 10.0 * std::max(out_rate(a), out_rate(b))) pairs.push_back({a, b, gap});
+      }
+    std::sort(pairs.begin(), pairs.end(), [](const QuasienergyPair& x, const QuasienergyPair& y) { return x.splitting < y.splitting; });
+    if (pairs.size() > 10) pairs.resize(10);
+    res.near_degenerate = std::move(pairs);
   }
   return res;
 }

@@ -2,13 +2,23 @@
 
 #include "qheat/generators/floquet.hpp"
 
+#include <sstream>
+#include <string>
+
 namespace qheat {
 namespace {
 
-Solution solve_floquet(const Model& model, LambShiftMode lamb_shift) {
+std::string fmt_g(double v) {
+  std::ostringstream os;
+  os.precision(4);
+  os << v;
+  return os.str();
+}
+
+Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const FloquetOptions& options) {
   if (lamb_shift == LambShiftMode::on)
     throw MethodError("lamb-shift-unsupported", "the Floquet-Markov method has no Lamb shift; use --lamb-shift off");
-  const FloquetResult fr = floquet_steady_state(model);
+  const FloquetResult fr = floquet_steady_state(model, options);
   Solution s;
   s.method = method_name(Method::floquet);
   for (const Bath& b : model.baths) {
@@ -28,9 +38,26 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift) {
   const double span = fr.quasienergies.size() > 0 ? model.drive->frequency : 0.0;
   audit_balance(th, s.bath_names, s.temperatures, fr.largest_rate * span);
   audit_secular(th.diagnostics, fr.smallest_quasienergy_splitting, fr.largest_rate, "quasienergy differences");
+  if (!fr.near_degenerate.empty()) {
+    std::string list;
+    for (const QuasienergyPair& q : fr.near_degenerate) {
+      if (!list.empty()) list += ", ";
+      list += "(" + std::to_string(q.a) + ", " + std::to_string(q.b) + "): " + fmt_g(q.splitting);
+    }
+    th.diagnostics.push_back({"warning", "quasienergy-near-degenerate",
+                              std::to_string(fr.near_degenerate.size()) + (fr.near_degenerate.size() == 10 ? "+" : "") +
+                                  " pairs of Floquet states (indices into floquet.quasienergies) are split by less than ten times "
+                                  "their decay rates: " + list +
+                                  "; the Pauli (fully secular) treatment of their coherence is doubtful"});
+  }
+  if (fr.status == SteadyStatus::not_converged)
+    th.diagnostics.push_back({"warning", "floquet-not-converged",
+                              "the Floquet modes did not reach their accuracy target: quasienergy error estimate " +
+                                  fmt_g(fr.quasienergy_error) + ", mode error " + fmt_g(fr.propagator_error)});
   s.solver = "floquet-pauli";
   s.harmonics = fr.harmonics_used;
   s.steps_per_period = fr.steps_per_period;
+  s.floquet = fr;
   s.dimension = static_cast<int>(model.hamiltonian.rows());
   return s;
 }
@@ -38,7 +65,7 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift) {
 }  // namespace
 
 Solution solve(const Model& model, Method method, const SolveOptions& options, SolveWorkspace* workspace) {
-  if (method == Method::floquet) return solve_floquet(model, options.lamb_shift);
+  if (method == Method::floquet) return solve_floquet(model, options.lamb_shift, options.floquet);
   GeneratorOptions gopt;
   gopt.method = method;
   gopt.lamb_shift = options.lamb_shift;

@@ -164,6 +164,7 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
       try {
         SolveOptions so;
         so.lamb_shift = options.lamb_shift;
+        so.floquet = options.floquet;
         so.state = !observables.empty();
         row.solution = solve(*model, row.method, so, &ws);
         row.status = status_name(row.solution.status);

@@ -788,14 +788,22 @@ operator = "sx(q2)"
 spectral = { kind = "ohmic_exp", gamma = 0.01, cutoff = 10 }
 )toml";
   const qheat::Model model = qheat::load_model_from_string(text, "floquet_large.toml");
-  // Spectral width x period ~ 2e6 x 9 needs ~4e6 steps per period, above the 2^20 cap: the solver must
-  // refuse before propagating (it used to run 2^21 steps for minutes).
+  // The drive couples levels 2e6 apart: 2e6 x period ~ 2e7 propagator steps per period, above the 2^20 cap:
+  // the time-domain solver must refuse before propagating (it used to run 2^21 steps for minutes).
+  qheat::SolveOptions time_domain;
+  time_domain.floquet.solver = qheat::FloquetSolver::propagator;
   try {
-    (void)qheat::solve(model, qheat::Method::floquet);
-    ADD_FAILURE() << "the Floquet solver accepted a propagation beyond its step cap";
+    (void)qheat::solve(model, qheat::Method::floquet, time_domain);
+    ADD_FAILURE() << "the Floquet propagator accepted a propagation beyond its step cap";
   } catch (const qheat::MethodError& e) {
     EXPECT_EQ(e.rule(), "floquet-steps");
   }
+  // The extended-space solver (the default) does not care about the static energy scale: it solves the
+  // same model with its modes converged.
+  const qheat::Solution s = qheat::solve(model, qheat::Method::floquet);
+  ASSERT_TRUE(s.floquet.has_value());
+  EXPECT_EQ(s.floquet->solver, "sambe");
+  EXPECT_NE(s.status, qheat::SteadyStatus::not_converged);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -11,10 +11,23 @@
 
 namespace qheat {
 
+// How the Floquet modes are found (docs/methods.md, "Floquet-Markov at scale"): the extended-space (Sambe)
+// eigenproblem on a few harmonics (default), or the interaction-picture one-period propagator.
+enum class FloquetSolver { sambe, propagator };
+
 struct FloquetOptions {
-  int steps_per_period = 0;        // 0: chosen automatically from ||H|| / w_d (integrator accuracy ~1e-12)
+  FloquetSolver solver = FloquetSolver::sambe;  // sambe falls back to the propagator if it cannot select
+  int sambe_harmonics = 0;         // 0: |q| <= M grown from 4 until the modes' edge weight <= 1e-20
+  int steps_per_period = 0;        // 0: doubled until the quasienergy error estimate <= quasienergy_tolerance
   int max_harmonic = 0;            // 0: chosen automatically until the Fourier weight left out < 1e-12
   double degeneracy_tolerance = 1e-9;  // quasienergy differences equal within this (relative to w_d)
+  double quasienergy_tolerance = 1e-10;  // target of the quasienergy error estimate (relative to w_d)
+};
+
+// Two Floquet states whose quasienergies (mod w_d) are closer than ten times the larger of their decay rates.
+struct QuasienergyPair {
+  int a = 0, b = 0;  // indices into FloquetResult::quasienergies
+  double splitting = 0.0;
 };
 
 struct FloquetResult {
@@ -24,10 +37,22 @@ struct FloquetResult {
   double drive_power = 0.0;         // from the drive into the system = -sum(currents)
   SteadyStatus status = SteadyStatus::converged;
   int harmonics_used = 0;           // |k| <= harmonics_used kept in the Fourier sums
-  int steps_per_period = 0;
+  std::string solver;               // "sambe" or "propagator"
+  int sambe_harmonics = 0;          // M of the extended space (sambe)
+  int steps_per_period = 0;         // propagator steps (propagator)
   double smallest_quasienergy_splitting = 0.0;  // between distinct quasienergy differences (mod w_d)
   double largest_rate = 0.0;
+  // Error estimates (absolute, energy units). Sambe: the residual of the modes in the untruncated extended
+  // space plus the eigensolver's round-off; propagator: Richardson, max_a |eps_a(N) - eps_a(N/2)| / 15.
+  // mode_error: the modes' amplitudes left out (Sambe, sqrt of the edge weight) or the propagator's largest
+  // element error over the Fourier samples.
+  double quasienergy_error = 0.0;
+  double propagator_error = 0.0;  // the mode error described above
+  std::vector<QuasienergyPair> near_degenerate;  // closest pairs first, at most 10
 };
+
+// "sambe" or "propagator"; MethodError("floquet-solver") otherwise.
+FloquetSolver parse_floquet_solver(const std::string& text);
 
 // Throws MethodError when the model has no drive.
 FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& options = {});

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "qheat/generators/equation.hpp"
+#include "qheat/generators/floquet.hpp"
 #include "qheat/generators/generator.hpp"
 #include "qheat/model/model.hpp"
 #include "qheat/steady/steady_state.hpp"
@@ -27,6 +28,7 @@ struct Solution {
   int iterations = 0;
   int dimension = 0;
   int harmonics = 0, steps_per_period = 0;  // Floquet only
+  std::optional<FloquetResult> floquet;     // Floquet only: solver, error estimates, near-degenerate pairs
   // Steady state in the site basis of the model (the lab frame; for dme/ddme the rotating frame's
   // stationary state). Empty for the Floquet-Markov method, whose state is periodic, and when not asked for
   // (SolveOptions::state).
@@ -43,6 +45,7 @@ struct SolveOptions {
   LambShiftMode lamb_shift = LambShiftMode::automatic;
   bool state = true;            // fill Solution::rho (costs two dense products at large d)
   SteadyStateOptions steady;    // solver choices and the memory limit
+  FloquetOptions floquet;       // how the floquet method finds its modes (--floquet-solver)
 };
 
 Solution solve(const Model& model, Method method, const SolveOptions& options, SolveWorkspace* workspace = nullptr);

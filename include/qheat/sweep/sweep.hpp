@@ -28,6 +28,7 @@ SweepAxis parse_vary(const std::string& spec);
 struct SweepOptions {
   std::vector<Method> methods{Method::global};
   LambShiftMode lamb_shift = LambShiftMode::automatic;
+  FloquetOptions floquet;                // --floquet-solver
   std::vector<std::string> observables;  // names or expressions (model_operator); steady-state <O>
   int jobs = 1;                          // worker threads; rows come out in grid order regardless
   // Called from worker threads (serialised by the sweep) after each finished point: (done, total).

@@ -1,0 +1,204 @@
+// Floquet-Markov at scale (issue 10): the extended-space (Sambe) modes and the interaction-picture
+// propagator against exact rotating-frame quasienergies (Kong's rotating-wave drives), against the dDME,
+// against each other (two independent algorithms) on drives without a rotating frame, truncation
+// independence, and the audit of near-degenerate quasienergies.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "../support.hpp"
+#include "qheat/core/linalg.hpp"
+#include "qheat/generators/floquet.hpp"
+#include "qheat/run/solve.hpp"
+
+namespace qheat {
+namespace {
+
+using namespace qheat::test;
+namespace lo = qheat::local_ops;
+
+const std::string kKong = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/";
+const std::string kBosons = std::string(QHEAT_SOURCE_DIR) + "/examples/bosons/";
+
+double circle(double x, double y, double w) {
+  double r = std::fmod(std::abs(x - y), w);
+  return std::min(r, w - r);
+}
+
+// Largest distance (mod w) from a computed quasienergy to the nearest exact one, and back.
+double quasienergy_deviation(const rvec& computed, const rvec& exact, double w) {
+  double worst = 0.0;
+  for (int pass = 0; pass < 2; ++pass) {
+    const rvec& x = pass == 0 ? computed : exact;
+    const rvec& y = pass == 0 ? exact : computed;
+    for (long i = 0; i < x.size(); ++i) {
+      double best = w;
+      for (long j = 0; j < y.size(); ++j) best = std::min(best, circle(x(i), y(j), w));
+      worst = std::max(worst, best);
+    }
+  }
+  return worst;
+}
+
+// Kong's drives raise the excitation number N by one: in the frame e^{-i w N t} the Hamiltonian is the
+// static H - w N + V + V^dag (Kong eqs. 2-4), and U(T) = e^{-i H_rot T} because e^{-i w N T} = 1. Its
+// eigenvalues folded into [-w/2, w/2) are the exact quasienergies.
+rvec rotating_frame_quasienergies(const Model& m, const cmat& N) {
+  const cmat& V = m.drive->harmonics.front().V;
+  const cmat Hrot = m.hamiltonian - m.drive->frequency * N + V + V.adjoint();
+  return linalg::hermitian_eigenvalues(Hrot);
+}
+
+cmat excitation_number(const Model& m, const std::string& file) {
+  if (file == "kerr.toml") return m.space.embed(0, lo::number(m.space.subsystems()[0].nmax));
+  cmat N = cmat::Zero(m.hamiltonian.rows(), m.hamiltonian.cols());
+  const cmat n1 = lo::sigma_plus() * lo::sigma_minus();
+  for (int s = 0; s < static_cast<int>(m.space.subsystems().size()); ++s) N += m.space.embed(s, n1);
+  return N;
+}
+
+// The three Kong models: quasienergies equal the rotating-frame energies to 1e-10 w_d (the issue's
+// requirement; measured ~1e-12 for the Kerr resonator, set by the eigensolver's round-off on levels up
+// to E ~ 4000 at nmax = 100), and the error estimate reported covers the actual deviation.
+TEST(FloquetScale, KongQuasienergiesAreTheRotatingFrameEnergies) {
+  struct Case {
+    std::string file;
+    std::string nmax;
+  };
+  const Case cases[] = {{"nesb.toml", ""}, {"coupled_qubits.toml", ""}, {"kerr.toml", "30"}, {"kerr.toml", "60"},
+                        {"kerr.toml", "100"}};
+  for (const Case& c : cases) {
+    std::vector<Override> ov;
+    if (!c.nmax.empty()) ov.push_back({"nmax", c.nmax});
+    const Model m = load_model(kKong + c.file, ov);
+    const double w = m.drive->frequency;
+    const FloquetResult f = floquet_steady_state(m);
+    ASSERT_EQ(f.solver, "sambe") << c.file;
+    const double dev = quasienergy_deviation(f.quasienergies, rotating_frame_quasienergies(m, excitation_number(m, c.file)), w);
+    EXPECT_LT(dev, 1e-10 * w) << c.file << " nmax=" << c.nmax;
+    EXPECT_LT(f.quasienergy_error, 1e-10 * w) << c.file;
+    // The estimate bounds the actual error (up to the exact values' own round-off, 1e-13 w).
+    EXPECT_LE(dev, f.quasienergy_error + 1e-13 * w) << c.file << " nmax=" << c.nmax;
+    std::printf("%s nmax=%s: quasienergy deviation %.2e w_d, estimate %.2e w_d, M = %d\n", c.file.c_str(),
+                c.nmax.c_str(), dev / w, f.quasienergy_error / w, f.sambe_harmonics);
+  }
+}
+
+// The time-domain propagator on the same exact problem (Kong Kerr, nmax = 30): 1e-10 w_d as well.
+TEST(FloquetScale, PropagatorQuasienergiesAreTheRotatingFrameEnergies) {
+  const Model m = load_model(kKong + "kerr.toml", {{"nmax", "30"}});
+  const double w = m.drive->frequency;
+  FloquetOptions o;
+  o.solver = FloquetSolver::propagator;
+  const FloquetResult f = floquet_steady_state(m, o);
+  ASSERT_EQ(f.solver, "propagator");
+  const double dev = quasienergy_deviation(f.quasienergies, rotating_frame_quasienergies(m, excitation_number(m, "kerr.toml")), w);
+  EXPECT_LT(dev, 1e-10 * w);
+  // Richardson's estimate is of the right size: within a factor 10 of the deviation or below 1e-10 w.
+  EXPECT_LT(f.quasienergy_error, 1e-10 * w);
+  EXPECT_LT(dev, 10.0 * f.quasienergy_error + 1e-13 * w);
+  std::printf("propagator, Kong Kerr nmax=30: %d steps, deviation %.2e w_d, estimate %.2e w_d\n", f.steps_per_period,
+              dev / w, f.quasienergy_error / w);
+}
+
+// Kong's central identity at the sizes of issue 10: the FME currents equal the dDME's to 1e-8 relative
+// at nmax = 30, 60, 100 (both converged in the truncation, KerrTruncation below).
+TEST(FloquetScale, KongKerrFloquetEqualsDrivenDressed) {
+  for (const char* nmax : {"30", "60", "100"}) {
+    const Model m = load_model(kKong + "kerr.toml", {{"nmax", nmax}});
+    const FloquetResult f = floquet_steady_state(m);
+    // The library's solve (the structured dDME of issue 9), not the dense reference engine of support.hpp.
+    const Solution d = qheat::solve(m, Method::ddme, LambShiftMode::off);
+    ASSERT_EQ(f.status, SteadyStatus::converged);
+    double scale = 0.0;
+    for (double j : d.thermo.currents) scale = std::max(scale, std::abs(j));
+    for (std::size_t k = 0; k < 2; ++k)
+      EXPECT_NEAR(f.currents[k], d.thermo.currents[k], 1e-8 * scale) << "nmax=" << nmax;
+    EXPECT_NEAR(f.drive_power, d.thermo.drive_power, 1e-8 * scale);
+  }
+}
+
+// Two independent algorithms on drives with no rotating frame: the extended-space eigenproblem and the
+// time-stepping propagator give the same currents to 1e-8 relative (each is accurate to ~1e-10 in the
+// modes; measured differences ~1e-11).
+TEST(FloquetScale, SambeAndPropagatorAgreeWithoutRotatingFrame) {
+  struct Case {
+    std::string file;
+    std::vector<Override> ov;
+  };
+  const Case cases[] = {{kKong + "cosine_qubit.toml", {}},
+                        {kKong + "cosine_qubit.toml", {{"eta", "0.6"}, {"omega_d", "0.45"}}},
+                        {kBosons + "kerr_x_drive.toml", {{"nmax", "12"}}}};
+  for (const Case& c : cases) {
+    const Model m = load_model(c.file, c.ov);
+    FloquetOptions po;
+    po.solver = FloquetSolver::propagator;
+    const FloquetResult s = floquet_steady_state(m), p = floquet_steady_state(m, po);
+    ASSERT_EQ(s.solver, "sambe");
+    ASSERT_EQ(p.solver, "propagator");
+    double scale = 0.0;
+    for (double j : s.currents) scale = std::max(scale, std::abs(j));
+    for (std::size_t k = 0; k < s.currents.size(); ++k)
+      EXPECT_NEAR(s.currents[k], p.currents[k], 1e-8 * scale) << c.file;
+    EXPECT_NEAR(s.drive_power, p.drive_power, 1e-8 * scale) << c.file;
+    EXPECT_LT(quasienergy_deviation(s.quasienergies, p.quasienergies, m.drive->frequency), 1e-10 * m.drive->frequency)
+        << c.file;
+  }
+}
+
+// The propagator converges with its step: doubling the steps moves the currents by < 1e-9 relative.
+TEST(FloquetScale, PropagatorConvergesWithStep) {
+  const Model m = load_model(kKong + "cosine_qubit.toml", {{"eta", "0.6"}, {"omega_d", "0.45"}});
+  FloquetOptions o;
+  o.solver = FloquetSolver::propagator;
+  const FloquetResult a = floquet_steady_state(m, o);
+  o.steps_per_period = 2 * a.steps_per_period;
+  const FloquetResult b = floquet_steady_state(m, o);
+  ASSERT_EQ(b.steps_per_period, 2 * a.steps_per_period);
+  for (std::size_t k = 0; k < 2; ++k) EXPECT_NEAR(a.currents[k], b.currents[k], 1e-9 * std::abs(b.currents[k]));
+}
+
+// Truncation: populated levels far below nmax, so the currents do not depend on it (1e-9 relative) and the
+// first law holds to 1e-10 of the current (issue 9's requirement for the Floquet side).
+TEST(FloquetScale, KerrCurrentsIndependentOfTruncation) {
+  struct Case {
+    std::string file;
+    std::vector<const char*> nmax;
+  };
+  const Case cases[] = {{kKong + "kerr.toml", {"60", "100", "140"}}, {kBosons + "kerr_x_drive.toml", {"30", "50"}}};
+  for (const Case& c : cases) {
+    std::vector<double> first;
+    for (const char* n : c.nmax) {
+      const FloquetResult f = floquet_steady_state(load_model(c.file, {{"nmax", n}}));
+      ASSERT_EQ(f.status, SteadyStatus::converged) << c.file << " nmax=" << n;
+      const double J = std::abs(f.currents[0]);
+      double sum = f.drive_power;
+      for (double j : f.currents) sum += j;
+      EXPECT_LT(std::abs(sum), 1e-10 * J);
+      if (first.empty()) first = f.currents;
+      for (std::size_t k = 0; k < first.size(); ++k)
+        EXPECT_NEAR(f.currents[k], first[k], 1e-9 * std::abs(first[k])) << c.file << " nmax=" << n;
+    }
+  }
+}
+
+// Two identical, uncoupled, identically driven qubits: the Floquet states |01> and |10> are exactly
+// degenerate; the audit names the pair.
+TEST(FloquetScale, DegenerateQuasienergiesAreNamed) {
+  const Space sp = qubits(2);
+  const cmat H = op(sp, "q1", 0.5 * lo::sigma_z()) + op(sp, "q2", 0.5 * lo::sigma_z());
+  Model m = model(sp, H,
+                  {bath(sp, "hot", 1.0, CouplingKind::hermitian, "q1", lo::sigma_x(), drude(0.01, 5.0)),
+                   bath(sp, "cold", 0.5, CouplingKind::hermitian, "q2", lo::sigma_x(), drude(0.01, 5.0))});
+  m.drive = Drive{0.7, {DriveHarmonic{1, 0.05 * (op(sp, "q1", lo::sigma_x()) + op(sp, "q2", lo::sigma_x()))}}};
+  const FloquetResult f = floquet_steady_state(m);
+  ASSERT_FALSE(f.near_degenerate.empty());
+  const QuasienergyPair& p = f.near_degenerate.front();
+  EXPECT_LT(p.splitting, 1e-10);
+  EXPECT_NEAR(f.quasienergies(p.a), f.quasienergies(p.b), 1e-10);
+}
+
+}  // namespace
+}  // namespace qheat
