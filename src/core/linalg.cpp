@@ -2,6 +2,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
+#include <type_traits>
 #include <vector>
 
 // LAPACK (Fortran interface, from OpenBLAS).
@@ -14,6 +15,18 @@ void zheevd_(const char* jobz, const char* uplo, const int* n, std::complex<doub
 void zgeev_(const char* jobvl, const char* jobvr, const int* n, std::complex<double>* a, const int* lda,
             std::complex<double>* w, std::complex<double>* vl, const int* ldvl, std::complex<double>* vr,
             const int* ldvr, std::complex<double>* work, const int* lwork, double* rwork, int* info);
+void dsbev_(const char* jobz, const char* uplo, const int* n, const int* kd, double* ab, const int* ldab, double* w,
+            double* z, const int* ldz, double* work, int* info);
+void zhbev_(const char* jobz, const char* uplo, const int* n, const int* kd, std::complex<double>* ab, const int* ldab,
+            double* w, std::complex<double>* z, const int* ldz, std::complex<double>* work, double* rwork, int* info);
+void dgbtrf_(const int* m, const int* n, const int* kl, const int* ku, double* ab, const int* ldab, int* ipiv, int* info);
+void zgbtrf_(const int* m, const int* n, const int* kl, const int* ku, std::complex<double>* ab, const int* ldab,
+             int* ipiv, int* info);
+void dgbtrs_(const char* trans, const int* n, const int* kl, const int* ku, const int* nrhs, const double* ab,
+             const int* ldab, const int* ipiv, double* b, const int* ldb, int* info);
+void zgbtrs_(const char* trans, const int* n, const int* kl, const int* ku, const int* nrhs,
+             const std::complex<double>* ab, const int* ldab, const int* ipiv, std::complex<double>* b, const int* ldb,
+             int* info);
 void dgeev_(const char* jobvl, const char* jobvr, const int* n, double* a, const int* lda, double* wr, double* wi,
             double* vl, const int* ldvl, double* vr, const int* ldvr, double* work, const int* lwork, int* info);
 }
@@ -200,5 +213,71 @@ cvec general_eigenvalues(const rmat& A) {
   for (long i = 0; i < d; ++i) w(i) = cplx(wr(i), wi(i));
   return w;
 }
+
+}  // namespace qheat::linalg
+
+namespace qheat::linalg {
+
+rvec band_eigenvalues(const rmat& ab) {
+  rmat work_ab = ab;
+  const int n = as_int(ab.cols()), kd = as_int(ab.rows() - 1), ld = kd + 1, one = 1;
+  rvec w(n);
+  std::vector<double> work(static_cast<std::size_t>(std::max(1, 3 * n - 2)));
+  int info = 0;
+  double z = 0.0;
+  dsbev_("N", "L", &n, &kd, work_ab.data(), &ld, w.data(), &z, &one, work.data(), &info);
+  if (info != 0) throw MethodError("eigensolver", "band eigenvalues failed (dsbev info " + std::to_string(info) + ")");
+  return w;
+}
+
+rvec band_eigenvalues(const cmat& ab) {
+  cmat work_ab = ab;
+  const int n = as_int(ab.cols()), kd = as_int(ab.rows() - 1), ld = kd + 1, one = 1;
+  rvec w(n);
+  std::vector<cplx> work(static_cast<std::size_t>(n));
+  std::vector<double> rwork(static_cast<std::size_t>(std::max(1, 3 * n - 2)));
+  int info = 0;
+  cplx z = 0.0;
+  zhbev_("N", "L", &n, &kd, work_ab.data(), &ld, w.data(), &z, &one, work.data(), rwork.data(), &info);
+  if (info != 0) throw MethodError("eigensolver", "band eigenvalues failed (zhbev info " + std::to_string(info) + ")");
+  return w;
+}
+
+template <class Scalar>
+bool ShiftedBandLU<Scalar>::factor(const Mat& ab, double sigma) {
+  n_ = as_int(ab.cols());
+  kd_ = as_int(ab.rows() - 1);
+  const int ld = 3 * kd_ + 1;
+  lu_.setZero(ld, n_);
+  // General band storage of dgbtrf: A(i, j) at row 2 kd + i - j (kl = ku = kd, kd extra rows for fill-in).
+  for (int j = 0; j < n_; ++j)
+    for (int i = std::max(0, j - kd_); i <= std::min(n_ - 1, j + kd_); ++i) {
+      Scalar a = i >= j ? ab(i - j, j) : Scalar(Eigen::numext::conj(ab(j - i, i)));
+      if (i == j) a -= sigma;
+      lu_(2 * kd_ + i - j, j) = a;
+    }
+  ipiv_.assign(static_cast<std::size_t>(n_), 0);
+  int info = 0;
+  if constexpr (std::is_same_v<Scalar, double>)
+    dgbtrf_(&n_, &n_, &kd_, &kd_, lu_.data(), &ld, ipiv_.data(), &info);
+  else
+    zgbtrf_(&n_, &n_, &kd_, &kd_, lu_.data(), &ld, ipiv_.data(), &info);
+  if (info < 0) throw MethodError("eigensolver", "band LU failed (info " + std::to_string(info) + ")");
+  return info == 0;
+}
+
+template <class Scalar>
+void ShiftedBandLU<Scalar>::solve(Vec& x) const {
+  const int ld = 3 * kd_ + 1, one = 1;
+  int info = 0;
+  if constexpr (std::is_same_v<Scalar, double>)
+    dgbtrs_("N", &n_, &kd_, &kd_, &one, lu_.data(), &ld, ipiv_.data(), x.data(), &n_, &info);
+  else
+    zgbtrs_("N", &n_, &kd_, &kd_, &one, lu_.data(), &ld, ipiv_.data(), x.data(), &n_, &info);
+  if (info != 0) throw MethodError("eigensolver", "band solve failed (info " + std::to_string(info) + ")");
+}
+
+template class ShiftedBandLU<double>;
+template class ShiftedBandLU<cplx>;
 
 }  // namespace qheat::linalg

@@ -17,6 +17,7 @@
 #include <limits>
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 
 #include "qheat/core/linalg.hpp"
 
@@ -198,6 +199,151 @@ PeriodPropagation propagate_period(const PeriodicHamiltonian& H, int steps, int 
 
 namespace qheat::floquet_detail {
 
+namespace {
+
+// Extended spaces smaller than this are solved densely (a band solver has nothing to gain there).
+constexpr long kMinBandedDimension = 600;
+
+// Banded path of the extended-space eigenproblem, for drives whose matrix elements couple few levels
+// (bosonic ladders, local drives): K ordered n-major (index n (2M + 1) + q + M) is a band matrix; its
+// eigenvalues come from dsbev/zhbev in O(N^2 b); the replicas of a mode form ladders lambda + j w, and the
+// middle of each ladder is the centred replica, whose eigenvector follows by inverse iteration (band LU,
+// O(N b^2) per mode) and is checked: mean harmonic index in [-1/2, 1/2), else the next rung is taken.
+// Returns false (and the caller diagonalises densely) when the band is wide or a ladder is ambiguous.
+template <class Scalar, class Allocate, class Record>
+bool banded_sambe_t(const PeriodicHamiltonian& H, const std::vector<std::pair<long, cmat>>& Hk, int M,
+                    SambeModes& out, Allocate allocate, Record record) {
+  using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vec = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  const long d = H.E.size(), nq = 2L * M + 1, N = d * nq;
+  struct Entry {
+    long m, n;
+    Scalar v;
+  };
+  std::vector<std::pair<long, std::vector<Entry>>> entries;
+  long b = 0;
+  for (const auto& [k, A] : Hk) {
+    std::vector<Entry> e;
+    for (long n = 0; n < d; ++n)
+      for (long m = 0; m < d; ++m)
+        if (A(m, n) != 0.0) {
+          Scalar v;
+          if constexpr (std::is_same_v<Scalar, double>) v = A(m, n).real();
+          else v = A(m, n);
+          e.push_back({m, n, v});
+          b = std::max(b, std::abs((m - n) * nq + k));
+        }
+    entries.emplace_back(k, std::move(e));
+  }
+  if (N < kMinBandedDimension || 8 * b > N) return false;
+  Mat ab = Mat::Zero(b + 1, N);
+  for (long n = 0; n < d; ++n)
+    for (long p = -M; p <= M; ++p) ab(0, n * nq + p + M) += H.E(n) - static_cast<double>(p) * H.omega;
+  for (const auto& [k, e] : entries)
+    for (long p = -M; p <= M; ++p) {
+      const long q = p - k;
+      if (q < -M || q > M) continue;
+      for (const Entry& x : e) {
+        const long i = x.m * nq + p + M, j = x.n * nq + q + M;
+        if (i >= j) ab(i - j, j) += x.v;
+      }
+    }
+  const rvec lam = linalg::band_eigenvalues(ab);
+  out.roundoff = std::numeric_limits<double>::epsilon() * std::max(std::abs(lam(0)), std::abs(lam(N - 1)));
+  // Rungs of one ladder are w apart to the accuracy of the centre replicas (~ round-off).
+  const double tol = std::max(1e-10 * H.omega, 100.0 * out.roundoff);
+  auto nearest = [&](double x) -> long {
+    const auto* first = lam.data();
+    const auto* it = std::lower_bound(first, first + N, x);
+    long best = -1;
+    double dist = tol;
+    for (const auto* c : {it - 1, it})
+      if (c >= first && c < first + N && std::abs(*c - x) <= dist) {
+        dist = std::abs(*c - x);
+        best = c - first;
+      }
+    return best;
+  };
+  std::vector<long> up(static_cast<std::size_t>(N)), down(static_cast<std::size_t>(N));
+  for (long i = 0; i < N; ++i) {
+    up[static_cast<std::size_t>(i)] = nearest(lam(i) + H.omega);
+    down[static_cast<std::size_t>(i)] = nearest(lam(i) - H.omega);
+  }
+  auto linked_up = [&](long i) {
+    const long j = up[static_cast<std::size_t>(i)];
+    return j >= 0 && down[static_cast<std::size_t>(j)] == i ? j : -1L;
+  };
+  std::vector<std::vector<long>> chains;
+  for (long i = 0; i < N; ++i) {
+    const long j = down[static_cast<std::size_t>(i)];
+    if (j >= 0 && linked_up(j) == i) continue;  // not the bottom rung
+    std::vector<long> c{i};
+    for (long k = linked_up(i); k >= 0; k = linked_up(k)) c.push_back(k);
+    chains.push_back(std::move(c));
+  }
+  // Rungs near the cut are shifted by the truncation and break off as short pieces; each mode keeps one
+  // long central ladder. The d longest ladders must stand out (the d-th longer than the next).
+  std::stable_sort(chains.begin(), chains.end(), [](const auto& x, const auto& y) { return x.size() > y.size(); });
+  if (static_cast<long>(chains.size()) < d) return false;
+  if (static_cast<long>(chains.size()) > d && chains[static_cast<std::size_t>(d)].size() >= chains[static_cast<std::size_t>(d - 1)].size())
+    return false;
+  chains.resize(static_cast<std::size_t>(d));
+
+  linalg::ShiftedBandLU<Scalar> lu;
+  std::vector<Vec> done;
+  std::vector<double> done_lambda;
+  const double cluster = 1e-7 * std::max(1.0, std::max(std::abs(lam(0)), std::abs(lam(N - 1))));
+  auto eigenvector = [&](double lambda) {
+    if (!lu.factor(ab, lambda)) (void)lu.factor(ab, lambda + 1e3 * out.roundoff);
+    Vec x(N);
+    for (long i = 0; i < N; ++i) x(i) = 1.0 + 0.5 * std::sin(0.7 * static_cast<double>(i) + 0.3);
+    for (int it = 0; it < 3; ++it) {
+      lu.solve(x);
+      for (std::size_t k = 0; k < done.size(); ++k)  // degenerate modes: an orthonormal basis of their space
+        if (std::abs(done_lambda[k] - lambda) < cluster) x -= done[k] * done[k].dot(x);
+      x.normalize();
+    }
+    return x;
+  };
+  auto mean_harmonic = [&](const Vec& x) {
+    double mean = 0.0;
+    for (long n = 0; n < d; ++n)
+      for (long q = -M; q <= M; ++q) mean += static_cast<double>(q) * std::norm(x(n * nq + q + M));
+    return mean;
+  };
+  allocate();
+  for (long a = 0; a < d; ++a) {
+    const std::vector<long>& c = chains[static_cast<std::size_t>(a)];
+    long pos = static_cast<long>(c.size()) / 2;
+    Vec x;
+    double mean = 0.0;
+    for (int tries = 0;; ++tries) {
+      x = eigenvector(lam(c[static_cast<std::size_t>(pos)]));
+      mean = mean_harmonic(x);
+      if (mean >= -0.5 && mean < 0.5) break;
+      pos += mean >= 0.5 ? 1 : -1;  // the replica one rung up (+w) has its harmonics shifted by -1
+      if (tries >= 4 || pos < 0 || pos >= static_cast<long>(c.size())) return false;
+    }
+    const double lambda = lam(c[static_cast<std::size_t>(pos)]);
+    done.push_back(x);
+    done_lambda.push_back(lambda);
+    cvec cq(N);
+    for (long n = 0; n < d; ++n)
+      for (long q = -M; q <= M; ++q) cq((q + M) * d + n) = x(n * nq + q + M);
+    record(a, lambda, cq);
+  }
+  return true;
+}
+
+template <class Allocate, class Record>
+bool banded_sambe(const PeriodicHamiltonian& H, const std::vector<std::pair<long, cmat>>& Hk, int M, bool real,
+                  SambeModes& out, Allocate allocate, Record record) {
+  if (real) return banded_sambe_t<double>(H, Hk, M, out, allocate, record);
+  return banded_sambe_t<cplx>(H, Hk, M, out, allocate, record);
+}
+
+}  // namespace
+
 SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M) {
   const long d = H.E.size();
   const long nq = 2L * M + 1;
@@ -212,40 +358,38 @@ SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M) {
   }
   long kmax = 0;
   for (const auto& x : Hk) kmax = std::max(kmax, std::abs(x.first));
-  cmat K = cmat::Zero(N, N);
-  for (long p = -M; p <= M; ++p) {
-    const long row = (p + M) * d;
-    for (long n = 0; n < d; ++n) K(row + n, row + n) = H.E(n) - static_cast<double>(p) * H.omega;
-    for (const auto& [k, A] : Hk) {
-      const long q = p - k;
-      if (q < -M || q > M) continue;
-      K.block(row, (q + M) * d, d, d) += A;
-    }
-  }
-  rvec lam;
-  cmat V;
-  linalg::hermitian_eigen(K, lam, V);
+  bool real = true;
+  for (const auto& x : Hk) real = real && linalg::is_real(x.second);
   SambeModes out;
   out.M = M;
-  out.roundoff = std::numeric_limits<double>::epsilon() * std::max(std::abs(lam(0)), std::abs(lam(N - 1)));
-  std::vector<long> chosen;
-  for (long i = 0; i < N; ++i) {
-    double mean = 0.0;
-    for (long q = -M; q <= M; ++q) mean += static_cast<double>(q) * V.col(i).segment((q + M) * d, d).squaredNorm();
-    if (mean >= -0.5 && mean < 0.5) chosen.push_back(i);
-  }
-  out.complete = static_cast<long>(chosen.size()) == d;
-  if (!out.complete) return out;
-  out.quasienergies.resize(d);
-  out.C.assign(static_cast<std::size_t>(nq), cmat(d, d));
-  for (long a = 0; a < d; ++a) {
-    const long i = chosen[static_cast<std::size_t>(a)];
-    out.quasienergies(a) = lam(i);
-    for (long q = -M; q <= M; ++q) out.C[static_cast<std::size_t>(q + M)].col(a) = V.col(i).segment((q + M) * d, d);
-    // Weight on the outermost harmonics (|q| > M - kmax: those one drive harmonic away from the cut).
-    const long rim = std::max(1L, std::min(kmax, static_cast<long>(M)));
-    out.edge_weight = std::max(out.edge_weight, V.col(i).head(rim * d).squaredNorm() + V.col(i).tail(rim * d).squaredNorm());
-    // Rows p with |p| > M of the untruncated K applied to the mode: sum_q H_{p-q} c_q.
+  // One selected mode: its components per harmonic and its error measures. Weight on the outermost
+  // harmonics (|q| > M - kmax: those one drive harmonic away from the cut), and on the next shell inwards
+  // (their ratio predicts how many harmonics a target needs); residual of the untruncated K (rows |p| > M).
+  const long rim = std::max(1L, std::min(kmax, static_cast<long>(M)));
+  const long inner = std::max(0L, std::min(rim, static_cast<long>(M) - rim));
+  auto record = [&](long a, double lambda, const cvec& c) {  // c in q-major order: c((q + M) d + n)
+    // Rayleigh-quotient refinement with the residual formed relative to lambda ((E_n - lambda) - q w is
+    // exact to round-off of the small number, where K's eigenvalues carry eps ||K||): lambda + <c|(K -
+    // lambda)|c>, and the norm of the refined residual bounds its error (Hermitian K).
+    cvec res_k(N);
+    for (long q = -M; q <= M; ++q) {
+      auto rq = res_k.segment((q + M) * d, d);
+      for (long n = 0; n < d; ++n) rq(n) = ((H.E(n) - lambda) - static_cast<double>(q) * H.omega) * c((q + M) * d + n);
+      for (const auto& [k, A] : Hk) {
+        const long qq = q - k;
+        if (qq >= -M && qq <= M) rq += A * c.segment((qq + M) * d, d);
+      }
+    }
+    const double shift = c.dot(res_k).real();
+    out.refined_residual = std::max(out.refined_residual, (res_k - shift * c).norm());
+    lambda += shift;
+    out.representation = std::max(out.representation, std::numeric_limits<double>::epsilon() * std::abs(lambda));
+    out.quasienergies(a) = lambda;
+    for (long q = -M; q <= M; ++q) out.C[static_cast<std::size_t>(q + M)].col(a) = c.segment((q + M) * d, d);
+    out.edge_weight = std::max(out.edge_weight, c.head(rim * d).squaredNorm() + c.tail(rim * d).squaredNorm());
+    if (inner > 0)
+      out.inner_weight = std::max(out.inner_weight, c.segment(rim * d, inner * d).squaredNorm() +
+                                                        c.segment(N - (rim + inner) * d, inner * d).squaredNorm());
     double r2 = 0.0;
     for (long sign : {-1L, 1L})
       for (long pp = M + 1; pp <= M + kmax; ++pp) {
@@ -253,11 +397,64 @@ SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M) {
         for (const auto& [k, A] : Hk) {
           const long q = sign * pp - k;
           if (q < -M || q > M) continue;
-          r += A * V.col(i).segment((q + M) * d, d);
+          r += A * c.segment((q + M) * d, d);
         }
         r2 += r.squaredNorm();
       }
     out.residual = std::max(out.residual, std::sqrt(r2));
+  };
+  auto allocate = [&]() {
+    out.quasienergies.resize(d);
+    out.C.assign(static_cast<std::size_t>(nq), cmat(d, d));
+  };
+  // Dense path: every eigenvector; the modes are those with mean harmonic index in [-1/2, 1/2).
+  auto finish = [&](const rvec& lam, const auto& V) {
+    out.roundoff = std::numeric_limits<double>::epsilon() * std::max(std::abs(lam(0)), std::abs(lam(N - 1)));
+    std::vector<long> chosen;
+    for (long i = 0; i < N; ++i) {
+      double mean = 0.0;
+      for (long q = -M; q <= M; ++q) mean += static_cast<double>(q) * V.col(i).segment((q + M) * d, d).squaredNorm();
+      if (mean >= -0.5 && mean < 0.5) chosen.push_back(i);
+    }
+    out.complete = static_cast<long>(chosen.size()) == d;
+    if (!out.complete) return;
+    allocate();
+    for (long a = 0; a < d; ++a) {
+      const long i = chosen[static_cast<std::size_t>(a)];
+      record(a, lam(i), V.col(i).template cast<cplx>());
+    }
+  };
+  if (banded_sambe(H, Hk, M, real, out, allocate, record)) {
+    out.complete = true;
+    return out;
+  }
+  out = SambeModes{};
+  out.M = M;
+  // Dense K in q-major order (block (p, q) = H_{p-q} - p w delta_pq), real or complex.
+  auto dense = [&](auto zero) {
+    using Mat = decltype(zero);
+    Mat K = Mat::Zero(N, N);
+    for (long p = -M; p <= M; ++p) {
+      const long row = (p + M) * d;
+      for (long n = 0; n < d; ++n) K(row + n, row + n) = H.E(n) - static_cast<double>(p) * H.omega;
+      for (const auto& [k, A] : Hk) {
+        const long q = p - k;
+        if (q < -M || q > M) continue;
+        if constexpr (std::is_same_v<Mat, rmat>) K.block(row, (q + M) * d, d, d) += A.real();
+        else K.block(row, (q + M) * d, d, d) += A;
+      }
+    }
+    return K;
+  };
+  rvec lam;
+  if (real) {
+    rmat V;
+    linalg::symmetric_eigen(dense(rmat()), lam, V);
+    finish(lam, V);
+  } else {
+    cmat V;
+    linalg::hermitian_eigen(dense(cmat()), lam, V);
+    finish(lam, V);
   }
   return out;
 }

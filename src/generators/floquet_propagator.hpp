@@ -51,9 +51,12 @@ struct SambeModes {
   std::vector<cmat> C;    // C[q + M](n, a): component of mode a at harmonic q, H0's eigenbasis
   int M = 0;
   bool complete = false;  // exactly d modes selected
-  double edge_weight = 0.0;  // largest weight of a selected mode on |q| = M
+  double edge_weight = 0.0;  // largest weight of a selected mode on the outermost harmonics (|q| > M - kmax)
+  double inner_weight = 0.0; // the same on the next shell inwards (edge / inner = decay per shell)
   double residual = 0.0;     // largest ||(K_untruncated - eps~) c|| of a selected mode (the rows |q| > M)
   double roundoff = 0.0;     // eigensolver's backward error scale, eps_mach * ||K||
+  double refined_residual = 0.0;  // largest ||(K - eps~) c|| after the Rayleigh-quotient refinement
+  double representation = 0.0;    // eps_mach |eps~|: the unfolded quasienergy's own rounding
 };
 SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M);
 

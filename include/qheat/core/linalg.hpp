@@ -2,6 +2,8 @@
 // eigen-decompositions. Eigen's matrix products already go to OpenBLAS's BLAS (EIGEN_USE_BLAS).
 #pragma once
 
+#include <vector>
+
 #include "qheat/core/types.hpp"
 
 namespace qheat::linalg {
@@ -22,5 +24,27 @@ void general_eigen(const cmat& A, cvec& w, cmat& V, cmat& V_inverse);
 // Eigenvalues only of a general complex (zgeev) or real (dgeev) matrix, unordered.
 cvec general_eigenvalues(const cmat& A);
 cvec general_eigenvalues(const rmat& A);
+
+// Hermitian band matrices in LAPACK's lower band storage: ab(i - j, j) = A(i, j) for 0 <= i - j <= kd,
+// ab has kd + 1 rows and n columns.
+// Eigenvalues only, ascending (dsbev / zhbev: O(n^2 kd) instead of O(n^3)).
+rvec band_eigenvalues(const rmat& ab);
+rvec band_eigenvalues(const cmat& ab);
+
+// LU factorisation (partial pivoting, dgbtrf / zgbtrf) of A - sigma for such a band matrix, and solves
+// with it: the inner step of inverse iteration. factor() returns false when a pivot is exactly zero.
+template <class Scalar>
+class ShiftedBandLU {
+ public:
+  using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vec = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  bool factor(const Mat& ab, double sigma);
+  void solve(Vec& x) const;
+
+ private:
+  Mat lu_;
+  std::vector<int> ipiv_;
+  int n_ = 0, kd_ = 0;
+};
 
 }  // namespace qheat::linalg
