@@ -204,7 +204,8 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
         cmat& W = samples[static_cast<std::size_t>(j)];
         for (int q = -M; q <= M; ++q) {
           const cplx ph_q = std::polar(1.0, -static_cast<double>(q) * wd * t);
-          const cmat& Cq = sm.C[static_cast<std::size_t>(q + M)];
+          const int shell = q + M;
+          const cmat& Cq = sm.C[static_cast<std::size_t>(shell)];
           for (int a = 0; a < d; ++a) W.col(a) += ph_q * Cq.col(order[static_cast<std::size_t>(a)]);
         }
       }
@@ -341,11 +342,15 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
       rvec column = rvec::Zero(d);  // all weight out of b
       for (int k = 0; k < nf; ++k)
         for (int b = 0; b < d; ++b)
-          for (int a = 0; a < d; ++a) column(b) += at(cc, k, static_cast<std::size_t>(a + d * b));
+          for (int a = 0; a < d; ++a) {
+            const int pair = a + d * b;
+            column(b) += at(cc, k, static_cast<std::size_t>(pair));
+          }
       for (int b = 0; b < d; ++b) {
         const double allowed = std::max(kFourierTailTolerance * column(b), floor);
         for (int a = 0; a < d; ++a) {
-          const std::size_t pair = static_cast<std::size_t>(a + d * b);
+          const int index = a + d * b;
+          const auto pair = static_cast<std::size_t>(index);
           double tail = 0.0;
           int k = nf / 2;
           for (; k > 0; --k) {

@@ -90,7 +90,7 @@ cplx small_beta_weight(double a, double b, double h) {
   double fact = 1.0;
   for (int p = 0; p < kSeriesTerms; ++p) {
     fact *= static_cast<double>(p + 1);
-    sum += c / fact * m[static_cast<std::size_t>(p + 1)];
+    sum += c / fact * m[static_cast<std::size_t>(p) + 1];
     c *= cplx(0.0, b * h);
   }
   return h * h * sum;

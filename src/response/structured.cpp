@@ -101,6 +101,7 @@ rvec pack_blocks(const HermitianBlocks& hb, const std::vector<cmat>& blocks) {
 
 std::vector<cmat> zero_blocks(const HermitianBlocks& hb) {
   std::vector<cmat> out;
+  out.reserve(static_cast<std::size_t>(hb.count()));
   for (int c = 0; c < hb.count(); ++c) out.push_back(cmat::Zero(hb.size(c), hb.size(c)));
   return out;
 }
