@@ -42,7 +42,8 @@ constexpr int kMaxSteps = 1 << 20;
 constexpr int kMaxFourierGrid = 1 << 12;
 constexpr int kMinFourierGrid = 32;
 constexpr int kMaxSambeHarmonics = 40;
-// Largest extended space solved densely (about 10 s for its eigen-decomposition here); beyond, the propagator.
+// Largest extended space solved densely (about 10 s for its eigen-decomposition here); beyond, without band
+// structure, the propagator.
 constexpr long kMaxSambeDimension = 6000;
 
 int next_pow2(double x) {
@@ -172,11 +173,8 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
     for (const auto& hm : model.drive->harmonics) kmax = std::max(kmax, std::abs(hm.k));
     int M = options.sambe_harmonics > 0 ? options.sambe_harmonics : std::max(6, 3 * kmax);
     for (;;) {
-      if (static_cast<long>(d) * (2 * M + 1) > kMaxSambeDimension) break;  // the time domain is cheaper
-      const std::size_t N = static_cast<std::size_t>(d) * static_cast<std::size_t>(2 * M + 1);
-      check_memory(4 * N * N * sizeof(cplx), "the extended-space Floquet eigenproblem (d = " + std::to_string(d) +
-                   ", " + std::to_string(2 * M + 1) + " harmonics)", "reduce the truncation or the drive amplitude");
-      sm = floquet_detail::sambe_floquet_modes(ph, M);
+      sm = floquet_detail::sambe_floquet_modes(ph, M, kMaxSambeDimension);
+      if (!sm.attempted) break;  // no band structure and too large to diagonalise densely: the time domain
       if (options.sambe_harmonics > 0 || (sm.complete && sm.edge_weight <= 1e-20) || M >= kMaxSambeHarmonics) break;
       // Grow M by what the decay of the modes' weight per shell of kmax harmonics predicts (+1 shell of
       // margin), at least by 2: one more eigen-decomposition instead of several.

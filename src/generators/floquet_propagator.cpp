@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "qheat/core/linalg.hpp"
+#include "qheat/core/resources.hpp"
 
 namespace qheat::floquet_detail {
 namespace {
@@ -236,6 +237,11 @@ bool banded_sambe_t(const PeriodicHamiltonian& H, const std::vector<std::pair<lo
     entries.emplace_back(k, std::move(e));
   }
   if (N < kMinBandedDimension || 8 * b > N) return false;
+  // Band, its LU (3b + 1 rows) and the d modes' vectors.
+  check_memory(sizeof(Scalar) * static_cast<std::size_t>(N) * static_cast<std::size_t>(4 * b + 2 + d) + sizeof(cplx) * static_cast<std::size_t>(N) * static_cast<std::size_t>(d),
+               "the extended-space Floquet eigenproblem (d = " + std::to_string(d) + ", " + std::to_string(nq) +
+                   " harmonics, band " + std::to_string(b) + ")",
+               "reduce the truncation or the drive amplitude");
   Mat ab = Mat::Zero(b + 1, N);
   for (long n = 0; n < d; ++n)
     for (long p = -M; p <= M; ++p) ab(0, n * nq + p + M) += H.E(n) - static_cast<double>(p) * H.omega;
@@ -344,7 +350,7 @@ bool banded_sambe(const PeriodicHamiltonian& H, const std::vector<std::pair<long
 
 }  // namespace
 
-SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M) {
+SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M, long max_dense) {
   const long d = H.E.size();
   const long nq = 2L * M + 1;
   const long N = d * nq;
@@ -430,6 +436,13 @@ SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M) {
   }
   out = SambeModes{};
   out.M = M;
+  if (N > max_dense) {
+    out.attempted = false;
+    return out;
+  }
+  const std::size_t bytes = (real ? sizeof(double) : sizeof(cplx)) * 3 * static_cast<std::size_t>(N) * static_cast<std::size_t>(N);
+  check_memory(bytes, "the extended-space Floquet eigenproblem (d = " + std::to_string(d) + ", " + std::to_string(nq) +
+                          " harmonics, dense)", "reduce the truncation or the drive amplitude");
   // Dense K in q-major order (block (p, q) = H_{p-q} - p w delta_pq), real or complex.
   auto dense = [&](auto zero) {
     using Mat = decltype(zero);

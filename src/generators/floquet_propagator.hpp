@@ -50,6 +50,7 @@ struct SambeModes {
   rvec quasienergies;     // unfolded eps~_a, one per mode
   std::vector<cmat> C;    // C[q + M](n, a): component of mode a at harmonic q, H0's eigenbasis
   int M = 0;
+  bool attempted = true;  // false: dense and above max_dense rows, nothing computed
   bool complete = false;  // exactly d modes selected
   double edge_weight = 0.0;  // largest weight of a selected mode on the outermost harmonics (|q| > M - kmax)
   double inner_weight = 0.0; // the same on the next shell inwards (edge / inner = decay per shell)
@@ -58,6 +59,8 @@ struct SambeModes {
   double refined_residual = 0.0;  // largest ||(K - eps~) c|| after the Rayleigh-quotient refinement
   double representation = 0.0;    // eps_mach |eps~|: the unfolded quasienergy's own rounding
 };
-SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M);
+// Band structure is used when the drive couples few levels; otherwise K is diagonalised densely, if it has at
+// most max_dense rows (else attempted = false). Throws MemoryLimitError beyond the memory limit.
+SambeModes sambe_floquet_modes(const PeriodicHamiltonian& H, int M, long max_dense);
 
 }  // namespace qheat::floquet_detail
