@@ -58,13 +58,14 @@ import qutip
 from qutip_reference import example_path
 
 # Measured (QuTiP 4.7.1, atol = rtol = 1e-12, KMAX = 20; qheat's release build): currents agree to 2.6e-11
-# relative with the Sambe modes and to 9.7e-10 with the propagator's (whose own target is a 1e-10 error of
-# U(t), methods.md); quasienergies to 3.4e-13 (Sambe) and 4.3e-11 (propagator). QuTiP's accuracy is set by
-# its ODE tolerance: at atol = rtol = 1e-10 the currents move by 4e-9 relative, at 1e-12 by ~1e-11. Its
-# quadrature (nT = 20 KMAX = 400 points) is exact to round-off for these modes, whose Fourier weights fall
-# off like (eta/omega_d)^(2|k|) (KMAX 20 -> 30 moves the currents by 5e-12). 1e-8 leaves a factor 10 over the
-# worst measured deviation, while a wrong factor (2 pi, a thermal factor, a temperature, a missing sideband)
-# changes a current by 1e-4 or more.
+# relative with the Sambe modes and to 9.7e-10 with the propagator's (whose step control targets 1e-10 w_d
+# in the quasienergies, methods.md); quasienergies to 3.4e-13 (Sambe) and 4.3e-11 (propagator). QuTiP's
+# accuracy is set by its ODE tolerance: at atol = rtol = 1e-10 the currents move by 4e-9 relative, at 1e-12
+# by ~1e-11. Its quadrature (nT = 20 KMAX = 400 points) is exact to round-off for these modes, whose Fourier
+# weights fall off like (eta/omega_d)^(2|k|) (KMAX 20 -> 30 moves the currents by 5e-12). 1e-8 leaves a
+# factor 10 over the worst measured deviation, while a wrong factor (2 pi, a thermal factor, a temperature,
+# a missing sideband) changes a current by 1e-4 or more (measured: 2 pi 0.84, sidebands >= 0.11, swapped
+# temperatures >= 0.07).
 TOL_QUASI = 1e-8      # absolute, in the model's energy unit, modulo omega_d
 TOL_CURRENT = 1e-8    # relative
 KMAX = 20
