@@ -66,6 +66,7 @@ import math
 import os
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -73,6 +74,8 @@ import numpy as np
 import qutip
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "python"))
+from qutip_reference import pauli_currents  # noqa: E402
 MODEL = os.path.join(REPO, "examples", "kong2026", "kerr.toml")
 P = dict(eps=1.0, chi=0.4, eta=0.1, omega_d=0.5, alpha=0.001, omega_c=10.0, T_l=1.2, T_r=0.4, nmax=30)
 TEMPS = {"l": P["T_l"], "r": P["T_r"]}
@@ -185,17 +188,10 @@ def rates_and_flows(f_modes_0, energies, c_op, H, T, kmax, table):
 
 def pauli(rates_by_bath):
     """rates_by_bath: name -> (R, E), R[a,b] = rate a -> b, E[a,b] = sum Delta r. Returns currents INTO the
-    system, J = -sum_{a,b} E[a,b] p_a, and p."""
-    R = sum(v[0] for v in rates_by_bath.values())
-    n = R.shape[0]
-    W = R.T.copy()
-    np.fill_diagonal(W, 0.0)
-    np.fill_diagonal(W, -W.sum(axis=0))
-    M = np.vstack([W, np.ones(n)])
-    rhs = np.zeros(n + 1)
-    rhs[-1] = 1.0
-    p = np.linalg.lstsq(M, rhs, rcond=None)[0]
-    return {name: -float(v[1].sum(axis=1) @ p) for name, v in rates_by_bath.items()}, p
+    system, J = -sum_{a,b} E[a,b] p_a, and p (tests/python/qutip_reference.pauli_currents)."""
+    p, currents = pauli_currents(sum(v[0] for v in rates_by_bath.values()),
+                                 {name: v[1] for name, v in rates_by_bath.items()})
+    return currents, p
 
 
 def exchange_by_hand(X_a, energies, wd, Tb):

@@ -97,3 +97,17 @@ def lindblad_reference(H, bath_c_ops):
 def _dissipate(c, rho):
     cdc = c.dag() * c
     return c * rho * c.dag() - 0.5 * (cdc * rho + rho * cdc)
+
+
+def pauli_currents(rates, energy):
+    """Stationary populations of the Pauli equation with rates[a, b] = total rate a -> b (all baths), and the
+    current -sum_{a,b} E[a, b] p_a of every bath, energy[name] = E with E[a, b] = sum_k Delta r(a -> b, k)."""
+    n = rates.shape[0]
+    W = rates.T.copy()                 # W[b, a] = rate a -> b
+    np.fill_diagonal(W, 0.0)
+    np.fill_diagonal(W, -W.sum(axis=0))
+    M = np.vstack([W, np.ones(n)])
+    rhs = np.zeros(n + 1)
+    rhs[-1] = 1.0
+    p = np.linalg.lstsq(M, rhs, rcond=None)[0]
+    return p, {name: -float(E.sum(axis=1) @ p) for name, E in energy.items()}

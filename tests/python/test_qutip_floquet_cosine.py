@@ -55,7 +55,7 @@ import sys
 
 import numpy as np
 import qutip
-from qutip_reference import example_path
+from qutip_reference import example_path, pauli_currents
 
 # Measured (QuTiP 4.7.1, atol = rtol = 1e-12, KMAX = 20; qheat's release build): currents agree to 2.6e-11
 # relative with the Sambe modes and to 9.7e-10 with the propagator's (whose step control targets 1e-10 w_d
@@ -83,20 +83,6 @@ def run_qheat(exe, path, solver, sets):
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit {out.returncode}: {out.stderr.strip()}")
     return json.loads(out.stdout)
-
-
-def pauli_currents(rates, energy):
-    """Stationary populations of the Pauli equation with rates[a, b] = total rate a -> b (all baths), and the
-    current -sum_{a,b} E[a, b] p_a of every bath, energy[name] = E with E[a, b] = sum_k Delta r(a -> b, k)."""
-    n = rates.shape[0]
-    W = rates.T.copy()                 # W[b, a] = rate a -> b
-    np.fill_diagonal(W, 0.0)
-    np.fill_diagonal(W, -W.sum(axis=0))
-    M = np.vstack([W, np.ones(n)])
-    rhs = np.zeros(n + 1)
-    rhs[-1] = 1.0
-    p = np.linalg.lstsq(M, rhs, rcond=None)[0]
-    return p, {name: -float(E.sum(axis=1) @ p) for name, E in energy.items()}
 
 
 def qutip_reference(p, kmax=KMAX):
