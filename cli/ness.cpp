@@ -23,10 +23,47 @@ struct NessArgs {
   std::vector<std::string> sets;
   std::string lamb_shift = "auto";
   std::string floquet_solver = "sambe";
+  HeomArgs heom;
   std::string format = "json";
   ResourceArgs resources;
   bool state = false;
 };
+
+// conventions.md, "heom": the hierarchy, the correlation expansions and the convergence of the currents.
+nlohmann::json heom_json(const HeomResult& h, const std::vector<std::string>& names) {
+  nlohmann::json o = {{"decomposition", decomposition_name(h.decomposition)},
+                      {"depth", h.depth},
+                      {"terms", h.terms},
+                      {"ados", h.ados},
+                      {"unknowns", h.unknowns},
+                      {"nonzeros", h.nonzeros}};
+  o["system_currents"] = nlohmann::json::object();
+  for (std::size_t a = 0; a < h.system_currents.size() && a < names.size(); ++a)
+    o["system_currents"][names[a]] = number(h.system_currents[a]);
+  o["baths"] = nlohmann::json::object();
+  for (std::size_t a = 0; a < h.baths.size() && a < names.size(); ++a) {
+    nlohmann::json terms = nlohmann::json::array();
+    for (const CorrelationTerm& t : h.baths[a].terms)
+      terms.push_back({{"c_re", number(t.c.real())}, {"c_im", number(t.c.imag())}, {"nu", number(t.nu)}});
+    o["baths"][names[a]] = {{"reorganisation", number(h.baths[a].reorganisation)},
+                            {"terminator", number(h.baths[a].terminator)},
+                            {"terms", terms}};
+  }
+  if (h.tolerance > 0.0) {
+    nlohmann::json a = {{"tolerance", h.tolerance}, {"converged", h.converged}};
+    a["change_depth"] = h.change_depth ? number(*h.change_depth) : nlohmann::json(nullptr);
+    a["change_terms"] = h.change_terms ? number(*h.change_terms) : nlohmann::json(nullptr);
+    if (!h.stopped_by.empty()) a["stopped_by"] = h.stopped_by;
+    a["history"] = nlohmann::json::array();
+    for (const HeomLevel& l : h.history) {
+      nlohmann::json c = nlohmann::json::object();
+      for (std::size_t k = 0; k < l.currents.size() && k < names.size(); ++k) c[names[k]] = number(l.currents[k]);
+      a["history"].push_back({{"depth", l.depth}, {"terms", l.terms}, {"ados", l.ados}, {"currents", c}});
+    }
+    o["automatic"] = a;
+  }
+  return o;
+}
 
 int run_ness(const NessArgs& args) {
   apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
@@ -34,6 +71,7 @@ int run_ness(const NessArgs& args) {
   SolveOptions options;
   options.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
   options.floquet.solver = parse_floquet_solver(args.floquet_solver);
+  options.heom = heom_options(args.heom);
   options.state = args.state;  // the site-basis state costs two dense products at large d
   const Solution sol = solve(model, parse_method(args.method), options);
   const std::string& method_label = sol.method;
@@ -102,6 +140,7 @@ int run_ness(const NessArgs& args) {
         fl["near_degenerate"].push_back({{"a", p.a}, {"b", p.b}, {"splitting", number(p.splitting)}});
       j["floquet"] = fl;
     }
+    if (sol.heom) j["heom"] = heom_json(*sol.heom, names);
     j["diagnostics"] = nlohmann::json::array();
     for (const auto& d : th.diagnostics)
       j["diagnostics"].push_back({{"level", d.level}, {"code", d.code}, {"message", d.message}});
@@ -121,7 +160,7 @@ void register_ness(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<NessArgs>();
   CLI::App* cmd = app.add_subcommand("ness", "steady state, heat currents and audit of a model file");
   cmd->add_option("FILE", args->file, "TOML model file")->required()->check(existing_file("model file"));
-  cmd->add_option("--method", args->method, "local | global | redfield (static); dme | ddme | floquet (driven)")
+  cmd->add_option("--method", args->method, "local | global | redfield | heom (static); dme | ddme | floquet (driven)")
       ->check(method_name_check());
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
   cmd->add_option("--lamb-shift", args->lamb_shift, "on | off (default: on where finite)")
@@ -129,6 +168,7 @@ void register_ness(CLI::App& app, int& exit_code) {
   cmd->add_option("--floquet-solver", args->floquet_solver,
                   "sambe | propagator: how --method floquet finds the Floquet modes (default sambe)")
       ->check(one_of("--floquet-solver", {"sambe", "propagator"}));
+  add_heom_options(cmd, args->heom);
   cmd->add_option("--format", args->format, "json | table")->check(one_of("--format", {"json", "table"}));
   cmd->add_flag("--state", args->state, "include the steady-state density matrix (site basis) in the JSON");
   add_resource_options(cmd, args->resources, "BLAS threads of the dense solve (default: every core)");

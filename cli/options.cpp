@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include "options.hpp"
 
 #include <cctype>
@@ -108,6 +109,54 @@ void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& 
 void apply_resources(const ResourceArgs& args, int threads) {
   if (!args.max_memory.empty()) set_memory_limit(parse_memory_size(args.max_memory));
   if (threads > 0) set_thread_count(threads);
+}
+
+namespace {
+int whole_number(const std::string& option, const std::string& rule, const std::string& text, int low, int high) {
+  bool digits = !text.empty() && text.size() <= 4;
+  for (const char c : text) digits = digits && std::isdigit(static_cast<unsigned char>(c)) != 0;
+  const int n = digits ? std::stoi(text) : -1;
+  if (n < low || n > high)
+    throw Error(rule, option + " expects a whole number from " + std::to_string(low) + " to " + std::to_string(high) +
+                          "; got '" + text + "'");
+  return n;
+}
+}  // namespace
+
+void add_heom_options(CLI::App* cmd, HeomArgs& args) {
+  cmd->add_option("--heom-depth", args.depth, "hierarchy depth of --method heom (fixed hierarchy; default 5)");
+  cmd->add_option("--heom-terms", args.terms,
+                  "Pade/Matsubara terms per bath beyond the Drude pole (QuTiP's Nk; fixed hierarchy; default 2)");
+  cmd->add_option("--heom-tol", args.tol,
+                  "automatic hierarchy: raise depth and terms until every current changes by less than this, "
+                  "relative (default 1e-6 when neither --heom-depth nor --heom-terms is given)");
+  cmd->add_option("--heom-decomposition", args.decomposition, "pade | matsubara (default pade)")
+      ->check(one_of("--heom-decomposition", {"pade", "matsubara"}));
+  cmd->add_option("--heom-terminator", args.terminator, "on | off: the terminator of the left-out terms (default on)")
+      ->check(one_of("--heom-terminator", {"on", "off"}));
+}
+
+HeomOptions heom_options(const HeomArgs& args) {
+  HeomOptions o;
+  o.decomposition = parse_heom_decomposition(args.decomposition);
+  o.terminator = args.terminator == "on";
+  if (!args.depth.empty()) o.depth = whole_number("--heom-depth", "heom-depth", args.depth, 0, o.max_depth);
+  if (!args.terms.empty()) o.terms = whole_number("--heom-terms", "heom-terms", args.terms, 0, o.max_terms);
+  const bool fixed = !args.depth.empty() || !args.terms.empty();
+  if (!args.tol.empty()) {
+    char* end = nullptr;
+    const double t = std::strtod(args.tol.c_str(), &end);
+    if (end == args.tol.c_str() || *end != '\0' || !(t > 0.0) || !(t < 1.0))
+      throw Error("heom-tol", "--heom-tol expects a number between 0 and 1 (exclusive); got '" + args.tol + "'");
+    o.tolerance = t;
+  } else if (!fixed) {
+    o.tolerance = 1e-6;
+  }
+  if (o.tolerance > 0.0) {
+    if (args.depth.empty()) o.depth = 2;
+    if (args.terms.empty()) o.terms = 1;
+  }
+  return o;
 }
 
 CliFailure describe_parse_error(const CLI::ParseError& e, const CLI::App& app) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "qheat/hierarchy/heom.hpp"
+
 namespace qheat::cli {
 
 // FILE arguments: throws Error("cli-file") when the path does not exist, is a directory or cannot be
@@ -32,6 +34,18 @@ struct ResourceArgs {
 void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& threads_help);
 // Sets the memory limit and the BLAS threads (`threads` > 0) for the computation that follows.
 void apply_resources(const ResourceArgs& args, int threads);
+
+// The HEOM method's options of ness and sweep (docs/conventions.md, "HEOM").
+struct HeomArgs {
+  std::string depth, terms, tol;  // empty: not given
+  std::string decomposition = "pade";
+  std::string terminator = "on";
+};
+void add_heom_options(CLI::App* cmd, HeomArgs& args);
+// The hierarchy these options ask for: fixed when --heom-depth or --heom-terms is given without --heom-tol
+// (the other takes its default), else automatic from depth 2 and 1 term (or the given ones) to --heom-tol
+// (default 1e-6). Throws Error("heom-depth" | "heom-terms" | "heom-tol") for values out of range.
+HeomOptions heom_options(const HeomArgs& args);
 
 // Rule and message for a CLI11 parse error of `app` (after app.parse threw it).
 struct CliFailure {

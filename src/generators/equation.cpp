@@ -29,6 +29,8 @@ std::unique_ptr<MasterEquation> make_equation(const Model& model, const Generato
     }
     case Method::local: return make_local_equation(model, options);
     case Method::floquet: break;
+    case Method::heom:
+      throw MethodError("heom-generator", "the HEOM method is solved by heom_steady_state(), not a master equation");
   }
   throw MethodError("floquet-generator", "the Floquet-Markov method is solved by floquet_steady_state(), not a master equation");
 }

@@ -21,6 +21,7 @@ std::string method_name(Method m) {
     case Method::dme: return "dme";
     case Method::ddme: return "ddme";
     case Method::floquet: return "floquet";
+    case Method::heom: return "heom";
   }
   return "?";
 }
@@ -32,8 +33,9 @@ Method parse_method(const std::string& name) {
   if (name == "dme") return Method::dme;
   if (name == "ddme") return Method::ddme;
   if (name == "floquet") return Method::floquet;
+  if (name == "heom") return Method::heom;
   throw MethodError("unknown-method", "unknown method '" + name +
-                                          "' (static models: local, global, redfield; driven: dme, ddme, floquet)");
+                                          "' (static models: local, global, redfield, heom; driven: dme, ddme, floquet)");
 }
 
 LambShiftMode parse_lamb_shift_mode(const std::string& text) {
@@ -403,6 +405,8 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
                                 options.cache)) {
   if (method_ == Method::floquet)
     throw MethodError("floquet-generator", "the Floquet-Markov method is solved by floquet_steady_state(), not a Generator");
+  if (method_ == Method::heom)
+    throw MethodError("heom-generator", "the HEOM method is solved by heom_steady_state(), not a Generator");
   if (driven() && options.lamb_shift == LambShiftMode::on)
     throw MethodError("lamb-shift-unsupported", "methods dme and ddme have no Lamb shift (Kong eqs. 6-7); use --lamb-shift off");
   const int d = dim();
@@ -450,6 +454,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
           break;
         }
         case Method::floquet:
+        case Method::heom:
           break;
         case Method::local: {
           // Local Lindblad: the bath sees the local Hamiltonian of the sites it touches,

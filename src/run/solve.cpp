@@ -1,6 +1,9 @@
 #include "qheat/run/solve.hpp"
 
+#include "qheat/core/linalg.hpp"
 #include "qheat/generators/floquet.hpp"
+
+#include <algorithm>
 
 #include <sstream>
 #include <string>
@@ -62,10 +65,66 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const Floqu
   return s;
 }
 
+Solution solve_heom(const Model& model, const SolveOptions& options) {
+  HeomResult hr = heom_steady_state(model, options.heom, options.steady);
+  Solution s;
+  s.method = method_name(Method::heom);
+  s.lamb_shift = true;  // the hierarchy contains the bath's energy shifts exactly
+  for (const Bath& b : model.baths) {
+    s.bath_names.push_back(b.name);
+    s.temperatures.push_back(b.temperature);
+  }
+  s.status = hr.status;
+  s.solver = hr.solver;
+  s.structure = "hierarchy of " + std::to_string(hr.ados) + " auxiliary operators (depth " + std::to_string(hr.depth) +
+                ", " + std::to_string(hr.terms) + " " + decomposition_name(hr.decomposition) + " terms per bath)";
+  s.residual = hr.residual;
+  s.rcond = hr.rcond;
+  s.iterations = hr.iterations;
+  s.dimension = static_cast<int>(model.hamiltonian.rows());
+  Thermodynamics& th = s.thermo;
+  if (hr.rho.size() > 0) {
+    s.trace = hr.rho.trace().real();
+    const cmat herm = 0.5 * (hr.rho + hr.rho.adjoint());
+    s.hermiticity_error = (hr.rho - herm).cwiseAbs().maxCoeff();
+    s.min_eigenvalue = linalg::hermitian_eigenvalues(herm).minCoeff();
+    if (options.state) s.rho = herm;
+  } else {
+    s.trace = 0.0;
+  }
+  th.currents = hr.currents;
+  double sum = 0.0;
+  for (double j : th.currents) sum += j;
+  th.first_law_residual = sum;
+  th.entropy_production = entropy_production(th.currents, s.temperatures);
+  if (hr.status == SteadyStatus::not_unique)
+    th.diagnostics.push_back({"error", "not-unique", "the hierarchy has more than one steady state"});
+  // Round-off scale of a current: the largest reorganisation energy x the spread of the spectrum x the
+  // cutoff (the size of the tier-1 terms that cancel in a current).
+  double lam_rate = 0.0;
+  for (const CorrelationExpansion& e : hr.baths) lam_rate = std::max(lam_rate, std::abs(e.terms.front().c) );
+  const rvec E = linalg::hermitian_eigenvalues(model.hamiltonian);
+  audit_balance(th, s.bath_names, s.temperatures, lam_rate * std::max(E.maxCoeff() - E.minCoeff(), 1.0));
+  if (hr.rho.size() > 0 && s.min_eigenvalue < -1e-8)
+    th.diagnostics.push_back({"warning", "heom-positivity",
+                              "the reduced state has a negative eigenvalue " + fmt_g(s.min_eigenvalue) +
+                                  ": the hierarchy is not converged in its depth or terms"});
+  if (hr.tolerance > 0.0 && !hr.converged)
+    th.diagnostics.push_back({"warning", "heom-not-converged",
+                              "the automatic mode stopped (" + (hr.stopped_by.empty() ? std::string("solve") : hr.stopped_by) +
+                                  ") at depth " + std::to_string(hr.depth) + ", " + std::to_string(hr.terms) +
+                                  " terms before every current changed by less than " + fmt_g(hr.tolerance) +
+                                  " (last changes: depth " + (hr.change_depth ? fmt_g(*hr.change_depth) : "-") +
+                                  ", terms " + (hr.change_terms ? fmt_g(*hr.change_terms) : "-") + ")"});
+  s.heom = std::move(hr);
+  return s;
+}
+
 }  // namespace
 
 Solution solve(const Model& model, Method method, const SolveOptions& options, SolveWorkspace* workspace) {
   if (method == Method::floquet) return solve_floquet(model, options.lamb_shift, options.floquet);
+  if (method == Method::heom) return solve_heom(model, options);
   GeneratorOptions gopt;
   gopt.method = method;
   gopt.lamb_shift = options.lamb_shift;

@@ -348,7 +348,7 @@ SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& 
     plan.bytes = base + 2 * n * n * sizeof(Scalar);
     return plan;
   }
-  if (p.sparse) {
+  if (p.sparse && !(p.prefer_krylov && p.precondition)) {
     // Fill of the sparse LU: not known before the symbolic analysis; estimated as 20x the entries of A
     // (measured fill of the Davies/local superoperators this path is used for: 3x to 12x).
     const std::size_t lu = 20 * sparse_bytes<Scalar>(*p.sparse);
@@ -376,7 +376,19 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
                                       : "a matrix-free method would fit");
   if (plan.solver == "dense-lu") return dense_lu(p, o);
   if (plan.solver == "sparse-lu") return sparse_lu(p, o);
-  return krylov(p, o, plan.krylov_dimension);
+  LinearSolution<Scalar> r = krylov(p, o, plan.krylov_dimension);
+  if (r.status == SteadyStatus::not_converged && p.prefer_krylov && p.sparse) {
+    // GMRES first failed: the sparse LU, when its estimated fill fits.
+    LinearProblem<Scalar> direct = p;
+    direct.prefer_krylov = false;
+    const SolvePlan fallback = plan_steady(direct, o);
+    if (fallback.solver == "sparse-lu") {
+      LinearSolution<Scalar> d = sparse_lu(direct, o);
+      d.iterations = r.iterations;
+      return d;
+    }
+  }
+  return r;
 }
 
 template Eigen::Matrix<double, Eigen::Dynamic, 1> gmres<double>(const LinearProblem<double>::Op&,

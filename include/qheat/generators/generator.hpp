@@ -16,7 +16,7 @@ namespace qheat {
 
 // local, global, redfield: static models. dme, ddme: driven models in the rotating frame (Kong eqs. 4-9).
 // floquet: driven models, Floquet-Markov (include/qheat/generators/floquet.hpp; not a Generator).
-enum class Method { local, global, redfield, dme, ddme, floquet };
+enum class Method { local, global, redfield, dme, ddme, floquet, heom };
 
 std::string method_name(Method m);
 Method parse_method(const std::string& name);  // throws MethodError("unknown-method")

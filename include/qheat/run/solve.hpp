@@ -1,5 +1,5 @@
 // One model, one method: the steady state and its thermodynamics, for every method (the static and
-// dressed generators and the Floquet-Markov solver). `qheat ness`, `sweep` and `check` all call this.
+// dressed generators, the Floquet-Markov solver and the HEOM hierarchy). `qheat ness`, `sweep` and `check` all call this.
 #pragma once
 
 #include <optional>
@@ -9,6 +9,7 @@
 #include "qheat/generators/equation.hpp"
 #include "qheat/generators/floquet.hpp"
 #include "qheat/generators/generator.hpp"
+#include "qheat/hierarchy/heom.hpp"
 #include "qheat/model/model.hpp"
 #include "qheat/steady/steady_state.hpp"
 #include "qheat/thermo/thermo.hpp"
@@ -29,6 +30,7 @@ struct Solution {
   int dimension = 0;
   int harmonics = 0, steps_per_period = 0;  // Floquet only
   std::optional<FloquetResult> floquet;     // Floquet only: solver, error estimates, near-degenerate pairs
+  std::optional<HeomResult> heom;           // HEOM only: hierarchy, expansions, convergence
   // Steady state in the site basis of the model (the lab frame; for dme/ddme the rotating frame's
   // stationary state). Empty for the Floquet-Markov method, whose state is periodic, and when not asked for
   // (SolveOptions::state).
@@ -46,6 +48,7 @@ struct SolveOptions {
   bool state = true;            // fill Solution::rho (costs two dense products at large d)
   SteadyStateOptions steady;    // solver choices and the memory limit
   FloquetOptions floquet;       // how the floquet method finds its modes (--floquet-solver)
+  HeomOptions heom;             // hierarchy of the heom method (--heom-depth, --heom-terms, --heom-tol, ...)
 };
 
 Solution solve(const Model& model, Method method, const SolveOptions& options, SolveWorkspace* workspace = nullptr);

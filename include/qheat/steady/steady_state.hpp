@@ -52,6 +52,9 @@ struct LinearProblem {
   // besides; part of the memory estimate.
   std::size_t operator_bytes = 0;
   std::size_t apply_workspace_bytes = 0;
+  // The preconditioner is good enough that GMRES beats the sparse LU (measured for the problem's kind):
+  // solve by GMRES first, and by the sparse LU (when `sparse` is given and fits) only if GMRES fails.
+  bool prefer_krylov = false;
 };
 
 struct SteadyStateOptions {

@@ -1,0 +1,99 @@
+// The hierarchical equations of motion (HEOM): the steady state of a static model coupled to Drude baths,
+// exact in the system-bath coupling up to the truncation of the hierarchy, and the bath heat currents from
+// the first-tier auxiliary density operators (docs/methods.md, "HEOM"; Kato & Tanimura, J. Chem. Phys. 145,
+// 224105 (2016)). The hierarchy operator is handed to steady/ as a sparse linear problem.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qheat/baths/spectral.hpp"
+#include "qheat/core/types.hpp"
+#include "qheat/model/model.hpp"
+#include "qheat/steady/steady_state.hpp"
+
+namespace qheat {
+
+enum class HeomDecomposition { pade, matsubara };
+std::string decomposition_name(HeomDecomposition d);
+// "pade" or "matsubara"; throws MethodError("heom-decomposition") otherwise.
+HeomDecomposition parse_heom_decomposition(const std::string& text);
+
+// One term c e^{-nu t} of a bath correlation function C(t) = <B(t) B(0)>, t >= 0.
+struct CorrelationTerm {
+  cplx c;
+  double nu = 0.0;
+};
+
+// C(t) of a Drude bath (kappa(w) = gamma w / (1 + (w/wD)^2), conventions.md) as the Drude pole plus
+// `terms` Pade or Matsubara terms, and the terminator's weight Delta = sum of c_k/nu_k over the terms left
+// out, whose remainder is approximated by 2 Delta delta(t) (docs/methods.md eqs. H2-H4).
+struct CorrelationExpansion {
+  std::vector<CorrelationTerm> terms;  // terms[0] is the Drude pole
+  double reorganisation = 0.0;         // lambda = gamma wD / 4
+  double terminator = 0.0;             // Delta
+  [[nodiscard]] double imaginary_at_zero() const;  // Im C(0+) = Im sum_k c_k = -lambda wD
+};
+// Throws MethodError("heom-spectral") for a spectral density that is not drude and
+// MethodError("heom-temperature") for T <= 0 or a Matsubara frequency on the Drude pole.
+CorrelationExpansion drude_correlation(const SpectralDensity& J, double T, HeomDecomposition decomposition, int terms);
+
+// The Pade [N-1/N] spectrum decomposition of the Bose function (Hu, Xu, Yan, J. Chem. Phys. 134, 244106
+// (2011)): 1/(1 - e^{-x}) ~ 1/x + 1/2 + sum_j 2 eta_j x / (x^2 + xi_j^2); xi ascending.
+struct PadePoles {
+  std::vector<double> xi, eta;
+};
+PadePoles pade_poles(int n);
+
+struct HeomOptions {
+  HeomDecomposition decomposition = HeomDecomposition::pade;
+  // A fixed hierarchy when tolerance <= 0: depth (sum of the indices of an auxiliary operator) and the
+  // number of Pade/Matsubara terms per bath beyond the Drude pole (QuTiP's Nk).
+  int depth = 5;
+  int terms = 2;
+  // Automatic mode when tolerance > 0: starting at (depth, terms), raise each while raising it changes some
+  // current by more than tolerance x the largest current (docs/methods.md, "HEOM convergence").
+  double tolerance = 0.0;
+  int max_depth = 16;
+  int max_terms = 12;
+  bool terminator = true;
+};
+
+// One solved hierarchy of the automatic mode.
+struct HeomLevel {
+  int depth = 0, terms = 0;
+  long ados = 0;
+  std::vector<double> currents;
+};
+
+struct HeomResult {
+  SteadyStatus status = SteadyStatus::converged;
+  std::string solver;                 // steady/'s solver of the last hierarchy
+  double residual = 0.0, rcond = 0.0;
+  int iterations = 0;
+  cmat rho;                           // reduced steady state rho_0 (site basis)
+  std::vector<double> currents;       // bath heat currents -d<H_B>/dt, into the system (eq. H6)
+  std::vector<double> system_currents;  // d<H_S>/dt per bath (eq. H7); equal to currents in the exact steady state
+  HeomDecomposition decomposition = HeomDecomposition::pade;
+  int depth = 0, terms = 0;
+  long ados = 0, unknowns = 0, nonzeros = 0;
+  std::vector<CorrelationExpansion> baths;
+  // Automatic mode: the tolerance, whether it was met, the hierarchies solved and the changes of the
+  // currents (relative, as the tolerance) when the depth or the number of terms was last raised.
+  double tolerance = 0.0;
+  bool converged = true;
+  std::string stopped_by;             // why the automatic mode stopped short ("max-depth", "memory-limit", ...)
+  std::optional<double> change_depth, change_terms;
+  std::vector<HeomLevel> history;
+};
+
+// Throws MethodError for models the method does not cover (heom-drive, heom-coupling, heom-spectral,
+// heom-temperature) and MemoryLimitError when the hierarchy does not fit.
+HeomResult heom_steady_state(const Model& model, const HeomOptions& options, const SteadyStateOptions& steady = {});
+
+// The relative change between two sets of currents, as the automatic mode measures it: max_a |J_a - J'_a|
+// over max(max_a |J_a|, floor).
+double current_change(const std::vector<double>& a, const std::vector<double>& b, double floor);
+
+}  // namespace qheat
