@@ -386,30 +386,48 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
       stopped = "solve-failed";
       break;
     }
+    // The solve's own noise in the currents: their sum vanishes in the steady state up to the truncation
+    // and the solve's round-off; changes below 10x it are not resolved.
+    double sum = 0.0, big = floor;
+    for (double j : cur.currents) {
+      sum += j;
+      big = std::max(big, std::abs(j));
+    }
+    const double noise = 10.0 * std::abs(sum) / big;
+    const double resolved = std::max(options.tolerance, noise);
     bool raise_d = false, raise_t = false;
     HeomResult up_d, up_t;
+    auto too_big = [&](int dep, int ter) { return ado_count(static_cast<int>(cur.baths.size()) * (ter + 1), dep) > options.max_ados; };
     try {
-      if (depth + 1 > options.max_depth) {
-        stopped = "max-depth";
+      if (depth + 1 > options.max_depth || too_big(depth + 1, terms)) {
+        stopped = depth + 1 > options.max_depth ? "max-depth" : "max-ados";
       } else {
         up_d = solve_at(depth + 1, terms);
         record(up_d);
         ch_depth = current_change(up_d.currents, cur.currents, floor);
-        raise_d = *ch_depth > options.tolerance;
+        raise_d = *ch_depth > resolved;
       }
-      if (terms + 1 > options.max_terms) {
-        if (stopped.empty()) stopped = "max-terms";
+      if (terms + 1 > options.max_terms || too_big(depth, terms + 1)) {
+        if (stopped.empty()) stopped = terms + 1 > options.max_terms ? "max-terms" : "max-ados";
       } else {
         up_t = solve_at(depth, terms + 1);
         record(up_t);
         ch_terms = current_change(up_t.currents, cur.currents, floor);
-        raise_t = *ch_terms > options.tolerance;
+        raise_t = *ch_terms > resolved;
       }
     } catch (const MemoryLimitError&) {
       stopped = "memory-limit";
     }
     if (!stopped.empty()) break;
-    if (!raise_d && !raise_t) break;
+    if (!raise_d && !raise_t) {
+      if (resolved > options.tolerance && (*ch_depth > options.tolerance || *ch_terms > options.tolerance))
+        stopped = "solver-precision";
+      break;
+    }
+    if (raise_d && raise_t && too_big(depth + 1, terms + 1)) {
+      stopped = "max-ados";
+      break;
+    }
     if (raise_d && raise_t) {
       depth += 1;
       terms += 1;

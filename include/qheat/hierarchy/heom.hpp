@@ -57,6 +57,7 @@ struct HeomOptions {
   double tolerance = 0.0;
   int max_depth = 16;
   int max_terms = 12;
+  long max_ados = 200000;  // the automatic mode does not build larger hierarchies (a bound on its time)
   bool terminator = true;
 };
 
@@ -83,7 +84,10 @@ struct HeomResult {
   // currents (relative, as the tolerance) when the depth or the number of terms was last raised.
   double tolerance = 0.0;
   bool converged = true;
-  std::string stopped_by;             // why the automatic mode stopped short ("max-depth", "memory-limit", ...)
+  // Why the automatic mode stopped short: "max-depth", "max-terms", "max-ados", "memory-limit",
+  // "solver-precision" (the changes fell below 10x the solve's own noise, |sum_a J_a| / max_a |J_a|, before
+  // reaching the tolerance), "solve-failed".
+  std::string stopped_by;
   std::optional<double> change_depth, change_terms;
   std::vector<HeomLevel> history;
 };

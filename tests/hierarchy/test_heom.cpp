@@ -1,0 +1,241 @@
+// The HEOM method (issue 11): the correlation expansions against their definition, exact identities (equal
+// temperatures: zero current; the reduced state against the second-order mean-force Gibbs state), the
+// weak-coupling limit (Bloch-Redfield with Lamb shift, difference linear in the coupling), convergence in
+// the hierarchy, and the typed errors for models the method does not cover. QuTiP's HEOMSolver on identical
+// hierarchies: tests/python/test_qutip_heom.py.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+
+#include "../support.hpp"
+#include "qheat/hierarchy/heom.hpp"
+#include "qheat/run/solve.hpp"
+#include "qheat/thermo/mean_force.hpp"
+
+namespace qheat {
+namespace {
+
+const std::string kKato = std::string(QHEAT_SOURCE_DIR) + "/examples/kato2016/two_qubits.toml";
+
+Model kato(double lam, double dT = 0.01, double J12 = 0.1) {
+  return load_model(kKato, {{"lam", std::to_string(lam)}, {"dT", std::to_string(dT)}, {"J12", std::to_string(J12)}});
+}
+
+Solution heom(const Model& m, int depth, int terms, HeomDecomposition dec = HeomDecomposition::pade) {
+  SolveOptions o;
+  o.heom.depth = depth;
+  o.heom.terms = terms;
+  o.heom.decomposition = dec;
+  return solve(m, Method::heom, o);
+}
+
+// Re C(t) = (1/pi) int_0^inf J(w) coth(w/2T) cos(wt) dw, J = kappa/2 = (gamma wc^2/2) w/(wc^2 + w^2), split
+// as J + 2 J n(w): the first part in closed form (Gradshteyn-Ryzhik 3.723.5,
+// int_0^inf x cos(bx)/(x^2 + a^2) dx = -[e^{-ab} Ei(ab) + e^{ab} Ei(-ab)]/2), the second, which decays as
+// e^{-w/T}, by Simpson's rule on [0, 80 T] (h = 1e-3: ~1e-12).
+double real_correlation(double gamma, double wc, double T, double t) {
+  const double a = wc * t;
+  const double closed = -0.5 * (detail::exp_ei(a) + detail::exp_ei(-a));
+  const double pre = 0.5 * gamma * wc * wc;
+  auto f = [&](double w) {
+    if (w == 0.0) return gamma * T;  // J 2n -> (gamma w / 2)(2T/w)
+    return 2.0 * (0.5 * gamma * w / (1 + (w / wc) * (w / wc))) / std::expm1(w / T) * std::cos(w * t);
+  };
+  const int n = 2 * static_cast<int>(40.0 * T / 1e-3);
+  const double h = 80.0 * T / n;
+  double s = f(0.0) + f(80.0 * T);
+  for (int i = 1; i < n; ++i) s += (i % 2 == 1 ? 4.0 : 2.0) * f(i * h);
+  return (pre * closed + s * h / 3.0) / std::numbers::pi;
+}
+
+double expansion_real(const CorrelationExpansion& e, double t) {
+  double s = 0.0;
+  for (const CorrelationTerm& k : e.terms) s += k.c.real() * std::exp(-k.nu * t);
+  return s;
+}
+
+TEST(HeomCorrelation, PadePolesReproduceTheBoseFunction) {
+  // 1/(1 - e^-x) = 1/x + 1/2 + sum_j 2 eta_j x / (x^2 + xi_j^2): the [N-1/N] Pade of Hu, Xu, Yan is exact to
+  // high order for |x| well inside the first neglected pole. Measured: N = 6 error 2.3e-15 at x <= 10.
+  const PadePoles p = pade_poles(6);
+  ASSERT_EQ(p.xi.size(), 6u);
+  double worst = 0.0;
+  for (double x = 0.05; x <= 10.0; x += 0.05) {
+    double f = 1.0 / x + 0.5;
+    for (std::size_t j = 0; j < p.xi.size(); ++j) f += 2 * p.eta[j] * x / (x * x + p.xi[j] * p.xi[j]);
+    worst = std::max(worst, std::abs(f - 1.0 / (1.0 - std::exp(-x))));
+  }
+  EXPECT_LT(worst, 1e-12);
+  // The first pole lies just above the first Matsubara frequency 2 pi (the Pade poles converge to them).
+  EXPECT_GT(p.xi[0], 2 * std::numbers::pi);
+  EXPECT_LT(p.xi[0], 2 * std::numbers::pi * 1.001);
+}
+
+TEST(HeomCorrelation, ExpansionsMatchTheDefinitionOfC) {
+  // kappa = gamma w / (1 + (w/wc)^2) at T = 0.7: Re C(t) of the Drude pole + 8 Pade terms and of 8 Matsubara
+  // terms against the definition at t = 0.5, 1, 2 (t > 0: the terminator is a delta at t = 0 and does not
+  // enter). Measured differences <= 6e-11 (Matsubara at t = 0.5: its tail e^{-nu_9 t}); 1e-9 allowed.
+  // Im C(t) = -lambda wc e^{-wc t} exactly (one term).
+  SpectralDensity J;
+  J.kind = SpectralKind::ohmic_drude;
+  J.gamma = 0.3;
+  J.cutoff = 2.0;
+  const double T = 0.7;
+  const CorrelationExpansion pade = drude_correlation(J, T, HeomDecomposition::pade, 8);
+  const CorrelationExpansion mats = drude_correlation(J, T, HeomDecomposition::matsubara, 8);
+  EXPECT_DOUBLE_EQ(pade.reorganisation, 0.25 * 0.3 * 2.0);
+  EXPECT_NEAR(pade.imaginary_at_zero(), -pade.reorganisation * J.cutoff, 1e-15);
+  for (double t : {0.5, 1.0, 2.0}) {
+    const double ref = real_correlation(J.gamma, J.cutoff, T, t);
+    EXPECT_NEAR(expansion_real(pade, t), ref, 1e-9) << "t = " << t;
+    EXPECT_NEAR(expansion_real(mats, t), ref, 1e-9) << "t = " << t;
+  }
+  // The terminator is the weight of the left-out terms: it shrinks as terms are added (Matsubara: ~1/K).
+  const double d2 = drude_correlation(J, T, HeomDecomposition::matsubara, 2).terminator;
+  const double d20 = drude_correlation(J, T, HeomDecomposition::matsubara, 20).terminator;
+  EXPECT_GT(d2, 0.0);
+  EXPECT_LT(d20, 0.2 * d2);
+}
+
+TEST(Heom, EqualTemperaturesCarryNoCurrent) {
+  // One temperature for both baths: every current vanishes up to the solve's round-off. Scale: lambda x the
+  // spectrum's width x the Drude pole ~ 0.1 x 2 x 0.4; measured |J| 3e-16.
+  const Solution s = heom(kato(0.1, 0.0), 4, 2);
+  ASSERT_EQ(s.status, SteadyStatus::converged);
+  for (double j : s.thermo.currents) EXPECT_LT(std::abs(j), 1e-12);
+  ASSERT_TRUE(s.heom);
+  for (double j : s.heom->system_currents) EXPECT_LT(std::abs(j), 1e-12);
+}
+
+TEST(Heom, EqualTemperaturesGiveTheMeanForceGibbsState) {
+  // At one temperature the reduced HEOM state is the mean-force Gibbs state; qheat gibbs gives it to second
+  // order in the coupling, so the difference is of higher order. Measured (depth 6, 5 terms): max element
+  // differences 9.1e-7 and 1.3e-8 at lambda = 0.01 and 0.001 (ratio 69; the smaller one is already near the
+  // hierarchy's truncation error: 3.4e-8 at depth 4, 3 terms), while the difference from the bare Gibbs
+  // state falls only 10x (4.4e-4 -> 4.4e-5, order lambda). Bounds: ratio > 40 (> lambda^1.6), ratio of
+  // the bare differences within 10 +- 3.
+  double diff2[2], diff0[2];
+  const double lams[2] = {0.01, 0.001};
+  for (int i = 0; i < 2; ++i) {
+    const Model m = kato(lams[i], 0.0);
+    const Solution s = heom(m, 6, 5);
+    ASSERT_TRUE(s.rho);
+    const MeanForceState mf = mean_force_gibbs(m, {});
+    MeanForceOptions o0;
+    o0.order = 0;
+    const MeanForceState g0 = mean_force_gibbs(m, o0);
+    diff2[i] = (*s.rho - mf.rho).cwiseAbs().maxCoeff();
+    diff0[i] = (*s.rho - g0.rho).cwiseAbs().maxCoeff();
+  }
+  EXPECT_GT(diff0[0] / diff0[1], 7.0);
+  EXPECT_LT(diff0[0] / diff0[1], 13.0);
+  EXPECT_GT(diff2[0] / diff2[1], 40.0);
+  EXPECT_LT(diff2[1], 1e-2 * diff0[1]);
+}
+
+TEST(Heom, WeakCouplingApproachesRedfieldLinearly) {
+  // HEOM -> Bloch-Redfield with Lamb shift as lambda -> 0, the relative difference of the currents falling
+  // linearly in lambda over two decades (fourth-order terms of the current / second-order ones). Measured
+  // relative differences: 1.67e-2, 1.65e-3, 1.65e-4 at lambda = 1e-2, 1e-3, 1e-4.
+  double rel[3];
+  const double lams[3] = {1e-2, 1e-3, 1e-4};
+  for (int i = 0; i < 3; ++i) {
+    const Model m = kato(lams[i]);
+    const Solution h = heom(m, 5, 4);
+    const Solution r = solve(m, Method::redfield, LambShiftMode::on);
+    ASSERT_EQ(h.status, SteadyStatus::converged);
+    rel[i] = std::abs(h.thermo.currents[0] - r.thermo.currents[0]) / std::abs(r.thermo.currents[0]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    const double slope = std::log10(rel[i] / rel[i + 1]);
+    EXPECT_NEAR(slope, 1.0, 0.05) << "decade " << i << ": " << rel[i] << " -> " << rel[i + 1];
+  }
+}
+
+TEST(Heom, BathAndSystemCurrentsAgreeAndTheFirstLawHolds) {
+  // In the exact steady state -d<H_B>/dt equals the system's share d<H_S>/dt; the truncated hierarchy
+  // agrees to its truncation error. Kato model lambda = 0.1 at depth 6, 3 terms, measured: system vs bath
+  // current 7.8e-13 relative, first law 2.0e-11 relative, depth 6 -> 7 changes the current by 2.9e-6.
+  const Solution a = heom(kato(0.1), 6, 3);
+  const Solution b = heom(kato(0.1), 7, 3);
+  ASSERT_TRUE(a.heom);
+  const double J = a.thermo.currents[0];
+  EXPECT_LT(std::abs(a.heom->system_currents[0] - J), 1e-10 * std::abs(J));
+  EXPECT_LT(std::abs(a.thermo.first_law_residual), 1e-9 * std::abs(J));
+  EXPECT_LT(std::abs(b.thermo.currents[0] - J), 1e-5 * std::abs(J));
+  EXPECT_GT(std::abs(b.thermo.currents[0] - J), 0.0);
+  EXPECT_GT(J, 0.0);  // heat flows from the hotter left bath into the system
+  EXPECT_GE(a.thermo.entropy_production, 0.0);
+}
+
+TEST(Heom, AutomaticModeMeetsItsToleranceAndReportsTheChanges) {
+  SolveOptions o;
+  o.heom.tolerance = 1e-4;
+  o.heom.depth = 2;
+  o.heom.terms = 1;
+  const Solution s = solve(kato(0.01), Method::heom, o);
+  ASSERT_TRUE(s.heom);
+  EXPECT_TRUE(s.heom->converged);
+  ASSERT_TRUE(s.heom->change_depth && s.heom->change_terms);
+  EXPECT_LE(*s.heom->change_depth, 1e-4);
+  EXPECT_LE(*s.heom->change_terms, 1e-4);
+  EXPECT_GE(s.heom->history.size(), 3u);
+  // The reported point is within the tolerance of a deeper, wider reference.
+  const Solution ref = heom(kato(0.01), 6, 5);
+  EXPECT_LT(std::abs(s.thermo.currents[0] - ref.thermo.currents[0]), 1e-4 * std::abs(ref.thermo.currents[0]));
+}
+
+Model with_bath(const std::string& bath_lines, const std::string& extra = "") {
+  const std::string text = "name = \"t\"\n[sites]\nq = \"qubit\"\n[hamiltonian]\nH = \"0.5*sz(q)\"\n" + extra +
+                           "[[baths]]\nname = \"b\"\ntemperature = 1.0\n" + bath_lines;
+  return load_model_from_string(text, "t.toml");
+}
+
+std::string rule_of(const Model& m, int depth = 2) {
+  try {
+    (void)heom(m, depth, 1);
+  } catch (const Error& e) {
+    return e.rule();
+  }
+  return "none";
+}
+
+TEST(Heom, UnsupportedModelsGiveTypedErrors) {
+  EXPECT_EQ(rule_of(with_bath("coupling = \"hermitian\"\noperator = \"sx(q)\"\n"
+                              "spectral = { kind = \"ohmic_exp\", gamma = 0.1, cutoff = 5 }\n")),
+            "heom-spectral");
+  EXPECT_EQ(rule_of(with_bath("coupling = \"exchange\"\noperator = \"sm(q)\"\n"
+                              "spectral = { kind = \"drude\", gamma = 0.1, cutoff = 5 }\n")),
+            "heom-coupling");
+  EXPECT_EQ(rule_of(with_bath("coupling = \"hermitian\"\noperator = \"sx(q)\"\n"
+                              "spectral = { kind = \"drude\", gamma = 0.1, cutoff = 5 }\n",
+                              "[drive]\nfrequency = 1.0\nharmonics = [ { k = 1, V = \"0.1*sx(q)\" } ]\n")),
+            "heom-drive");
+  Model cold = with_bath("coupling = \"hermitian\"\noperator = \"sx(q)\"\nspectral = { kind = \"drude\", gamma = 0.1, cutoff = 5 }\n");
+  cold.baths[0].temperature = 0.0;
+  EXPECT_EQ(rule_of(cold), "heom-temperature");
+  // A Matsubara frequency on the Drude pole: 2 pi T = cutoff.
+  Model pole = with_bath("coupling = \"hermitian\"\noperator = \"sx(q)\"\nspectral = { kind = \"drude\", gamma = 0.1, cutoff = 5 }\n");
+  pole.baths[0].temperature = 5.0 / (2 * std::numbers::pi);
+  SolveOptions o;
+  o.heom.decomposition = HeomDecomposition::matsubara;
+  o.heom.depth = 2;
+  o.heom.terms = 1;
+  EXPECT_THROW((void)solve(pole, Method::heom, o), MethodError);
+}
+
+TEST(Heom, OneQubitOneBathRelaxesToTheMeanForceState) {
+  // One bath: no current, and the qubit's state is the mean-force Gibbs state to the coupling's second
+  // order (gamma = 0.01 here: difference measured 2e-7, the bare-Gibbs difference 1e-3).
+  const Model m = with_bath("coupling = \"hermitian\"\noperator = \"sx(q)\"\nspectral = { kind = \"drude\", gamma = 0.01, cutoff = 5 }\n");
+  const Solution s = heom(m, 5, 3);
+  ASSERT_EQ(s.status, SteadyStatus::converged);
+  EXPECT_LT(std::abs(s.thermo.currents[0]), 1e-13);
+  const MeanForceState mf = mean_force_gibbs(m, {});
+  EXPECT_LT((*s.rho - mf.rho).cwiseAbs().maxCoeff(), 1e-5);
+}
+
+}  // namespace
+}  // namespace qheat
