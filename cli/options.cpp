@@ -129,7 +129,7 @@ void add_heom_options(CLI::App* cmd, HeomArgs& args) {
                   "Pade/Matsubara terms per bath beyond the Drude pole (QuTiP's Nk; fixed hierarchy; default 2)");
   cmd->add_option("--heom-tol", args.tol,
                   "automatic hierarchy: raise depth and terms until every current changes by less than this, "
-                  "relative (default 1e-6 when neither --heom-depth nor --heom-terms is given)");
+                  "relative (default 1e-4 when neither --heom-depth nor --heom-terms is given)");
   cmd->add_option("--heom-decomposition", args.decomposition, "pade | matsubara (default pade)")
       ->check(one_of("--heom-decomposition", {"pade", "matsubara"}));
   cmd->add_option("--heom-terminator", args.terminator, "on | off: the terminator of the left-out terms (default on)")
@@ -150,7 +150,7 @@ HeomOptions heom_options(const HeomArgs& args) {
       throw Error("heom-tol", "--heom-tol expects a number between 0 and 1 (exclusive); got '" + args.tol + "'");
     o.tolerance = t;
   } else if (!fixed) {
-    o.tolerance = 1e-6;
+    o.tolerance = 1e-4;  // four digits: method differences are 1e-3 and up; 1e-6 can need 10+ terms (docs/methods.md)
   }
   if (o.tolerance > 0.0) {
     if (args.depth.empty()) o.depth = 2;

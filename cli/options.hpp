@@ -44,7 +44,7 @@ struct HeomArgs {
 void add_heom_options(CLI::App* cmd, HeomArgs& args);
 // The hierarchy these options ask for: fixed when --heom-depth or --heom-terms is given without --heom-tol
 // (the other takes its default), else automatic from depth 2 and 1 term (or the given ones) to --heom-tol
-// (default 1e-6). Throws Error("heom-depth" | "heom-terms" | "heom-tol") for values out of range.
+// (default 1e-4). Throws Error("heom-depth" | "heom-terms" | "heom-tol") for values out of range.
 HeomOptions heom_options(const HeomArgs& args);
 
 // Rule and message for a CLI11 parse error of `app` (after app.parse threw it).
