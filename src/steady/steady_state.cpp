@@ -2,6 +2,7 @@
 
 #include <Eigen/LU>
 #include <Eigen/SparseLU>
+#include <limits>
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -49,12 +50,16 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gmres(const typename LinearProblem<Scal
   };
   Vec z(n), w(n), tmp(n);
   Mat V(n, restart + 1);
+  double previous = std::numeric_limits<double>::infinity();
   while (iterations < max_iterations) {
     A(x, w);
     Vec r = b - w;
     const double beta = r.norm();
     relative_residual = beta / bnorm;
     if (relative_residual <= tolerance) break;
+    // Stagnation: a whole restart cycle gained less than 1% (round-off floor); more cycles cannot help.
+    if (relative_residual > 0.99 * previous) break;
+    previous = relative_residual;
     Mat Hh = Mat::Zero(restart + 1, restart);
     Vec g = Vec::Zero(restart + 1);
     std::vector<Scalar> cs(static_cast<std::size_t>(restart)), sn(static_cast<std::size_t>(restart));
@@ -318,7 +323,7 @@ LinearSolution<Scalar> krylov(const LinearProblem<Scalar>& p, const SteadyStateO
     }
   }
   r.rcond = p.preconditioner_rcond;
-  r.status = rel <= 10 * o.gmres_tolerance ? SteadyStatus::converged : SteadyStatus::not_converged;
+  r.status = rel <= std::max(10 * o.gmres_tolerance, o.gmres_accept) ? SteadyStatus::converged : SteadyStatus::not_converged;
   classify(p, o, r);
   return r;
 }

@@ -69,6 +69,9 @@ struct SteadyStateOptions {
   int gmres_restart = 80;          // largest Krylov dimension per restart (reduced to fit the memory)
   int gmres_max_iterations = 2000;
   double gmres_tolerance = 1e-12;  // relative residual of the bordered system
+  // A final relative residual up to max(10 x gmres_tolerance, gmres_accept) counts as converged (a problem
+  // that asks for a tolerance near round-off accepts a little more rather than fall back to a direct solve).
+  double gmres_accept = 0.0;
   // Solution components below this x max|x| are set to zero (round-off of the solve, not state).
   double flush_below = 1e-15;
   // Bytes the solve may use; 0: the memory available on this machine (core/resources.hpp).
