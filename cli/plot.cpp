@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -27,8 +28,27 @@ struct PlotArgs {
   std::string x;
   std::vector<std::string> y;
   std::string title;
+  std::string validity;  // empty: no validity map
   bool logx = false, logy = false;
 };
+
+// --validity TOL: a positive relative tolerance. Not a number: Error("cli-argument"); not positive or not
+// finite: Error("cli-option") (docs/conventions.md, "Exit codes").
+CLI::Validator tolerance_check() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = value.empty() ? std::nan("") : std::strtod(value.c_str(), &end);
+        if (value.empty() || end == nullptr || *end != '\0')
+          throw Error("cli-argument", "--validity expects a number (a relative tolerance such as 0.05); got '" +
+                                          value + "'");
+        if (!std::isfinite(v) || v <= 0)
+          throw Error("cli-option", "--validity expects a positive relative tolerance (such as 0.05); got '" + value +
+                                        "'");
+        return {};
+      },
+      "TOL", "tolerance");
+}
 
 }  // namespace
 
@@ -65,22 +85,31 @@ int run_plot_script(const std::vector<std::string>& script_args) {
 
 void register_plot(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PlotArgs>();
-  CLI::App* cmd = app.add_subcommand("plot", "draw sweep CSV files: curves for 1-D grids, colour maps for 2-D");
+  CLI::App* cmd = app.add_subcommand(
+      "plot", "draw sweep CSV files: curves for 1-D grids, colour maps for 2-D, method-validity maps (--validity)");
   cmd->add_option("CSV", args->csv, "CSV files written by qheat sweep (curves of several files share axes)")
       ->required()
       ->check(existing_file("CSV file"));
   cmd->add_option("--out,-o", args->out, "output file, .png or .svg")->required();
   cmd->add_option("--x", args->x, "column on the horizontal axis (default: the first varied parameter)");
-  cmd->add_option("--y", args->y, "columns to draw (default: every J_<bath> and drive_power if non-zero)");
+  cmd->add_option("--y", args->y,
+                  "columns to draw (default: every J_<bath> and drive_power if non-zero; with --validity: one "
+                  "deviation column, default 'deviation')");
   cmd->add_option("--title", args->title, "figure title");
+  cmd->add_option("--validity", args->validity,
+                  "TOL: where each method stays within TOL of the reference method of a `qheat sweep --reference` "
+                  "CSV (its deviation columns): a map per method over a 2-D grid (deviation <= TOL, > TOL, missing), "
+                  "deviation curves with the tolerance line over a 1-D grid")
+      ->check(tolerance_check());
   cmd->add_flag("--logx", args->logx, "logarithmic horizontal axis");
-  cmd->add_flag("--logy", args->logy, "logarithmic vertical axis (or colour scale)");
+  cmd->add_flag("--logy", args->logy, "logarithmic vertical axis (or colour scale; validity maps: vertical axis)");
   cmd->callback([args, &exit_code]() {
     std::vector<std::string> a = args->csv;
     a.insert(a.end(), {"--out", args->out});
     if (!args->x.empty()) a.insert(a.end(), {"--x", args->x});
     for (const auto& y : args->y) a.insert(a.end(), {"--y", y});
     if (!args->title.empty()) a.insert(a.end(), {"--title", args->title});
+    if (!args->validity.empty()) a.insert(a.end(), {"--validity", args->validity});
     if (args->logx) a.emplace_back("--logx");
     if (args->logy) a.emplace_back("--logy");
     exit_code = run_plot_script(a);

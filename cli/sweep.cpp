@@ -25,6 +25,8 @@ struct SweepArgs {
   std::vector<std::string> sets;
   std::string lamb_shift = "auto";
   std::string floquet_solver = "sambe";
+  HeomArgs heom;
+  std::string reference;  // empty: no deviation columns
   std::vector<std::string> observables;
   std::string jobs;  // empty: 1, or hardware_threads() / --threads when --threads is given
   ResourceArgs resources;
@@ -92,6 +94,10 @@ void write_csv(std::ostream& out, const SweepResult& r, const SweepArgs& args, c
          "drive into the system\n"
          "# entropy_production = -sum J_<bath>/T_<bath>; first_law_residual = sum J + drive_power; <O>: Re Tr[rho O], "
          "<O>.im: Im Tr[rho O]\n";
+  if (r.reference)
+    out << "# reference method: " << method_name(*r.reference)
+        << "; dev_<bath> = |J_<bath> - J_<bath>(reference)| / |J_<bath>(reference)| at the same point, deviation = "
+           "the largest; nan where either row failed (error, not-converged, not-unique) or J_<bath>(reference) = 0\n";
   std::vector<std::string> header;
   for (const auto& ax : r.axes) header.push_back(ax.name);
   header.insert(header.end(), {"method", "lamb_shift", "status"});
@@ -101,11 +107,16 @@ void write_csv(std::ostream& out, const SweepResult& r, const SweepArgs& args, c
     header.push_back(o);
     header.push_back(o + ".im");
   }
+  if (r.reference) {
+    for (const auto& b : r.bath_names) header.push_back("dev_" + b);
+    header.emplace_back("deviation");
+  }
   header.push_back("error");
   for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
   out << "\n";
   const double nan = std::nan("");
-  for (const SweepRow& row : r.rows) {
+  for (std::size_t k = 0; k < r.rows.size(); ++k) {
+    const SweepRow& row = r.rows[k];
     std::vector<std::string> f;
     for (double v : row.point) f.push_back(csv_number(v));
     const bool ok = row.status != "error";
@@ -130,6 +141,12 @@ void write_csv(std::ostream& out, const SweepResult& r, const SweepArgs& args, c
       const cplx v = o < row.observables.size() ? row.observables[o] : cplx(nan, nan);
       f.push_back(csv_number(v.real()));
       f.push_back(csv_number(v.imag()));
+    }
+    if (r.reference) {
+      const RowDeviation* d = k < r.deviations.size() ? &r.deviations[k] : nullptr;
+      for (std::size_t b = 0; b < r.bath_names.size(); ++b)
+        f.push_back(csv_number(d != nullptr && b < d->baths.size() ? d->baths[b] : nan));
+      f.push_back(csv_number(d != nullptr ? d->largest : nan));
     }
     f.push_back(ok ? "" : "[" + row.error_rule + "] " + row.error);
     for (std::size_t i = 0; i < f.size(); ++i) out << (i ? "," : "") << csv_field(f[i]);
@@ -157,6 +174,8 @@ int run_sweep_command(const SweepArgs& args) {
   opt.methods = parse_methods(args.methods);
   opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
   opt.floquet.solver = parse_floquet_solver(args.floquet_solver);
+  opt.heom = heom_options(args.heom);
+  if (!args.reference.empty()) opt.reference = parse_method(args.reference);
   opt.observables = args.observables;
   // Points in parallel (--jobs) times BLAS threads per point (--threads) stays within the cores unless
   // both are given.
@@ -201,11 +220,17 @@ void register_sweep(CLI::App& app, int& exit_code) {
                   "NAME=START:STOP:NUM | NAME=log:START:STOP:NUM | NAME=V1,V2,... (repeat for a 2-D grid; "
                   "the first varies slowest)")
       ->required();
-  cmd->add_option("--method", args->methods, "one method or a comma-separated list (local,global,redfield,dme,ddme,floquet)");
+  cmd->add_option("--method", args->methods,
+                  "one method or a comma-separated list (local,global,redfield,dme,ddme,floquet,heom)");
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
   cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(one_of("--lamb-shift", {"on", "off", "auto"}));
   cmd->add_option("--floquet-solver", args->floquet_solver, "sambe | propagator (--method floquet; default sambe)")
       ->check(one_of("--floquet-solver", {"sambe", "propagator"}));
+  add_heom_options(cmd, args->heom);
+  cmd->add_option("--reference", args->reference,
+                  "one of the --method list: add columns dev_<bath> = |J - J_ref| / |J_ref| (each bath's current "
+                  "against this method's at the same point) and deviation = the largest (for `qheat plot --validity`)")
+      ->check(method_name_check());
   cmd->add_option("--observable", args->observables, "steady-state <O>: named operator or expression (repeatable)");
   cmd->add_option("--jobs,-j", args->jobs,
                   "points solved in parallel (rows are identical for any value; default 1, or cores / --threads)")

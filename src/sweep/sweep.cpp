@@ -59,6 +59,18 @@ std::string format_value(double v) {
   return buf;
 }
 
+// Position of `reference` among the methods of a point's rows (the first, when a method is listed twice).
+std::size_t reference_index(const std::vector<Method>& methods, Method reference) {
+  const auto it = std::find(methods.begin(), methods.end(), reference);
+  if (it == methods.end()) {
+    std::string names;
+    for (const Method m : methods) names += (names.empty() ? "" : ",") + method_name(m);
+    throw Error("sweep-reference", "the reference method '" + method_name(reference) +
+                                       "' is not one of the sweep's methods (" + names + "); add it to --method");
+  }
+  return static_cast<std::size_t>(it - methods.begin());
+}
+
 }  // namespace
 
 SweepAxis parse_vary(const std::string& spec) {
@@ -97,6 +109,7 @@ SweepAxis parse_vary(const std::string& spec) {
 SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
                       const std::vector<SweepAxis>& axes, const SweepOptions& options) {
   if (options.methods.empty()) throw Error("sweep-methods", "a sweep needs at least one method");
+  if (options.reference) (void)reference_index(options.methods, *options.reference);
   for (std::size_t a = 0; a < axes.size(); ++a) {
     if (axes[a].values.empty()) throw Error("vary-syntax", "--vary " + axes[a].name + " has no values");
     for (std::size_t b = 0; b < a; ++b)
@@ -114,6 +127,7 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
 
   SweepResult result;
   result.axes = axes;
+  result.methods = options.methods;
   result.rows.resize(total);
 
   // Overrides of one point: the fixed ones not shadowed by an axis, then the axis values.
@@ -165,6 +179,7 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
         SolveOptions so;
         so.lamb_shift = options.lamb_shift;
         so.floquet = options.floquet;
+        so.heom = options.heom;
         so.state = !observables.empty();
         row.solution = solve(*model, row.method, so, &ws);
         row.status = status_name(row.solution.status);
@@ -230,7 +245,46 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
       // the rows carry the errors
     }
   }
+  if (options.reference) {
+    result.reference = options.reference;
+    result.deviations = current_deviations(result, *options.reference);
+  }
   return result;
+}
+
+std::vector<RowDeviation> current_deviations(const SweepResult& result, Method reference) {
+  const std::size_t ref = reference_index(result.methods, reference);
+  const std::size_t nm = result.methods.size();
+  const std::size_t nb = result.bath_names.size();
+  if (result.rows.size() % nm != 0)
+    throw Error("sweep-reference", "the sweep's rows are not whole grid points (" + std::to_string(result.rows.size()) +
+                                       " rows, " + std::to_string(nm) + " methods)");
+  const double nan = std::nan("");
+  // A row's currents count when it has them and its steady state is the unique, converged one.
+  auto usable = [](const SweepRow& row) {
+    return row.status != "error" && row.solution.status != SteadyStatus::not_converged &&
+           row.solution.status != SteadyStatus::not_unique;
+  };
+  auto current = [&](const SweepRow& row, std::size_t b) {
+    const std::vector<double>& J = row.solution.thermo.currents;
+    return usable(row) && b < J.size() ? J[b] : nan;
+  };
+  std::vector<RowDeviation> out(result.rows.size());
+  for (std::size_t i = 0; i < result.rows.size(); ++i) {
+    const SweepRow& row = result.rows[i];
+    const std::size_t m = i % nm;
+    const SweepRow& reference_row = result.rows[i - m + ref];
+    RowDeviation& d = out[i];
+    d.baths.assign(nb, nan);
+    for (std::size_t b = 0; b < nb; ++b) {
+      const double j_ref = current(reference_row, b), j = current(row, b);
+      if (!std::isfinite(j_ref) || !std::isfinite(j) || j_ref == 0.0) continue;
+      d.baths[b] = m == ref ? 0.0 : std::abs(j - j_ref) / std::abs(j_ref);
+    }
+    d.largest = nb == 0 ? nan : 0.0;
+    for (const double v : d.baths) d.largest = std::isnan(v) || std::isnan(d.largest) ? nan : std::max(d.largest, v);
+  }
+  return out;
 }
 
 }  // namespace qheat

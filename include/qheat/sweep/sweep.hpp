@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,12 @@ struct SweepOptions {
   std::vector<Method> methods{Method::global};
   LambShiftMode lamb_shift = LambShiftMode::automatic;
   FloquetOptions floquet;                // --floquet-solver
+  HeomOptions heom;                      // --heom-depth, --heom-terms, --heom-tol, ... (--method heom)
   std::vector<std::string> observables;  // names or expressions (model_operator); steady-state <O>
   int jobs = 1;                          // worker threads; rows come out in grid order regardless
+  // --reference: the method every other method's currents are compared with (current_deviations); it must
+  // be one of `methods` (else Error("sweep-reference") before any point is solved).
+  std::optional<Method> reference;
   // Called from worker threads (serialised by the sweep) after each finished point: (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
 };
@@ -47,11 +52,28 @@ struct SweepRow {
   std::string error;          // its message
 };
 
+// Relative deviation of one row's bath currents from the reference method's at the same grid point
+// (docs/conventions.md, "Sweep CSV"): baths[b] = |J_b - J_b(ref)| / |J_b(ref)|, largest = the largest of
+// them. NaN where either row has no usable currents (status "error", "not-converged" or "not-unique") or
+// J_b(ref) = 0; largest is NaN when any of baths is. The reference's own usable rows have 0.
+struct RowDeviation {
+  std::vector<double> baths;  // one per SweepResult::bath_names
+  double largest = 0.0;
+};
+
 struct SweepResult {
   std::vector<std::string> bath_names;  // from the model at the first grid point
   std::vector<SweepAxis> axes;
+  std::vector<Method> methods;          // SweepOptions::methods: the rows of one point, in this order
   std::vector<SweepRow> rows;           // grid order: last axis fastest, methods innermost
+  // Filled by run_sweep when SweepOptions::reference is given: the reference method and one deviation per row.
+  std::optional<Method> reference;
+  std::vector<RowDeviation> deviations;
 };
+
+// One RowDeviation per row of `result` (same order) against `reference`. Throws
+// Error("sweep-reference") when `reference` is not one of result.methods.
+std::vector<RowDeviation> current_deviations(const SweepResult& result, Method reference);
 
 // The first axis varies slowest. Parameters named by axes override `fixed` ones.
 SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
