@@ -126,7 +126,7 @@ int whole_number(const std::string& option, const std::string& rule, const std::
 void add_heom_options(CLI::App* cmd, HeomArgs& args) {
   cmd->add_option("--heom-depth", args.depth, "hierarchy depth of --method heom (fixed hierarchy; default 5)");
   cmd->add_option("--heom-terms", args.terms,
-                  "Pade/Matsubara terms per bath beyond the Drude pole (QuTiP's Nk; fixed hierarchy; default 2)");
+                  "Pade/Matsubara terms per bath beyond the Drude pole (QuTiP's Nk; fixed hierarchy; default 4)");
   cmd->add_option("--heom-tol", args.tol,
                   "automatic hierarchy: raise depth and terms until every current changes by less than this, "
                   "relative (default 1e-4 when neither --heom-depth nor --heom-terms is given)");

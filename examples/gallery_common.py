@@ -87,3 +87,26 @@ def save(fig, args, name):
     fig.savefig(path, dpi=130)
     print(path)
     return path
+
+
+def heom_currents(results):
+    """The current of every (J, JSON) result of a `qheat ness --method heom` point (J None: the run failed,
+    the JSON then has command, returncode and stderr) as a NumPy array, nan for failures; reports failures,
+    non-converged solves, diagnostics, and first-law or bath/system current mismatches above 1e-8 relative."""
+    import numpy as np
+    js = []
+    for j, out in results:
+        if j is None:
+            print(f"heom: FAILED ({out['returncode']}): {out['command']}\n  {out['stderr']}", file=sys.stderr)
+            js.append(np.nan)
+            continue
+        if out["steady_state"]["status"] != "converged" or out["diagnostics"]:
+            print(f"heom: status {out['steady_state']['status']}, diagnostics {out['diagnostics']}: {out['command']}",
+                  file=sys.stderr)
+        fl = abs(out["first_law_residual"]) / abs(j)
+        sysdiff = max(abs(out["currents"][b] - out["heom"]["system_currents"][b]) for b in out["currents"]) / abs(j)
+        if fl > 1e-8 or sysdiff > 1e-8:
+            print(f"heom: first-law residual {fl:.1e}, |currents - system_currents| {sysdiff:.1e} (relative): "
+                  f"{out['command']}", file=sys.stderr)
+        js.append(j)
+    return np.array(js)
