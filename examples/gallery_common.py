@@ -110,3 +110,20 @@ def heom_currents(results):
                   f"{out['command']}", file=sys.stderr)
         js.append(j)
     return np.array(js)
+
+
+def heom_point(job):
+    """One `qheat ness --method heom` solve, job = (qheat, model file, --set list, depth, terms, bath); returns
+    (current of that bath, the parsed JSON with its command line) or (None, {command, returncode, stderr})."""
+    import json
+    qheat, model, sets, depth, terms, bath = job
+    cmd = [qheat, "ness", model_path(model), "--method", "heom", "--heom-depth", str(depth), "--heom-terms",
+           str(terms), "--threads", "1"]
+    for s in sets:
+        cmd += ["--set", s]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, {"command": " ".join(cmd), "returncode": r.returncode, "stderr": r.stderr.strip()}
+    out = json.loads(r.stdout)
+    out["command"] = " ".join(cmd)
+    return out["currents"][bath], out

@@ -16,10 +16,8 @@ converged; a smoke test of the script only).
 
     /usr/bin/python3 examples/kato2016/fig_current_coupling.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
 """
-import json
 import multiprocessing
 import os
-import subprocess
 import sys
 
 import matplotlib
@@ -29,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gallery_common import argument_parser, column, model_path, qheat_path, run_sweep, save, heom_currents  # noqa: E402
+from gallery_common import argument_parser, column, model_path, qheat_path, run_sweep, save, heom_currents, heom_point  # noqa: E402
 
 MODEL = "examples/kato2016/two_qubits.toml"
 J12 = ((0.01, "tab:blue", "o"), (0.1, "tab:orange", "s"), (0.5, "tab:green", "^"))
@@ -49,23 +47,10 @@ def hierarchy(lam, quick):
     raise ValueError(f"no hierarchy for lam = {lam}")
 
 
-def heom_point(job):
-    qheat, sets, depth, terms = job
-    cmd = [qheat, "ness", model_path(MODEL), "--method", "heom", "--heom-depth", str(depth), "--heom-terms",
-           str(terms), "--threads", "1"]
-    for s in sets:
-        cmd += ["--set", s]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, {"command": " ".join(cmd), "returncode": r.returncode, "stderr": r.stderr.strip()}
-    out = json.loads(r.stdout)
-    out["command"] = " ".join(cmd)
-    return out["currents"]["left"], out
-
 
 def run_heom(args, pool, jobs):
     """J_left of every job (sets, depth, terms); reports failures, non-converged solves and diagnostics."""
-    results = pool.map(heom_point, [(qheat_path(args),) + job for job in jobs], chunksize=1)
+    results = pool.map(heom_point, [(qheat_path(args), MODEL, sets, d, k, "left") for sets, d, k in jobs], chunksize=1)
     return heom_currents(results)
 
 

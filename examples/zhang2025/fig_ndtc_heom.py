@@ -16,10 +16,8 @@ of J_1 when the depth, and separately the number of terms, is raised by one (pri
 
     /usr/bin/python3 examples/zhang2025/fig_ndtc_heom.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
 """
-import json
 import multiprocessing
 import os
-import subprocess
 import sys
 
 import matplotlib
@@ -29,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gallery_common import argument_parser, column, model_path, qheat_path, run_sweep, save, heom_currents  # noqa: E402
+from gallery_common import argument_parser, column, model_path, qheat_path, run_sweep, save, heom_currents, heom_point  # noqa: E402
 
 MODEL = "examples/zhang2025/two_qubits.toml"
 T2 = 5.0
@@ -42,24 +40,10 @@ FIG3_DT = (1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180, 20
 FIG5_DT = (1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 28, 35, 45, 60, 80, 100)
 
 
-def heom_point(job):
-    """One `qheat ness --method heom` solve; returns (J_hot, the parsed JSON) or raises with the command line."""
-    qheat, sets, depth, terms = job
-    cmd = [qheat, "ness", model_path(MODEL), "--method", "heom", "--heom-depth", str(depth), "--heom-terms",
-           str(terms), "--threads", "1"]
-    for s in sets:
-        cmd += ["--set", s]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, {"command": " ".join(cmd), "returncode": r.returncode, "stderr": r.stderr.strip()}
-    out = json.loads(r.stdout)
-    out["command"] = " ".join(cmd)
-    return out["currents"]["hot"], out
-
 
 def run_heom(args, pool, points, depth, terms):
     """J_hot at every point (a list of --set lists); reports failures, non-converged solves and diagnostics."""
-    results = pool.map(heom_point, [(qheat_path(args), sets, depth, terms) for sets in points], chunksize=1)
+    results = pool.map(heom_point, [(qheat_path(args), MODEL, sets, depth, terms, "hot") for sets in points], chunksize=1)
     return heom_currents(results)
 
 
@@ -76,9 +60,8 @@ def peak(dt, j):
 
 def convergence(args, pool, sets, label):
     """Relative change of J_hot when the depth, and separately the terms, are raised by one."""
-    (j0, _), (jd, _), (jt, _) = pool.map(heom_point, [(qheat_path(args), sets, DEPTH, TERMS),
-                                                        (qheat_path(args), sets, DEPTH + 1, TERMS),
-                                                        (qheat_path(args), sets, DEPTH, TERMS + 1)], chunksize=1)
+    (j0, _), (jd, _), (jt, _) = pool.map(heom_point, [(qheat_path(args), MODEL, sets, d, k, "hot") for d, k in
+                                                        ((DEPTH, TERMS), (DEPTH + 1, TERMS), (DEPTH, TERMS + 1))], chunksize=1)
     print(f"convergence {label}: J_hot(D={DEPTH}, K={TERMS}) = {j0:.8g}; D={DEPTH + 1}: {abs(jd - j0) / abs(j0):.1e}, "
           f"K={TERMS + 1}: {abs(jt - j0) / abs(j0):.1e} relative")
 
