@@ -1,20 +1,11 @@
 // `qheat check [FILE.toml...]`: computed values next to published or closed-form ones, one row per
 // (check, grid point); exit code 1 when a row fails. Check files: examples/<paper>/checks.toml
 // (format in docs/gallery.md, "qheat check").
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <functional>
-#include <iostream>
-#include <map>
-#include <set>
-#include <toml++/toml.h>
 
 #include "commands.hpp"
 #include "options.hpp"
-#include "qheat/operators/expression.hpp"
-#include "qheat/sweep/sweep.hpp"
+#include "qheat/run/check.hpp"
 
 namespace qheat::cli {
 namespace {
@@ -24,199 +15,18 @@ struct CheckArgs {
   bool verbose = false;
 };
 
-struct CheckSpec {
-  int line = 0;
-  std::string ref, model, quantity, expected, reason, known_discrepancy;
-  std::string method = "global", lamb_shift = "auto";
-  std::vector<std::string> sets, vary;
-  std::map<std::string, std::string> where;
-  double rtol = 0.0, atol = 0.0;
-};
-
-[[noreturn]] void bad(const std::string& file, int line, const std::string& msg) {
-  throw ModelError("check-file", msg, line, file);
-}
-
-std::string str(const toml::table& t, const std::string& key, const std::string& file, int line, bool required) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) {
-    if (required) bad(file, line, "check needs '" + key + "'");
-    return "";
-  }
-  if (!n->is_string()) bad(file, static_cast<int>(n->source().begin.line), "'" + key + "' must be a string");
-  return **n->as_string();
-}
-
-double num(const toml::table& t, const std::string& key, const std::string& file) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return 0.0;
-  if (const auto v = n->value<double>(); v && *v >= 0) return *v;
-  bad(file, static_cast<int>(n->source().begin.line), "'" + key + "' must be a non-negative number");
-}
-
-std::vector<std::string> strings(const toml::table& t, const std::string& key, const std::string& file) {
-  std::vector<std::string> out;
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return out;
-  const toml::array* a = n->as_array();
-  if (a == nullptr) bad(file, static_cast<int>(n->source().begin.line), "'" + key + "' must be an array of strings");
-  for (const auto& e : *a) {
-    if (!e.is_string()) bad(file, static_cast<int>(e.source().begin.line), "'" + key + "' must hold strings");
-    out.push_back(**e.as_string());
-  }
-  return out;
-}
-
-std::vector<CheckSpec> read_checks(const std::string& file) {
-  toml::table root;
-  try {
-    root = toml::parse_file(file);
-  } catch (const toml::parse_error& e) {
-    throw ModelError("toml-syntax", "TOML syntax error: " + std::string(e.description()),
-                     static_cast<int>(e.source().begin.line), file);
-  }
-  const toml::array* arr = root["check"].as_array();
-  if (arr == nullptr || arr->empty()) bad(file, 1, "a check file needs [[check]] tables");
-  std::vector<CheckSpec> out;
-  const std::string dir = std::filesystem::path(file).parent_path().string();
-  for (const auto& node : *arr) {
-    const toml::table* t = node.as_table();
-    const int line = static_cast<int>(node.source().begin.line);
-    if (t == nullptr) bad(file, line, "'check' must be an array of tables");
-    for (const auto& [k, v] : *t) {
-      static const std::set<std::string> known{"ref", "model", "method", "lamb_shift", "set", "vary", "quantity",
-                                               "expected", "where", "rtol", "atol", "reason", "known_discrepancy"};
-      if (known.count(std::string(k.str())) == 0)
-        bad(file, static_cast<int>(k.source().begin.line), "unknown key '" + std::string(k.str()) + "' in a check");
-    }
-    CheckSpec c;
-    c.line = line;
-    c.ref = str(*t, "ref", file, line, true);
-    c.model = (std::filesystem::path(dir) / str(*t, "model", file, line, true)).string();
-    c.quantity = str(*t, "quantity", file, line, true);
-    c.expected = str(*t, "expected", file, line, true);
-    c.reason = str(*t, "reason", file, line, true);
-    c.known_discrepancy = str(*t, "known_discrepancy", file, line, false);
-    if (const std::string m = str(*t, "method", file, line, false); !m.empty()) c.method = m;
-    if (const std::string l = str(*t, "lamb_shift", file, line, false); !l.empty()) c.lamb_shift = l;
-    c.sets = strings(*t, "set", file);
-    c.vary = strings(*t, "vary", file);
-    c.rtol = num(*t, "rtol", file);
-    c.atol = num(*t, "atol", file);
-    if (c.rtol == 0.0 && c.atol == 0.0) bad(file, line, "a check needs a tolerance (rtol and/or atol) and its reason");
-    if (const toml::node* w = t->get("where")) {
-      const toml::table* wt = w->as_table();
-      if (wt == nullptr) bad(file, static_cast<int>(w->source().begin.line), "'where' must be a table of expressions");
-      for (const auto& [k, v] : *wt) {
-        if (!v.is_string()) bad(file, static_cast<int>(v.source().begin.line), "'where' values must be strings");
-        c.where[std::string(k.str())] = **v.as_string();
-      }
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-// The expected value at one point: an expression of the model's parameters and the check's `where`
-// definitions (which may use each other, in any order).
-double expected_value(const CheckSpec& c, const Model& model) {
-  EvalContext ctx;
-  for (const auto& [k, v] : model.parameters) ctx.symbols[k] = Binding{v, {}};
-  std::map<std::string, Binding> done;
-  std::set<std::string> active;
-  std::function<const Binding*(const std::string&)> resolve = [&](const std::string& name) -> const Binding* {
-    if (const auto it = done.find(name); it != done.end()) return &it->second;
-    const auto w = c.where.find(name);
-    if (w == c.where.end()) return nullptr;
-    if (!active.insert(name).second) throw Error("check-file", "definition '" + name + "' refers to itself");
-    const double v = evaluate_real(w->second, ctx);
-    active.erase(name);
-    return &done.emplace(name, Binding{v, {}}).first->second;
-  };
-  ctx.resolve = resolve;
-  return evaluate_real(c.expected, ctx);
-}
-
-double computed_value(const CheckSpec& c, const SweepRow& row, const std::vector<std::string>& baths) {
-  const Thermodynamics& th = row.solution.thermo;
-  if (c.quantity.rfind("J_", 0) == 0) {
-    for (std::size_t b = 0; b < baths.size(); ++b)
-      if ("J_" + baths[b] == c.quantity) return th.currents.at(b);
-    throw Error("check-file", "quantity '" + c.quantity + "': the model has no such bath");
-  }
-  if (c.quantity == "drive_power") return th.drive_power;
-  if (c.quantity == "entropy_production") return th.entropy_production;
-  if (c.quantity == "first_law_residual") return th.first_law_residual;
-  if (c.quantity.size() > 2 && c.quantity.front() == '<' && c.quantity.back() == '>') return row.observables.at(0).real();
-  throw Error("check-file", "unknown quantity '" + c.quantity +
-                                "' (J_<bath>, drive_power, entropy_production, first_law_residual, <operator>)");
-}
-
-std::string point_text(const SweepResult& r, const SweepRow& row) {
-  std::string s;
-  for (std::size_t a = 0; a < r.axes.size(); ++a) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s%s=%.6g", a ? " " : "", r.axes[a].name.c_str(), row.point[a]);
-    s += buf;
-  }
-  return s;
-}
-
-int run_checks(const CheckArgs& args) {
-  std::vector<std::string> files = args.files;
-  if (files.empty()) {
-    for (const auto& e : std::filesystem::recursive_directory_iterator(QHEAT_EXAMPLES_DIR))
-      if (e.path().filename() == "checks.toml") files.push_back(e.path().string());
-    std::sort(files.begin(), files.end());
-  }
-  int rows = 0, failed = 0, discrepancies = 0;
+int run_check_command(const CheckArgs& args) {
+  const std::vector<std::string> files = args.files.empty() ? find_check_files(QHEAT_EXAMPLES_DIR) : args.files;
   std::printf("%-46s %-22s %-26s %15s %15s %9s  %s\n", "reference", "quantity", "point", "computed", "expected",
               "rel.dev", "result");
-  for (const std::string& file : files) {
-    for (const CheckSpec& c : read_checks(file)) {
-      const ModelSource src = ModelSource::from_file(c.model);
-      std::vector<SweepAxis> axes;
-      for (const auto& v : c.vary) axes.push_back(parse_vary(v));
-      SweepOptions opt;
-      opt.methods = {parse_method(c.method)};
-      opt.lamb_shift = parse_lamb_shift_mode(c.lamb_shift);
-      if (c.quantity.size() > 2 && c.quantity.front() == '<') opt.observables = {c.quantity.substr(1, c.quantity.size() - 2)};
-      const std::vector<Override> fixed = parse_overrides(c.sets);
-      const SweepResult r = run_sweep(src, fixed, axes, opt);
-      for (const SweepRow& row : r.rows) {
-        ++rows;
-        std::string result;
-        double got = std::nan(""), want = std::nan("");
-        if (row.status == "error" || row.solution.status == SteadyStatus::not_unique) {
-          result = "FAIL (" + (row.error.empty() ? row.status : row.error) + ")";
-        } else {
-          std::vector<Override> ov = fixed;
-          for (std::size_t a = 0; a < axes.size(); ++a) {
-            char buf[40];
-            std::snprintf(buf, sizeof buf, "%.17g", row.point[a]);
-            ov.push_back({axes[a].name, buf});
-          }
-          got = computed_value(c, row, r.bath_names);
-          want = expected_value(c, src.instantiate(ov));
-          const bool within = std::abs(got - want) <= c.atol + c.rtol * std::abs(want);
-          if (c.known_discrepancy.empty()) {
-            result = within ? "pass" : "FAIL";
-          } else {
-            result = within ? "FAIL (documented discrepancy not reproduced)" : "differs as documented";
-            discrepancies += within ? 0 : 1;
-          }
-        }
-        if (result.rfind("FAIL", 0) == 0) ++failed;
-        const double dev = want != 0.0 ? std::abs(got - want) / std::abs(want) : std::nan("");
-        if (args.verbose || result != "pass" || &row == &r.rows.front())
-          std::printf("%-46s %-22s %-26s %15.8g %15.8g %9.2e  %s\n", c.ref.c_str(), c.quantity.c_str(),
-                      point_text(r, row).c_str(), got, want, dev, result.c_str());
-      }
-    }
-  }
-  std::printf("qheat check: %d rows, %d failed, %d documented discrepancies reproduced (files: %zu)\n", rows, failed,
-              discrepancies, files.size());
-  return failed > 0 ? 1 : 0;
+  const CheckReport report = run_checks(files);
+  for (const CheckRow& row : report.rows)
+    if (args.verbose || row.result != "pass" || row.first_of_check)
+      std::printf("%-46s %-22s %-26s %15.8g %15.8g %9.2e  %s\n", row.ref.c_str(), row.quantity.c_str(),
+                  row.point.c_str(), row.computed, row.expected, row.deviation, row.result.c_str());
+  std::printf("qheat check: %zu rows, %d failed, %d documented discrepancies reproduced (files: %zu)\n",
+              report.rows.size(), report.failed, report.discrepancies, report.files.size());
+  return report.failed > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -227,7 +37,7 @@ void register_check(CLI::App& app, int& exit_code) {
   cmd->add_option("FILES", args->files, "check files (default: every examples/*/checks.toml)")
       ->check(existing_file("check file"));
   cmd->add_flag("--verbose,-v", args->verbose, "print every row (default: the first row of each check and failures)");
-  cmd->callback([args, &exit_code]() { exit_code = run_checks(*args); });
+  cmd->callback([args, &exit_code]() { exit_code = run_check_command(*args); });
 }
 
 }  // namespace qheat::cli

@@ -9,8 +9,8 @@
 
 #include "commands.hpp"
 #include "options.hpp"
-#include "output.hpp"
 #include "qheat/model/model.hpp"
+#include "qheat/run/report.hpp"
 #include "qheat/thermo/mean_force.hpp"
 
 namespace qheat::cli {
@@ -28,20 +28,7 @@ int run_gibbs(const GibbsArgs& args) {
   const Model model = load_model(args.file, parse_overrides(args.sets));
   MeanForceOptions opt;
   opt.order = args.order;
-  const MeanForceState s = mean_force_gibbs(model, opt);
-  nlohmann::json obs = nlohmann::json::object();
-  for (const std::string& text : args.observables) {
-    const cmat O = model_operator(model, text);
-    const cplx v = (s.rho * O).trace();
-    obs[text] = {{"re", number(v.real())}, {"im", number(v.imag())}};
-  }
-  nlohmann::json j;
-  j["model"] = model.name;
-  j["temperature"] = number(s.temperature);
-  j["order"] = s.order;
-  j["rho"] = matrix_json(s.rho);
-  j["observables"] = obs;
-  std::cout << j.dump(2) << "\n";
+  std::cout << gibbs_json(model, mean_force_gibbs(model, opt), args.observables).dump(2) << "\n";
   return 0;
 }
 

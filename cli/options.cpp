@@ -137,26 +137,20 @@ void add_heom_options(CLI::App* cmd, HeomArgs& args) {
 }
 
 HeomOptions heom_options(const HeomArgs& args) {
-  HeomOptions o;
-  o.decomposition = parse_heom_decomposition(args.decomposition);
-  o.terminator = args.terminator == "on";
-  if (!args.depth.empty()) o.depth = whole_number("--heom-depth", "heom-depth", args.depth, 0, o.max_depth);
-  if (!args.terms.empty()) o.terms = whole_number("--heom-terms", "heom-terms", args.terms, 0, o.max_terms);
-  const bool fixed = !args.depth.empty() || !args.terms.empty();
+  HeomRequest r;
+  r.decomposition = parse_heom_decomposition(args.decomposition);
+  r.terminator = args.terminator == "on";
+  const HeomOptions limits;
+  if (!args.depth.empty()) r.depth = whole_number("--heom-depth", "heom-depth", args.depth, 0, limits.max_depth);
+  if (!args.terms.empty()) r.terms = whole_number("--heom-terms", "heom-terms", args.terms, 0, limits.max_terms);
   if (!args.tol.empty()) {
     char* end = nullptr;
     const double t = std::strtod(args.tol.c_str(), &end);
     if (end == args.tol.c_str() || *end != '\0' || !(t > 0.0) || !(t < 1.0))
       throw Error("heom-tol", "--heom-tol expects a number between 0 and 1 (exclusive); got '" + args.tol + "'");
-    o.tolerance = t;
-  } else if (!fixed) {
-    o.tolerance = 1e-4;  // four digits: method differences are 1e-3 and up; 1e-6 can need 10+ terms (docs/methods.md)
+    r.tolerance = t;
   }
-  if (o.tolerance > 0.0) {
-    if (args.depth.empty()) o.depth = 2;
-    if (args.terms.empty()) o.terms = 1;
-  }
-  return o;
+  return heom_options(r);
 }
 
 CliFailure describe_parse_error(const CLI::ParseError& e, const CLI::App& app) {

@@ -7,12 +7,8 @@
 
 #include "commands.hpp"
 #include "options.hpp"
-#include "output.hpp"
 #include "qheat/core/resources.hpp"
-#include "qheat/response/bosonic.hpp"
-#include "qheat/response/perturbed.hpp"
-#include "qheat/response/response.hpp"
-#include "qheat/run/solve.hpp"
+#include "qheat/run/report.hpp"
 #include "qheat/sweep/sweep.hpp"
 
 namespace qheat::cli {
@@ -33,10 +29,6 @@ struct ResponseArgs {
   ResourceArgs resources;
 };
 
-nlohmann::json parts_json(const ResponseParts& p) {
-  return {{"kubo", number(p.kubo)}, {"dissipator", number(p.dissipator)}, {"total", number(p.total)}};
-}
-
 // Values of a `--times` / `--delta-sweep` grid: the --vary syntax without a name.
 std::vector<double> grid_values(const std::string& option, const std::string& spec) {
   try {
@@ -47,150 +39,34 @@ std::vector<double> grid_values(const std::string& option, const std::string& sp
   }
 }
 
-// Heat currents of the generator re-derived for H0 + delta V (global limit, Levy eqs. 44-46) and of
-// Bloch-Redfield for H0 + delta V (no secular approximation: valid on both sides of nu ~ 1/tau).
-nlohmann::json delta_sweep(const Model& model, const cmat& V, const ResponseResult& r, const std::vector<double>& deltas,
-                           LambShiftMode mode) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (double delta : deltas) {
-    nlohmann::json row = {{"delta", delta}};
-    nlohmann::json lin = nlohmann::json::object();
-    for (std::size_t a = 0; a < r.bath_names.size(); ++a)
-      lin[r.bath_names[a]] = number(r.currents0[a] + delta * r.currents[a].total);
-    row["linear"] = lin;
-    Model perturbed = model;
-    perturbed.hamiltonian = model.hamiltonian + delta * V;
-    for (const Method m : {Method::global, Method::redfield}) {
-      nlohmann::json cur = nlohmann::json::object();
-      try {
-        const Solution s = solve(perturbed, m, mode);
-        for (std::size_t a = 0; a < s.bath_names.size(); ++a) cur[s.bath_names[a]] = number(s.thermo.currents[a]);
-      } catch (const Error& e) {
-        cur["error"] = std::string(e.what());
-      }
-      row[method_name(m)] = cur;
-    }
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 int run_response(const ResponseArgs& args) {
   apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
-  if (args.method != "global")
-    throw MethodError("response-method", "linear response is implemented for the global (Davies) master equation, "
-                                         "the one Levy, Rabani and Limmer use; got --method " + args.method);
   const Model model = load_model(args.file, parse_overrides(args.sets));
-  const cmat V = model_operator(model, args.perturbation);
-  std::vector<cmat> obs;
-  for (const auto& o : args.observables) obs.push_back(model_operator(model, o));
-  ResponseOptions opt;
-  opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
-  if (!args.times.empty()) opt.times = grid_values("--times", args.times);
-  const ResponseResult r = args.untruncated ? bosonic_linear_response(model, V, obs, opt) : linear_response(model, V, obs, opt);
-
+  ResponseRequest request;
+  request.method = args.method;
+  request.perturbation = args.perturbation;
+  request.observables = args.observables;
+  request.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
+  if (!args.times.empty()) request.times = grid_values("--times", args.times);
+  if (!args.delta_sweep.empty()) request.delta_sweep = grid_values("--delta-sweep", args.delta_sweep);
+  request.untruncated = args.untruncated;
+  request.redfield_derivative = args.redfield_derivative;
+  const nlohmann::json j = response_json(model, request);
   if (args.format == "table") {
-    std::cout << std::setprecision(10) << "model    " << model.name << "\nregime   " << r.regime.name << " ("
-              << r.regime.limit << "), bohr_splitting/delta " << r.regime.bohr_splitting << ", relaxation rate "
-              << r.regime.relaxation_rate << "\n";
-    for (std::size_t i = 0; i < obs.size(); ++i)
-      std::cout << "d<" << args.observables[i] << ">/d delta   kubo " << r.observables[i].kubo << "   dissipator "
-                << r.observables[i].dissipator << "   total " << r.observables[i].total << "\n";
-    for (std::size_t a = 0; a < r.bath_names.size(); ++a)
-      std::cout << "dJ[" << r.bath_names[a] << "]/d delta   kubo " << r.currents[a].kubo << "   dissipator "
-                << r.currents[a].dissipator << "   total " << r.currents[a].total << "\n";
+    const nlohmann::json& details = j["regime_details"];
+    auto number = [](const nlohmann::json& x) { return x.is_number() ? x.get<double>() : std::nan(""); };
+    std::cout << std::setprecision(10) << "model    " << model.name << "\nregime   " << j["regime"].get<std::string>()
+              << " (" << j["limit"].get<std::string>() << "), bohr_splitting/delta " << number(details["bohr_splitting_per_delta"])
+              << ", relaxation rate " << number(details["relaxation_rate"]) << "\n";
+    auto row = [&number](const std::string& label, const nlohmann::json& p) {
+      const auto& v = number;
+      std::cout << label << "   kubo " << v(p["kubo"]) << "   dissipator " << v(p["dissipator"]) << "   total "
+                << v(p["total"]) << "\n";
+    };
+    for (const auto& o : args.observables) row("d<" + o + ">/d delta", j["observables"][o]);
+    for (const auto& [bath, p] : j["currents"].items()) row("dJ[" + bath + "]/d delta", p);
     return 0;
   }
-  nlohmann::json j;
-  j["model"] = model.name;
-  j["method"] = "global";
-  j["perturbation"] = args.perturbation;
-  j["regime"] = r.regime.name;
-  j["limit"] = r.regime.limit;
-  j["regime_details"] = {{"bohr_shift_per_delta", number(r.regime.bohr_shift)},
-                         {"bohr_splitting_per_delta", number(r.regime.bohr_splitting)},
-                         {"relaxation_rate", number(r.regime.relaxation_rate)},
-                         {"delta_local_max", number(r.regime.delta_local_max)},
-                         {"delta_global_min", number(r.regime.delta_global_min)}};
-  j["untruncated"] = args.untruncated;
-  j["observables"] = nlohmann::json::object();
-  j["unperturbed"] = {{"observables", nlohmann::json::object()}, {"currents", nlohmann::json::object()}};
-  for (std::size_t i = 0; i < obs.size(); ++i) {
-    j["observables"][args.observables[i]] = parts_json(r.observables[i]);
-    j["unperturbed"]["observables"][args.observables[i]] = number(r.observables0[i]);
-  }
-  j["currents"] = nlohmann::json::object();
-  for (std::size_t a = 0; a < r.bath_names.size(); ++a) {
-    j["currents"][r.bath_names[a]] = parts_json(r.currents[a]);
-    j["unperturbed"]["currents"][r.bath_names[a]] = number(r.currents0[a]);
-  }
-  j["entropy_production"] = parts_json(r.entropy_production);
-  if (!args.untruncated) {
-    const ResponseSolverInfo& si = r.solver;
-    nlohmann::json solver = {{"engine", si.engine}, {"relaxation_rate", si.relaxation_method}};
-    if (si.engine == "sectors") {
-      solver["sectors"] = si.sectors;
-      solver["largest_sector"] = si.largest_sector;
-      solver["zero_sector_unknowns"] = si.zero_sector;
-      solver["solved_sectors"] = si.solved_sectors;
-      solver["negligible_sectors"] = si.negligible_sectors;
-      solver["gmres_iterations"] = si.gmres_iterations;
-      solver["max_gmres_iterations"] = si.max_gmres_iterations;
-      solver["max_relative_residual"] = si.max_residual;
-      solver["krylov_products"] = si.krylov_products;
-      solver["spectrum_sectors"] = si.spectrum_sectors;
-      solver["arnoldi_sectors"] = si.arnoldi_sectors;
-      solver["relaxation_rate_certified"] = si.relaxation_certified;
-    }
-    j["solver"] = solver;
-  }
-  // The Bloch-Redfield derivative costs four Bloch-Redfield solves: by default only where the dense
-  // engine also runs (d <= 48), beyond with --redfield-derivative.
-  const bool redfield = args.redfield_derivative || model.hamiltonian.rows() <= kMaxResponseDimension;
-  if (r.regime.name == "eigenvalues" && !args.untruncated && !redfield) {
-    j["solver"]["redfield_derivative"] = "skipped (d = " + std::to_string(model.hamiltonian.rows()) + " > " +
-                                         std::to_string(kMaxResponseDimension) +
-                                         ": four Bloch-Redfield solves; --redfield-derivative computes it)";
-  }
-  if (r.regime.name == "eigenvalues" && !args.untruncated && redfield) {
-    // The local limit keeps D0 and so misses the first-order change of the rates at the shifted Bohr
-    // frequencies (docs/methods.md, "Levy eq. 43"); the Bloch-Redfield derivative is the reference.
-    const RedfieldDerivative rd = redfield_derivative(model, V, obs, opt.lamb_shift);
-    nlohmann::json ref = {{"method", "redfield (central difference of the steady state of H0 + delta V)"},
-                          {"step", rd.step}, {"observables", nlohmann::json::object()}, {"currents", nlohmann::json::object()}};
-    for (std::size_t i = 0; i < obs.size(); ++i) ref["observables"][args.observables[i]] = number(rd.observables[i]);
-    for (std::size_t a = 0; a < r.bath_names.size(); ++a) ref["currents"][r.bath_names[a]] = number(rd.currents[a]);
-    j["redfield_derivative"] = ref;
-  }
-  if (!r.times.empty()) {
-    j["times"] = r.times;
-    j["series"] = nlohmann::json::object();
-    for (std::size_t i = 0; i < obs.size(); ++i) {
-      nlohmann::json s = nlohmann::json::array();
-      for (const auto& at : r.observables_t) s.push_back(parts_json(at[i]));
-      j["series"][args.observables[i]] = s;
-    }
-    if (!r.response_functions_t.empty()) {
-      j["response_functions"] = nlohmann::json::object();
-      for (std::size_t i = 0; i < obs.size(); ++i) {
-        nlohmann::json s = nlohmann::json::array();
-        for (const auto& at : r.response_functions_t) s.push_back(parts_json(at[i]));
-        j["response_functions"][args.observables[i]] = s;
-      }
-    }
-    if (!r.currents_t.empty()) {
-      j["currents_series"] = nlohmann::json::object();
-      for (std::size_t a = 0; a < r.bath_names.size(); ++a) {
-        nlohmann::json s = nlohmann::json::array();
-        for (const auto& at : r.currents_t) s.push_back(parts_json(at[a]));
-        j["currents_series"][r.bath_names[a]] = s;
-      }
-      nlohmann::json e = nlohmann::json::array();
-      for (const auto& p : r.entropy_production_t) e.push_back(parts_json(p));
-      j["entropy_production_series"] = e;
-    }
-  }
-  if (!args.delta_sweep.empty()) j["delta_sweep"] = delta_sweep(model, V, r, grid_values("--delta-sweep", args.delta_sweep), opt.lamb_shift);
   std::cout << j.dump(2) << "\n";
   return 0;
 }

@@ -35,24 +35,6 @@ struct SweepArgs {
   bool quiet = false;
 };
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
-
-std::string csv_number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 std::vector<Method> parse_methods(const std::string& list) {
   std::vector<Method> out;
   std::stringstream ss(list);
@@ -72,12 +54,7 @@ public:
     if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-    const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0.0;
-    constexpr int width = 30;
-    const int filled = static_cast<int>(frac * width);
-    std::fprintf(stderr, "\r[%-*s] %zu/%zu  %.1f s elapsed, ETA %.1f s ", width,
-                 std::string(static_cast<std::size_t>(filled), '#').c_str(), done, total, elapsed, eta);
+    std::fprintf(stderr, "\r%s ", progress_text(done, total, elapsed).c_str());
     if (done == total) std::fprintf(stderr, "\n");
   }
 
@@ -86,72 +63,10 @@ private:
   std::chrono::steady_clock::time_point start_, last_{};
 };
 
-void write_csv(std::ostream& out, const SweepResult& r, const SweepArgs& args, const std::string& model_name) {
-  out << "# qheat sweep of " << model_name << " (" << args.file << ")";
-  for (const auto& s : args.sets) out << " --set " << s;
-  out << "\n# units: energies, frequencies, temperatures and rates in the model file's unit (hbar = k_B = 1)\n"
-         "# J_<bath>: heat current from that bath into the system (energy per unit time); drive_power: from the "
-         "drive into the system\n"
-         "# entropy_production = -sum J_<bath>/T_<bath>; first_law_residual = sum J + drive_power; <O>: Re Tr[rho O], "
-         "<O>.im: Im Tr[rho O]\n";
-  if (r.reference)
-    out << "# reference method: " << method_name(*r.reference)
-        << "; dev_<bath> = |J_<bath> - J_<bath>(reference)| / |J_<bath>(reference)| at the same point, deviation = "
-           "the largest; nan where either row failed (error, not-converged, not-unique) or J_<bath>(reference) = 0\n";
-  std::vector<std::string> header;
-  for (const auto& ax : r.axes) header.push_back(ax.name);
-  header.insert(header.end(), {"method", "lamb_shift", "status"});
-  for (const auto& b : r.bath_names) header.push_back("J_" + b);
-  header.insert(header.end(), {"drive_power", "entropy_production", "first_law_residual", "warnings", "diagnostics"});
-  for (const auto& o : args.observables) {
-    header.push_back(o);
-    header.push_back(o + ".im");
-  }
-  if (r.reference) {
-    for (const auto& b : r.bath_names) header.push_back("dev_" + b);
-    header.emplace_back("deviation");
-  }
-  header.push_back("error");
-  for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
-  out << "\n";
-  const double nan = std::nan("");
-  for (std::size_t k = 0; k < r.rows.size(); ++k) {
-    const SweepRow& row = r.rows[k];
-    std::vector<std::string> f;
-    for (double v : row.point) f.push_back(csv_number(v));
-    const bool ok = row.status != "error";
-    const Thermodynamics& th = row.solution.thermo;
-    f.push_back(method_name(row.method));
-    f.push_back(ok && row.solution.lamb_shift ? "1" : "0");
-    f.push_back(row.status);
-    for (std::size_t b = 0; b < r.bath_names.size(); ++b)
-      f.push_back(csv_number(ok && b < th.currents.size() ? th.currents[b] : nan));
-    f.push_back(csv_number(ok ? th.drive_power : nan));
-    f.push_back(csv_number(ok ? th.entropy_production : nan));
-    f.push_back(csv_number(ok ? th.first_law_residual : nan));
-    std::size_t warnings = 0;
-    std::string codes;
-    for (const auto& d : th.diagnostics) {
-      if (d.level != "info") ++warnings;
-      codes += (codes.empty() ? "" : ";") + d.code;
-    }
-    f.push_back(std::to_string(warnings));
-    f.push_back(codes);
-    for (std::size_t o = 0; o < args.observables.size(); ++o) {
-      const cplx v = o < row.observables.size() ? row.observables[o] : cplx(nan, nan);
-      f.push_back(csv_number(v.real()));
-      f.push_back(csv_number(v.imag()));
-    }
-    if (r.reference) {
-      const RowDeviation* d = k < r.deviations.size() ? &r.deviations[k] : nullptr;
-      for (std::size_t b = 0; b < r.bath_names.size(); ++b)
-        f.push_back(csv_number(d != nullptr && b < d->baths.size() ? d->baths[b] : nan));
-      f.push_back(csv_number(d != nullptr ? d->largest : nan));
-    }
-    f.push_back(ok ? "" : "[" + row.error_rule + "] " + row.error);
-    for (std::size_t i = 0; i < f.size(); ++i) out << (i ? "," : "") << csv_field(f[i]);
-    out << "\n";
-  }
+std::string csv_title(const SweepArgs& args, const std::string& model_name) {
+  std::string t = "qheat sweep of " + model_name + " (" + args.file + ")";
+  for (const auto& s : args.sets) t += " --set " + s;
+  return t;
 }
 
 int run_sweep_command(const SweepArgs& args) {
@@ -159,17 +74,7 @@ int run_sweep_command(const SweepArgs& args) {
   for (const auto& v : args.vary) axes.push_back(parse_vary(v));
   const ModelSource source = ModelSource::from_file(args.file);
   const std::vector<Override> fixed = parse_overrides(args.sets);
-  // Check names and file before the grid runs: the model at the first grid point must name every
-  // varied parameter (an unknown name is an error of the command, not a failed point).
-  {
-    std::vector<Override> probe = fixed;
-    for (const auto& ax : axes) probe.push_back({ax.name, csv_number(ax.values.front())});
-    try {
-      (void)source.instantiate(probe);
-    } catch (const ModelError& e) {
-      if (e.rule() == "unknown-parameter" || e.rule() == "toml-syntax" || e.rule() == "file") throw;
-    }
-  }
+  check_sweep_parameters(source, fixed, axes);
   SweepOptions opt;
   opt.methods = parse_methods(args.methods);
   opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
@@ -179,22 +84,20 @@ int run_sweep_command(const SweepArgs& args) {
   opt.observables = args.observables;
   // Points in parallel (--jobs) times BLAS threads per point (--threads) stays within the cores unless
   // both are given.
-  const int hardware = hardware_threads();
-  const int threads_given = count_value(args.resources.threads);
-  opt.jobs = count_value(args.jobs);
-  if (opt.jobs == 0) opt.jobs = threads_given > 0 ? std::max(1, hardware / threads_given) : 1;
-  apply_resources(args.resources, threads_given > 0 ? threads_given : std::max(1, hardware / opt.jobs));
+  const SweepParallelism par = sweep_parallelism(count_value(args.jobs), count_value(args.resources.threads));
+  opt.jobs = par.jobs;
+  apply_resources(args.resources, par.threads);
   Progress progress(!args.quiet && isatty(STDERR_FILENO) != 0);
   opt.progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };
   const SweepResult r = run_sweep(source, fixed, axes, opt);
 
   const std::string& model_name = source.source_name();
   if (args.out.empty() || args.out == "-") {
-    write_csv(std::cout, r, args, model_name);
+    write_sweep_csv(std::cout, r, csv_title(args, model_name));
   } else {
     std::ofstream out(args.out);
     if (!out) throw Error("output", "cannot write '" + args.out + "'");
-    write_csv(out, r, args, model_name);
+    write_sweep_csv(out, r, csv_title(args, model_name));
     out.close();
     if (!out) throw Error("output", "writing '" + args.out + "' failed");
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "qheat/core/interrupt.hpp"
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 
@@ -383,6 +384,7 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
   std::optional<double> ch_depth, ch_terms;
   std::string stopped;
   while (true) {
+    throw_if_interrupted();
     if (cur.status == SteadyStatus::not_unique || cur.currents.empty()) {
       stopped = "solve-failed";
       break;
@@ -458,6 +460,33 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
                   *ch_terms <= options.tolerance;
   if (!cur.converged && cur.status == SteadyStatus::converged) cur.status = SteadyStatus::not_converged;
   return cur;
+}
+
+HeomOptions heom_options(const HeomRequest& r) {
+  HeomOptions o;
+  o.decomposition = r.decomposition;
+  o.terminator = r.terminator;
+  auto whole = [](const char* rule, const char* what, int v, int high) {
+    if (v < 0 || v > high)
+      throw Error(rule, std::string(what) + " expects a whole number from 0 to " + std::to_string(high) + "; got " +
+                            std::to_string(v));
+    return v;
+  };
+  if (r.depth) o.depth = whole("heom-depth", "the hierarchy depth", *r.depth, o.max_depth);
+  if (r.terms) o.terms = whole("heom-terms", "the number of correlation terms", *r.terms, o.max_terms);
+  const bool fixed = r.depth || r.terms;
+  if (r.tolerance) {
+    if (!(*r.tolerance > 0.0) || !(*r.tolerance < 1.0))
+      throw Error("heom-tol", "the HEOM tolerance must lie between 0 and 1 (exclusive); got " + std::to_string(*r.tolerance));
+    o.tolerance = *r.tolerance;
+  } else if (!fixed) {
+    o.tolerance = 1e-4;  // four digits: method differences are 1e-3 and up; 1e-6 can need 10+ terms (docs/methods.md)
+  }
+  if (o.tolerance > 0.0) {
+    if (!r.depth) o.depth = 2;
+    if (!r.terms) o.terms = 1;
+  }
+  return o;
 }
 
 }  // namespace qheat

@@ -861,6 +861,20 @@ void validate(const Model& model) {
   }
   for (const auto& [name, value] : model.parameters)
     if (!std::isfinite(value)) throw ModelError("non-finite", "parameter '" + name + "' is not finite");
+  if (model.drive) {
+    if (!(model.drive->frequency > 0.0) || !std::isfinite(model.drive->frequency))
+      throw ModelError("drive-frequency", "the drive frequency must be > 0, got " + std::to_string(model.drive->frequency));
+    if (model.drive->harmonics.empty()) throw ModelError("drive-harmonic", "the drive has no harmonics");
+    std::set<int> ks;
+    for (const DriveHarmonic& h : model.drive->harmonics) {
+      if (h.k < 1 || h.k > 1000)
+        throw ModelError("drive-harmonic", "drive harmonic k must be an integer in [1, 1000], got " + std::to_string(h.k));
+      if (!ks.insert(h.k).second)
+        throw ModelError("drive-harmonic", "drive harmonic k = " + std::to_string(h.k) + " is given twice");
+      check_square(h.V, dim, "drive harmonic V_" + std::to_string(h.k), 0, file);
+      check_finite(h.V, "drive harmonic V_" + std::to_string(h.k), 0, file);
+    }
+  }
 }
 
 struct ModelSource::Parsed {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "qheat/core/interrupt.hpp"
 #include "qheat/core/resources.hpp"
 
 namespace qheat {
@@ -67,6 +68,7 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gmres(const typename LinearProblem<Scal
     g(0) = beta;
     int k = 0;
     for (; k < restart && iterations < max_iterations; ++k, ++iterations) {
+      throw_if_interrupted();
       precondition(V.col(k), z);
       A(z, w);
       for (int j = 0; j <= k; ++j) {  // modified Gram-Schmidt

@@ -9,6 +9,8 @@
 #include <optional>
 #include <thread>
 
+#include "qheat/core/interrupt.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/operators/expression.hpp"
 
 namespace qheat {
@@ -106,8 +108,50 @@ SweepAxis parse_vary(const std::string& spec) {
   return axis;
 }
 
+void check_sweep_parameters(const ModelSource& source, const std::vector<Override>& fixed,
+                            const std::vector<SweepAxis>& axes) {
+  std::vector<Override> probe = fixed;
+  for (const auto& ax : axes)
+    if (!ax.values.empty()) probe.push_back({ax.name, format_value(ax.values.front())});
+  try {
+    (void)source.instantiate(probe);
+  } catch (const ModelError& e) {
+    if (e.rule() == "unknown-parameter" || e.rule() == "toml-syntax" || e.rule() == "file") throw;
+  }
+}
+
+SweepParallelism sweep_parallelism(int jobs, int threads) {
+  const int hardware = hardware_threads();
+  SweepParallelism p;
+  p.jobs = jobs > 0 ? jobs : (threads > 0 ? std::max(1, hardware / threads) : 1);
+  p.threads = threads > 0 ? threads : std::max(1, hardware / p.jobs);
+  return p;
+}
+
 SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
                       const std::vector<SweepAxis>& axes, const SweepOptions& options) {
+  // Overrides of one point: the fixed ones not shadowed by an axis, then the axis values.
+  auto model_at = [&](const std::vector<double>& point) {
+    std::vector<Override> ov;
+    for (const auto& o : fixed) {
+      const bool shadowed = std::any_of(axes.begin(), axes.end(), [&](const SweepAxis& ax) { return ax.name == o.name; });
+      if (!shadowed) ov.push_back(o);
+    }
+    for (std::size_t a = 0; a < axes.size(); ++a) ov.push_back({axes[a].name, format_value(point[a])});
+    return source.instantiate(ov);
+  };
+  SweepResult result = run_sweep(model_at, axes, options);
+  if (result.bath_names.empty() && !result.rows.empty()) {  // every point failed: name the baths anyway
+    try {
+      for (const Bath& b : source.instantiate(fixed).baths) result.bath_names.push_back(b.name);
+    } catch (const Error&) {
+      // the rows carry the errors
+    }
+  }
+  return result;
+}
+
+SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& axes, const SweepOptions& options) {
   if (options.methods.empty()) throw Error("sweep-methods", "a sweep needs at least one method");
   if (options.reference) (void)reference_index(options.methods, *options.reference);
   for (std::size_t a = 0; a < axes.size(); ++a) {
@@ -128,18 +172,9 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
   SweepResult result;
   result.axes = axes;
   result.methods = options.methods;
+  result.observables = options.observables;
   result.rows.resize(total);
 
-  // Overrides of one point: the fixed ones not shadowed by an axis, then the axis values.
-  auto overrides_of = [&](const std::vector<double>& point) {
-    std::vector<Override> ov;
-    for (const auto& o : fixed) {
-      const bool shadowed = std::any_of(axes.begin(), axes.end(), [&](const SweepAxis& ax) { return ax.name == o.name; });
-      if (!shadowed) ov.push_back(o);
-    }
-    for (std::size_t a = 0; a < axes.size(); ++a) ov.push_back({axes[a].name, format_value(point[a])});
-    return ov;
-  };
   auto point_of = [&](std::size_t p) {
     std::vector<double> point(axes.size());
     for (std::size_t a = axes.size(); a-- > 0;) {
@@ -166,8 +201,9 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
     };
     std::optional<Model> model;
     std::vector<cmat> observables;
+    throw_if_interrupted();
     try {
-      model.emplace(source.instantiate(overrides_of(point)));
+      model.emplace(model_at(point));
       for (const std::string& o : options.observables) observables.push_back(model_operator(*model, o));
     } catch (const Error& e) {
       fail_all(e.rule(), e.what(), 0);
@@ -186,6 +222,8 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
         for (const cmat& O : observables)
           row.observables.push_back(row.solution.rho ? (*row.solution.rho * O).trace()
                                                      : cplx(std::nan(""), std::nan("")));
+      } catch (const Interrupted&) {
+        throw;
       } catch (const Error& e) {
         row.status = "error";
         row.error_rule = e.rule();
@@ -238,13 +276,6 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
       result.bath_names = row.solution.bath_names;
       break;
     }
-  if (result.bath_names.empty() && !result.rows.empty()) {  // every point failed: name the baths anyway
-    try {
-      for (const Bath& b : source.instantiate(fixed).baths) result.bath_names.push_back(b.name);
-    } catch (const Error&) {
-      // the rows carry the errors
-    }
-  }
   if (options.reference) {
     result.reference = options.reference;
     result.deviations = current_deviations(result, *options.reference);

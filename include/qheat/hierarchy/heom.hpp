@@ -61,6 +61,18 @@ struct HeomOptions {
   bool terminator = true;
 };
 
+// What the user asked for (--heom-depth/--heom-terms/--heom-tol, Python's heom_depth/...): a fixed hierarchy
+// when depth or terms is given without a tolerance (the other takes its default), else the automatic mode from
+// depth 2 and 1 term (or the given ones) to the tolerance (default 1e-4). Throws Error("heom-depth" |
+// "heom-terms" | "heom-tol") for values out of range (depth 0..max_depth, terms 0..max_terms, 0 < tol < 1).
+struct HeomRequest {
+  std::optional<int> depth, terms;
+  std::optional<double> tolerance;
+  HeomDecomposition decomposition = HeomDecomposition::pade;
+  bool terminator = true;
+};
+HeomOptions heom_options(const HeomRequest& request);
+
 // One solved hierarchy of the automatic mode.
 struct HeomLevel {
   int depth = 0, terms = 0;

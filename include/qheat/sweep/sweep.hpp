@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <ostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,7 @@ struct SweepResult {
   std::vector<SweepAxis> axes;
   std::vector<Method> methods;          // SweepOptions::methods: the rows of one point, in this order
   std::vector<SweepRow> rows;           // grid order: last axis fastest, methods innermost
+  std::vector<std::string> observables; // SweepOptions::observables: SweepRow::observables in this order
   // Filled by run_sweep when SweepOptions::reference is given: the reference method and one deviation per row.
   std::optional<Method> reference;
   std::vector<RowDeviation> deviations;
@@ -78,5 +80,45 @@ std::vector<RowDeviation> current_deviations(const SweepResult& result, Method r
 // The first axis varies slowest. Parameters named by axes override `fixed` ones.
 SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
                       const std::vector<SweepAxis>& axes, const SweepOptions& options);
+
+// Before a grid runs: the model at the first grid point must name every varied parameter. Rethrows the
+// ModelError of an unknown parameter, a TOML syntax error or an unreadable file (errors of the command,
+// not failed points); other errors are left to the points.
+void check_sweep_parameters(const ModelSource& source, const std::vector<Override>& fixed,
+                            const std::vector<SweepAxis>& axes);
+
+// Points in parallel (jobs) x BLAS threads per point (threads) stays within the cores unless both are
+// given (0: not given): jobs defaults to 1, or cores / threads; threads to cores / jobs.
+struct SweepParallelism {
+  int jobs = 1, threads = 1;
+};
+SweepParallelism sweep_parallelism(int jobs, int threads);
+
+// The model at one grid point (one value per axis, in axis order), for grids over models built in code
+// (the Python package's qheat.sweep with a function). An Error thrown by it fails that point's rows;
+// any other exception stops the sweep and is rethrown. Called from the worker threads.
+using PointModel = std::function<Model(const std::vector<double>& point)>;
+SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& axes, const SweepOptions& options);
+
+// ---- The sweep as a table (docs/conventions.md, "Sweep CSV"): the CSV of `qheat sweep` and the
+// structured array of the Python package are both made of these columns and fields.
+enum class ColumnKind { number, integer, flag, text };
+struct SweepColumn {
+  std::string name;
+  ColumnKind kind = ColumnKind::number;
+};
+// Axes, method, lamb_shift, status, J_<bath>..., drive_power, entropy_production, first_law_residual,
+// warnings, diagnostics, <O> and <O>.im per observable, dev_<bath>... and deviation (with a reference), error.
+std::vector<SweepColumn> sweep_columns(const SweepResult& result);
+// The fields of row k in the order of sweep_columns: numbers as %.17g (exact round trip; nan, inf, -inf),
+// flags 0/1, integers in decimal, text as it is (not CSV-quoted).
+std::vector<std::string> sweep_fields(const SweepResult& result, std::size_t k);
+// One progress line: "[####      ] 12/40  3.1 s elapsed, ETA 7.2 s" (the bar is 30 characters).
+std::string progress_text(std::size_t done, std::size_t total, double elapsed_seconds);
+// %.17g, or nan / inf / -inf.
+std::string sweep_number(double v);
+// `qheat sweep`'s CSV: `title` (one comment line, without '#') and the comment lines on units and
+// columns, the header, one line per row.
+void write_sweep_csv(std::ostream& out, const SweepResult& result, const std::string& title);
 
 }  // namespace qheat
