@@ -37,9 +37,8 @@ std::vector<double> to_vector(const py::handle& array, const std::string& what);
 // A complex matrix as a new NumPy array (C order).
 py::array_t<cplx> to_numpy(const cmat& m);
 
-// Installs a SIGINT handler for the duration of a long call that requests an interrupt of the C++ work
-// (qheat::request_interrupt) and passes the signal on to Python's own handler. Nested guards share one
-// installation. Constructed and destroyed with the GIL held.
+// While alive, SIGINT requests an interrupt of the C++ work (qheat::request_interrupt) and still reaches
+// Python's own handler (module.cpp). Nested guards count. Constructed and destroyed with the GIL held.
 class SigintGuard {
 public:
   SigintGuard();

@@ -9,18 +9,13 @@
 namespace qheat::python {
 namespace {
 
-// A solution with what its JSON document needs of the model (name and parameters).
+// A solution and the Python object of its model (for the JSON document's name and parameters; a
+// reference, not a copy: a copy of the parameters costs a tenth of a small model's solve).
 struct PySolution {
   Solution solution;
-  Model header;  // name and parameters only
+  py::object model;
+  [[nodiscard]] const Model& model_ref() const { return model.cast<const PyModel&>().model; }
 };
-
-Model header_of(const Model& m) {
-  Model h;
-  h.name = m.name;
-  h.parameters = m.parameters;
-  return h;
-}
 
 SolveOptions solve_options(const std::string& lamb_shift, bool state, const std::string& floquet_solver,
                            const HeomOptions& heom) {
@@ -34,16 +29,17 @@ SolveOptions solve_options(const std::string& lamb_shift, bool state, const std:
 
 void apply_threads(int threads) {
   if (threads < 0) throw Error("threads", "threads must be a positive number; got " + std::to_string(threads));
-  set_thread_count(threads == 0 ? hardware_threads() : threads);
+  const int n = threads == 0 ? hardware_threads() : threads;
+  if (thread_count() != n) set_thread_count(n);
 }
 
-PySolution solve_model(const PyModel& pm, const std::string& method, const std::string& lamb_shift, bool state,
+PySolution solve_model(const py::object& model, const std::string& method, const std::string& lamb_shift, bool state,
                        const std::string& floquet_solver, const HeomOptions& heom, int threads) {
+  const PyModel& pm = model.cast<const PyModel&>();
   const Method mth = parse_method(method);
   const SolveOptions o = solve_options(lamb_shift, state, floquet_solver, heom);
   apply_threads(threads);
-  PySolution s{run_long([&] { return solve(pm.model, mth, o); }), header_of(pm.model)};
-  return s;
+  return PySolution{run_long([&] { return solve(pm.model, mth, o); }), model};
 }
 
 py::list diagnostics_of(const Thermodynamics& th) {
@@ -80,7 +76,7 @@ void bind_solve(py::module_& m) {
         if (!s.solution.rho) return py::none();
         return to_numpy(*s.solution.rho);
       })
-      .def("json", [](const PySolution& s, bool with_state) { return solution_json(s.header, s.solution, with_state).dump(); },
+      .def("json", [](const PySolution& s, bool with_state) { return solution_json(s.model_ref(), s.solution, with_state).dump(); },
            py::arg("with_state") = true, "The `qheat ness` JSON document of this solution (with --state).");
 
   m.def("solve", &solve_model, py::arg("model"), py::arg("method") = "global", py::arg("lamb_shift") = "auto",

@@ -70,9 +70,9 @@ PointModel python_point_model(const py::object& function, const std::vector<std:
     try {
       py::object built = function(**kwargs);
       if (py::hasattr(built, "_native")) built = built.attr("_native");
-      if (!py::isinstance<PyModel>(built))
-        throw Error("sweep-model", "the sweep's model function must return a qheat.Model; got " +
-                                       std::string(py::str(py::type::of(built).attr("__name__"))));
+      if (!py::isinstance<PyModel>(built))  // a programming error: stops the sweep (TypeError)
+        throw py::type_error("the sweep's model function must return a qheat.Model; got " +
+                             std::string(py::str(py::type::of(built).attr("__name__"))));
       return built.cast<const PyModel&>().model;
     } catch (py::error_already_set& e) {
       const py::object qheat_error = py::module_::import("qheat.errors").attr("Error");

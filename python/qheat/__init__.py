@@ -208,7 +208,7 @@ class Model:
         method: local, global, redfield, heom (static) or dme, ddme, floquet (driven); lamb_shift: "auto",
         "on", "off"; state: keep the steady state (``Solution.rho``); heom_*: the hierarchy (as --heom-*);
         threads: BLAS threads (default every core). Long solves release the GIL and stop on Ctrl-C."""
-        heom = _qheat.heom_options(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator)
+        heom = _heom(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator)
         native = _qheat.solve(self._native, str(method), str(lamb_shift), bool(state), str(floquet_solver), heom,
                               _count(threads, "threads"))
         return Solution(native, self)
@@ -224,6 +224,15 @@ class Model:
     def __repr__(self):
         src = f" from {self.path!r}" if self.path else ""
         return f"<qheat.Model {self.name!r}{src}: dim {self.dim}, baths {self.bath_names}>"
+
+
+_DEFAULT_HEOM = _qheat.heom_options(None, None, None, "pade", True)
+
+
+def _heom(depth, terms, tol, decomposition, terminator):
+    if depth is None and terms is None and tol is None and decomposition == "pade" and terminator is True:
+        return _DEFAULT_HEOM
+    return _qheat.heom_options(depth, terms, tol, str(decomposition), bool(terminator))
 
 
 def _count(value, what):
@@ -364,7 +373,7 @@ def sweep(model, vary, methods=("global",), *, lamb_shift="auto", observables=()
         raise Error("vary must be a non-empty dict {parameter: values}", "vary-syntax")
     names = [str(k) for k in vary]
     values = [_axis(k, v) for k, v in vary.items()]
-    heom = _qheat.heom_options(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator)
+    heom = _heom(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator)
     if isinstance(model, Model):
         native, function = model._native, None
     elif callable(model):

@@ -218,6 +218,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   }
   std::string nb;
   for (long a = 0; a < N; ++a) {
+    if (a % 4096 == 0) throw_if_interrupted();
     const long r0 = a * dd;
     emit(L0, r0, r0, 1.0);
     double damp = 0.0;
