@@ -8,11 +8,13 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "qheat/core/types.hpp"
+#include "qheat/sweep/distributed.hpp"
 
 namespace {
 
+// Under MPI every rank meets the same bad input; rank 0 alone says so.
 int fail(const std::string& rule, const std::string& message) {
-  std::cerr << "qheat: error [" << rule << "]: " << qheat::one_line(message) << "\n";
+  if (qheat::mpi_rank() == 0) std::cerr << "qheat: error [" << rule << "]: " << qheat::one_line(message) << "\n";
   return 2;
 }
 int run(int argc, char** argv) {
@@ -41,6 +43,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const qheat::MpiSession mpi(argc, argv);  // MPI only when started by mpirun/srun (docs/cluster.md)
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -6,13 +6,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
 #include "commands.hpp"
 #include "options.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/sweep/distributed.hpp"
+#include "qheat/sweep/journal.hpp"
 #include "qheat/sweep/sweep.hpp"
 
 namespace qheat::cli {
@@ -33,6 +38,8 @@ struct SweepArgs {
   std::string out;
   std::string plot;
   bool quiet = false;
+  bool resume = false;
+  double progress_every = 10.0;
 };
 
 std::vector<Method> parse_methods(const std::string& list) {
@@ -44,22 +51,36 @@ std::vector<Method> parse_methods(const std::string& list) {
   return out;
 }
 
-// Progress bar with ETA on stderr (only when stderr is a terminal).
+// Progress on stderr (rank 0 of an MPI job): a bar redrawn every 100 ms on a terminal, else one line
+// every --progress-every seconds (default 10: batch jobs, mpirun's forwarded stderr). --quiet silences it.
 class Progress {
 public:
-  explicit Progress(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+  Progress(bool enabled, double every_seconds)
+      : enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0), every_(every_seconds),
+        start_(std::chrono::steady_clock::now()) {}
   void operator()(std::size_t done, std::size_t total) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    const auto every = tty_ ? std::chrono::duration<double>(0.1) : std::chrono::duration<double>(every_);
+    if (done < total && now - last_ < every) return;
+    if (!tty_ && done == total) return;  // batch logs: only the periodic lines
+    if (!tty_ && last_ == std::chrono::steady_clock::time_point{}) {
+      last_ = now;  // the first line after 10 s, not at the first point
+      return;
+    }
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\r%s ", progress_text(done, total, elapsed).c_str());
-    if (done == total) std::fprintf(stderr, "\n");
+    if (tty_) {
+      std::fprintf(stderr, "\r%s ", progress_text(done, total, elapsed).c_str());
+      if (done == total) std::fprintf(stderr, "\n");
+    } else {
+      std::fprintf(stderr, "qheat sweep: %s\n", progress_text(done, total, elapsed).c_str());
+    }
   }
 
 private:
-  bool enabled_;
+  bool enabled_, tty_;
+  double every_;
   std::chrono::steady_clock::time_point start_, last_{};
 };
 
@@ -69,37 +90,110 @@ std::string csv_title(const SweepArgs& args, const std::string& model_name) {
   return t;
 }
 
-int run_sweep_command(const SweepArgs& args) {
-  std::vector<SweepAxis> axes;
-  for (const auto& v : args.vary) axes.push_back(parse_vary(v));
-  const ModelSource source = ModelSource::from_file(args.file);
-  const std::vector<Override> fixed = parse_overrides(args.sets);
-  check_sweep_parameters(source, fixed, axes);
-  SweepOptions opt;
-  opt.methods = parse_methods(args.methods);
-  opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
-  opt.floquet.solver = parse_floquet_solver(args.floquet_solver);
-  opt.heom = heom_options(args.heom);
-  if (!args.reference.empty()) opt.reference = parse_method(args.reference);
-  opt.observables = args.observables;
-  // Points in parallel (--jobs) times BLAS threads per point (--threads) stays within the cores unless
-  // both are given.
-  const SweepParallelism par = sweep_parallelism(count_value(args.jobs), count_value(args.resources.threads));
-  opt.jobs = par.jobs;
-  apply_resources(args.resources, par.threads);
-  Progress progress(!args.quiet && isatty(STDERR_FILENO) != 0);
-  opt.progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };
-  const SweepResult r = run_sweep(source, fixed, axes, opt);
+// What decides the rows (the journal's identity): the model file and its contents, and every option that
+// changes a result. Not --jobs, --threads, --quiet, --out or the number of MPI ranks.
+SweepIdentity sweep_identity(const SweepArgs& args) {
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
+    return s;
+  };
+  return {{"model", std::filesystem::absolute(args.file).lexically_normal().string()},
+          {"model contents (FNV-1a)", file_hash(args.file)},
+          {"--vary", join(args.vary)},
+          {"--method", args.methods},
+          {"--set", join(args.sets)},
+          {"--lamb-shift", args.lamb_shift},
+          {"--floquet-solver", args.floquet_solver},
+          {"--heom-depth/terms/tol/decomposition/terminator", args.heom.depth + "/" + args.heom.terms + "/" +
+                                                                  args.heom.tol + "/" + args.heom.decomposition + "/" +
+                                                                  args.heom.terminator},
+          {"--observable", join(args.observables)},
+          {"--reference", args.reference}};
+}
 
-  const std::string& model_name = source.source_name();
-  if (args.out.empty() || args.out == "-") {
-    write_sweep_csv(std::cout, r, csv_title(args, model_name));
-  } else {
-    std::ofstream out(args.out);
-    if (!out) throw Error("output", "cannot write '" + args.out + "'");
-    write_sweep_csv(out, r, csv_title(args, model_name));
+void write_csv_file(const std::string& path, const SweepResult& r, const std::string& title) {
+  // Written beside and renamed over the target: a kill leaves the old file or the new one, never half.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) throw Error("output", "cannot write '" + path + "'");
+    write_sweep_csv(out, r, title);
     out.close();
-    if (!out) throw Error("output", "writing '" + args.out + "' failed");
+    if (!out) throw Error("output", "writing '" + path + "' failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("output", "cannot replace '" + path + "'");
+}
+
+int run_sweep_command(const SweepArgs& args) {
+  const bool to_file = !args.out.empty() && args.out != "-";
+  const bool root = mpi_rank() == 0;
+  std::vector<SweepAxis> axes;
+  std::optional<ModelSource> source;
+  std::vector<Override> fixed;
+  SweepOptions opt;
+  std::optional<SweepJournal> journal;
+  Progress progress(!args.quiet && root, args.progress_every);
+  std::exception_ptr setup_error;
+  try {
+    for (const auto& v : args.vary) axes.push_back(parse_vary(v));
+    source = ModelSource::from_file(args.file);
+    fixed = parse_overrides(args.sets);
+    check_sweep_parameters(*source, fixed, axes);
+    opt.methods = parse_methods(args.methods);
+    opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
+    opt.floquet.solver = parse_floquet_solver(args.floquet_solver);
+    opt.heom = heom_options(args.heom);
+    if (!args.reference.empty()) opt.reference = parse_method(args.reference);
+    opt.observables = args.observables;
+    // Points in parallel (--jobs) times BLAS threads per point (--threads) stays within the cores unless
+    // both are given.
+    // Under MPI the launcher places the ranks: one BLAS thread each unless --threads says otherwise.
+    const int threads_given = count_value(args.resources.threads);
+    const SweepParallelism par =
+        sweep_parallelism(count_value(args.jobs), threads_given == 0 && mpi_size() > 1 ? 1 : threads_given);
+    opt.jobs = par.jobs;
+    apply_resources(args.resources, par.threads);
+    const SweepResult skeleton = prepare_sweep(axes, opt);
+    if (args.resume && !to_file) throw Error("resume", "--resume continues the journal of --out FILE; give --out");
+    if (root && to_file) {
+      const std::string jpath = journal_path(args.out);
+      if (args.resume) {
+        std::size_t dropped = 0;
+        journal.emplace(SweepJournal::resume(jpath, sweep_identity(args), skeleton, opt.known, dropped));
+        if (!args.quiet)
+          std::fprintf(stderr, "qheat sweep: resuming: %zu of %zu points are in the journal%s\n", opt.known.size(),
+                       sweep_points(skeleton), dropped > 0 ? " (an incomplete last line was dropped)" : "");
+      } else {
+        if (std::filesystem::exists(jpath))
+          throw Error("journal-exists", "'" + jpath + "' holds the points of an unfinished sweep to " + args.out +
+                                            ": add --resume to continue it, or delete it to start over");
+        journal.emplace(SweepJournal::create(jpath, sweep_identity(args)));
+      }
+      opt.on_point = [&journal](std::size_t p, const std::vector<SweepRow>& rows) { journal->append(p, rows); };
+    }
+    opt.progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };
+  } catch (...) {
+    setup_error = std::current_exception();
+  }
+  if (!mpi_all_ok(!setup_error)) {
+    if (setup_error) std::rethrow_exception(setup_error);
+    throw Error("mpi", "another rank could not set up the sweep (its error is on its stderr)");
+  }
+  std::optional<SweepResult> result = run_sweep_distributed(file_point_model(*source, fixed, axes), axes, opt);
+  if (!result) return 0;  // a worker rank: rank 0 writes the CSV
+  SweepResult& r = *result;
+  name_baths(r, *source, fixed);
+
+  const std::string title = csv_title(args, source->source_name());
+  if (!to_file) {
+    write_sweep_csv(std::cout, r, title);
+  } else {
+    write_csv_file(args.out, r, title);
+    if (journal) {  // the CSV is complete: the journal has done its work
+      journal->close();
+      std::filesystem::remove(journal->path());
+    }
   }
   std::size_t failed = 0;
   for (const auto& row : r.rows) failed += row.status == "error" ? 1 : 0;
@@ -107,7 +201,7 @@ int run_sweep_command(const SweepArgs& args) {
     std::cerr << "qheat sweep: " << failed << " of " << r.rows.size()
               << " rows failed; their status is 'error' and the message is in the 'error' column\n";
   if (!args.plot.empty()) {
-    if (args.out.empty() || args.out == "-") throw Error("plot", "--plot needs --out FILE.csv");
+    if (!to_file) throw Error("plot", "--plot needs --out FILE.csv");
     return run_plot_script({args.out, "--out", args.plot});
   }
   return 0;
@@ -141,7 +235,12 @@ void register_sweep(CLI::App& app, int& exit_code) {
   add_resource_options(cmd, args->resources, "BLAS threads of each point's solve (default: cores / --jobs)");
   cmd->add_option("--out,-o", args->out, "CSV file (default: standard output)");
   cmd->add_option("--plot", args->plot, "also draw the CSV with `qheat plot` to this PNG or SVG file");
-  cmd->add_flag("--quiet,-q", args->quiet, "no progress bar");
+  cmd->add_flag("--quiet,-q", args->quiet, "no progress on stderr");
+  cmd->add_option("--progress-every", args->progress_every,
+                  "seconds between progress lines when stderr is not a terminal (default 10)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--resume", args->resume,
+                "continue the sweep whose journal is --out FILE.journal (same arguments): solve only the missing points");
   cmd->callback([args, &exit_code]() { exit_code = run_sweep_command(*args); });
 }
 

@@ -1,35 +1,109 @@
-"""Shared pieces of the gallery scripts (examples/<paper>/fig*.py): arguments, running `qheat sweep`,
-reading its CSV. Each figure script stays a short description of what the paper plots."""
+"""Shared pieces of the gallery scripts (examples/<paper>/fig*.py): arguments, the Python package qheat of a
+build tree (docs/python.md), sweeps as rows, HEOM points. Each figure script stays a short description of what
+the paper plots.
+
+The package is imported from BUILD/python (--build, default build/release), the tree that
+`cmake --build --preset release` fills; the scripts run with Debian's /usr/bin/python3, which the package is
+built for."""
 import argparse
-import csv
+import concurrent.futures
+import glob
+import importlib
 import os
-import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_BUILD = os.path.join(ROOT, "build", "release")
+BUILD_HINT = "cmake --preset release && cmake --build --preset release"
+
+_package = None
 
 
-def argument_parser(description):
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--qheat", default=os.path.join(ROOT, "build", "release", "qheat"),
-                    help="qheat binary (default: build/release/qheat)")
-    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "gallery"), help="output directory for the PNG")
-    ap.add_argument("--quick", action="store_true", help="coarse grids (seconds; used by the test suite)")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="qheat sweep --jobs")
+class _GalleryParser(argparse.ArgumentParser):
+    """An ArgumentParser that imports qheat from the build directory once the arguments are known, so that a
+    missing package stops the script at once with one clear message."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        qheat_package(parsed)
+        return parsed
+
+
+def add_build_options(ap):
+    """--build DIR (the build tree whose python/ holds the package) and the deprecated --qheat PATH."""
+    ap.add_argument("--build", default=DEFAULT_BUILD, metavar="DIR",
+                    help="build directory whose python/ holds the package qheat (default: build/release)")
+    ap.add_argument("--qheat", metavar="PATH",
+                    help="deprecated: a qheat binary; stands for --build with the binary's directory")
     return ap
 
 
-def qheat_path(args):
-    if not os.access(args.qheat, os.X_OK):
-        sys.exit(f"gallery: no qheat binary at {args.qheat} (build with: cmake --preset release && "
-                 "cmake --build --preset release)")
-    return args.qheat
+def argument_parser(description):
+    ap = _GalleryParser(description=description)
+    add_build_options(ap)
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "gallery"), help="output directory for the PNG")
+    ap.add_argument("--quick", action="store_true", help="coarse grids (seconds; used by the test suite)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="points solved in parallel (qheat.sweep jobs; HEOM points: at most 2)")
+    return ap
+
+
+def qheat_package(args):
+    """The module qheat from <build>/python (args.build; args.qheat, deprecated, sets it to the binary's
+    directory), imported once; exits with a message when the package is not built or does not import."""
+    global _package
+    if _package is not None:
+        return _package
+    if getattr(args, "qheat", None):
+        args.build = os.path.dirname(os.path.abspath(args.qheat))
+        print(f"gallery: --qheat is deprecated, use --build DIR; importing qheat from {args.build}/python",
+              file=sys.stderr)
+    python_dir = os.path.join(os.path.abspath(args.build), "python")
+    if not glob.glob(os.path.join(python_dir, "qheat", "_qheat*.so")):
+        sys.exit(f"gallery: the Python package qheat is not built in {python_dir} (no qheat/_qheat*.so); "
+                 f"build it with: {BUILD_HINT}" + ("" if os.path.abspath(args.build) == DEFAULT_BUILD else
+                                                   " (or pass the build directory that has it with --build DIR)"))
+    sys.path.insert(0, python_dir)
+    try:
+        module = importlib.import_module("qheat")
+    except ImportError as e:
+        hint = (f"the package is built for /usr/bin/python3, not for {sys.executable}"
+                if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") else
+                f"a build in progress or a stale build? rebuild with: {BUILD_HINT}")
+        sys.exit(f"gallery: cannot import qheat from {python_dir}: {e}\n({hint})")
+    where = os.path.dirname(os.path.abspath(module.__file__))
+    if where != os.path.join(python_dir, "qheat"):
+        sys.exit(f"gallery: imported qheat from {where}, not from {python_dir}")
+    _package = module
+    return module
 
 
 def model_path(relative):
     """A model file of the repository, e.g. 'examples/kong2026/nesb.toml'."""
     return os.path.join(ROOT, relative)
+
+
+def overrides(sets):
+    """Parameter overrides {name: value} from NAME=VALUE strings (the --set syntax; values stay text, numbers
+    or expressions, exactly as `qheat --set` reads them) or from a dict (returned as it is)."""
+    if isinstance(sets, dict):
+        return dict(sets)
+    out = {}
+    for s in sets:
+        name, eq, value = s.partition("=")
+        if not eq or not name or not value:
+            raise ValueError(f"expected NAME=VALUE, got {s!r}")
+        out[name] = value
+    return out
+
+
+def load_model(args, relative, sets=()):
+    """qheat.load_model of a repository model file with overrides (NAME=VALUE strings or a dict)."""
+    qheat = qheat_package(args)
+    try:
+        return qheat.load_model(model_path(relative), **overrides(sets))
+    except qheat.Error as e:
+        sys.exit(f"gallery: {relative} with {sets}: [{e.rule}] {e.message}")
 
 
 def _number(s):
@@ -39,35 +113,71 @@ def _number(s):
         return s
 
 
-def read_csv(path):
-    """Rows of a qheat sweep CSV as dicts; numeric fields as float, others (method, status, ...) as str."""
-    with open(path, newline="") as f:
-        lines = [line for line in f if not line.startswith("#")]
-    return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(lines)]
+def rows_of(table):
+    """Rows of a qheat.sweep table (the columns of the `qheat sweep` CSV) as dicts: number, integer and flag
+    columns as float, text columns (method, status, diagnostics, error) as str (float if they read as one), as
+    the scripts read the CSV before they used the package."""
+    names = table.dtype.names
+    text = [table.dtype[n].kind == "U" for n in names]
+    return [{n: (_number(v) if t else float(v)) for n, t, v in zip(names, text, row)} for row in table.tolist()]
 
 
-def run_sweep(args, model, vary, methods="global", sets=(), observables=(), extra=()):
-    """Runs `qheat sweep` on a repository model file and returns its rows (read_csv).
+# `qheat sweep` options that figure scripts may still pass as command-line words (extra=[...]), and the
+# qheat.sweep keyword argument each becomes.
+_SWEEP_OPTIONS = {
+    "--lamb-shift": ("lamb_shift", str), "--reference": ("reference", str),
+    "--floquet-solver": ("floquet_solver", str), "--heom-depth": ("heom_depth", int),
+    "--heom-terms": ("heom_terms", int), "--heom-tol": ("heom_tol", float),
+    "--heom-decomposition": ("heom_decomposition", str),
+    "--heom-terminator": ("heom_terminator", lambda v: {"on": True, "off": False}[v]),
+    "--threads": ("threads", int), "--jobs": ("jobs", int), "-j": ("jobs", int),
+    "--observable": ("observables", str),
+}
 
-    vary: list of NAME=SPEC strings; methods: one name or a list; sets: NAME=VALUE strings."""
+
+def sweep_options(extra):
+    """qheat.sweep keyword arguments from `qheat sweep` command-line words, e.g. ["--lamb-shift", "on",
+    "--heom-depth=3"] -> {"lamb_shift": "on", "heom_depth": 3}; --observable may repeat (a list)."""
+    words, out = list(extra), {}
+    while words:
+        flag = words.pop(0)
+        flag, eq, value = flag.partition("=")
+        if flag not in _SWEEP_OPTIONS:
+            raise ValueError(f"run_sweep: unknown option {flag!r} in extra (known: {', '.join(_SWEEP_OPTIONS)})")
+        if not eq:
+            if not words:
+                raise ValueError(f"run_sweep: {flag} needs a value")
+            value = words.pop(0)
+        key, kind = _SWEEP_OPTIONS[flag]
+        if key == "observables":
+            out.setdefault(key, []).append(value)
+        else:
+            out[key] = kind(value)
+    return out
+
+
+def run_sweep(args, model, vary, methods="global", sets=(), observables=(), extra=(), **options):
+    """qheat.sweep of a repository model file (`qheat sweep`); returns its rows (rows_of), one per point and
+    method in grid order.
+
+    vary: NAME=SPEC strings (the --vary syntax: START:STOP:NUM, log:START:STOP:NUM, V1,V2,...) or a dict
+    {name: values or spec}; methods: one name or a list; sets: NAME=VALUE strings or a dict; extra: `qheat
+    sweep` options as command-line words (sweep_options); options: further qheat.sweep keyword arguments
+    (lamb_shift="on", reference="redfield", heom_depth=3, ...). Points run --jobs at a time."""
+    qheat = qheat_package(args)
     if isinstance(vary, str):
         vary = [vary]
-    if not isinstance(methods, str):
-        methods = ",".join(methods)
-    cmd = [qheat_path(args), "sweep", model_path(model), "--method", methods, "--jobs", str(args.jobs), "--quiet"]
-    for v in vary:
-        cmd += ["--vary", v]
-    for s in sets:
-        cmd += ["--set", s]
-    for o in observables:
-        cmd += ["--observable", o]
-    cmd += list(extra)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "sweep.csv")
-        r = subprocess.run(cmd + ["--out", out], capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.exit(f"gallery: {' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
-        rows = read_csv(out)
+    if not isinstance(vary, dict):
+        vary = dict(v.split("=", 1) for v in vary)
+    kw = {"jobs": args.jobs, **sweep_options(extra), **options}
+    kw["observables"] = list(observables) + kw.get("observables", [])
+    m = load_model(args, model, sets)
+    try:
+        table = qheat.sweep(m, vary=vary, methods=methods, **kw)
+    except qheat.Error as e:
+        sys.exit(f"gallery: qheat.sweep of {model} (vary {vary}, methods {methods}, sets {sets}) failed: "
+                 f"[{e.rule}] {e.message}")
+    rows = rows_of(table)
     bad = [row for row in rows if row["status"] not in ("converged",)]
     if bad:
         print(f"gallery: {len(bad)} of {len(rows)} points not converged, first: {bad[0]}", file=sys.stderr)
@@ -89,15 +199,21 @@ def save(fig, args, name):
     return path
 
 
+def heom_pool(args):
+    """An executor for HEOM points: at most two solves at a time (--jobs), in threads of this process (the
+    solves release the GIL; each uses one BLAS thread)."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(args.jobs, 2)))
+
+
 def heom_currents(results):
-    """The current of every (J, JSON) result of a `qheat ness --method heom` point (J None: the run failed,
-    the JSON then has command, returncode and stderr) as a NumPy array, nan for failures; reports failures,
-    non-converged solves, diagnostics, and first-law or bath/system current mismatches above 1e-8 relative."""
+    """The current of every (J, solution) result of heom_point (J None: the solve failed, the dict then has
+    command and error) as a NumPy array, nan for failures; reports failures, non-converged solves, diagnostics,
+    and first-law or bath/system current mismatches above 1e-8 relative."""
     import numpy as np
     js = []
     for j, out in results:
         if j is None:
-            print(f"heom: FAILED ({out['returncode']}): {out['command']}\n  {out['stderr']}", file=sys.stderr)
+            print(f"heom: FAILED: {out['command']}\n  {out['error']}", file=sys.stderr)
             js.append(np.nan)
             continue
         if out["steady_state"]["status"] != "converged" or out["diagnostics"]:
@@ -113,17 +229,22 @@ def heom_currents(results):
 
 
 def heom_point(job):
-    """One `qheat ness --method heom` solve, job = (qheat, model file, --set list, depth, terms, bath); returns
-    (current of that bath, the parsed JSON with its command line) or (None, {command, returncode, stderr})."""
-    import json
-    qheat, model, sets, depth, terms, bath = job
-    cmd = [qheat, "ness", model_path(model), "--method", "heom", "--heom-depth", str(depth), "--heom-terms",
-           str(terms), "--threads", "1"]
-    for s in sets:
-        cmd += ["--set", s]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, {"command": " ".join(cmd), "returncode": r.returncode, "stderr": r.stderr.strip()}
-    out = json.loads(r.stdout)
-    out["command"] = " ".join(cmd)
+    """One HEOM solve, job = (args, model file, --set list, depth, terms, bath):
+    model.solve("heom", heom_depth=depth, heom_terms=terms, threads=1) (Pade, terminator on), the computation
+    of `qheat ness --method heom --threads 1`. Returns (current of that bath, the solution's as_dict() with the
+    equivalent command line under "command"), or (None, {command, error}) when the solve raised qheat.Error or
+    the steady state is not unique (where `qheat ness` exits with 4)."""
+    args, model, sets, depth, terms, bath = job
+    qheat = qheat_package(args)
+    command = (f"qheat ness {model} --method heom --heom-depth {depth} --heom-terms {terms} --threads 1" +
+               "".join(f" --set {s}" for s in sets))
+    try:
+        m = qheat.load_model(model_path(model), **overrides(sets))
+        sol = m.solve("heom", heom_depth=depth, heom_terms=terms, threads=1, state=False)
+    except qheat.Error as e:
+        return None, {"command": command, "error": f"[{e.rule}] {e.message}"}
+    if sol.status == "not-unique":
+        return None, {"command": command, "error": "steady state not unique"}
+    out = sol.as_dict()
+    out["command"] = command
     return out["currents"][bath], out

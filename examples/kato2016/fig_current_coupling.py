@@ -6,17 +6,16 @@ H_S = (eps/2)(sz1 + 1) + (eps/2)(sz2 + 1) + J12 (s+1 s-2 + h.c.), sigma_x-couple
 energy lam and cutoff gamma_c = 2 eps, T_L,R = T (1 +- dT), eps = 1, T = 2, dT = 0.01. J12 = 0.01, 0.1, 0.5
 (colours), lam = 1e-3 .. 1 (log). (a) J_left (heat from the hot left bath into the system): HEOM (markers),
 Bloch-Redfield with Lamb shift (`redfield`, solid), global Davies (`global`, dashed), local Lindblad (`local`,
-dotted); the Markovian curves from `qheat sweep --vary lam=log:...`. (b) |J - J_HEOM| / J_HEOM of each
+dotted); the Markovian curves from qheat.sweep(vary={"lam": "log:..."}). (b) |J - J_HEOM| / J_HEOM of each
 Markovian method at the HEOM points.
 
-HEOM: `qheat ness --method heom --heom-depth D --heom-terms K --threads 1` (Pade, terminator on), one process
-per point in a pool of --jobs, with a fixed hierarchy per range of lam taken from the convergence tables
-(docs/methods.md, "HEOM convergence tables"; HIERARCHY below). --quick: three values of lam, depth 2 with 1 term (not
-converged; a smoke test of the script only).
+HEOM: model.solve("heom", heom_depth=D, heom_terms=K, threads=1) (Pade, terminator on; `qheat ness --method heom`),
+two points at a time (--jobs 1: one) in threads of this process, with a fixed hierarchy per range of lam taken from
+the convergence tables (docs/methods.md, "HEOM convergence tables"; HIERARCHY below). --quick: three values of lam,
+depth 2 with 1 term (not converged; a smoke test of the script only).
 
-    /usr/bin/python3 examples/kato2016/fig_current_coupling.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/kato2016/fig_current_coupling.py [--build build/release] [--out docs/gallery] [--quick]
 """
-import multiprocessing
 import os
 import sys
 
@@ -27,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gallery_common import argument_parser, column, model_path, qheat_path, run_sweep, save, heom_currents, heom_point  # noqa: E402
+from gallery_common import argument_parser, column, heom_currents, heom_point, heom_pool, run_sweep, save  # noqa: E402
 
 MODEL = "examples/kato2016/two_qubits.toml"
 J12 = ((0.01, "tab:blue", "o"), (0.1, "tab:orange", "s"), (0.5, "tab:green", "^"))
@@ -50,7 +49,7 @@ def hierarchy(lam, quick):
 
 def run_heom(args, pool, jobs):
     """J_left of every job (sets, depth, terms); reports failures, non-converged solves and diagnostics."""
-    results = pool.map(heom_point, [(qheat_path(args), MODEL, sets, d, k, "left") for sets, d, k in jobs], chunksize=1)
+    results = pool.map(heom_point, [(args, MODEL, sets, d, k, "left") for sets, d, k in jobs])
     return heom_currents(results)
 
 
@@ -63,7 +62,7 @@ def main():
     curves = run_sweep(args, MODEL, [f"J12={j12_list}", f"lam=log:1e-3:1:{9 if args.quick else 61}"], methods)
     at = run_sweep(args, MODEL, [f"J12={j12_list}", "lam=" + ",".join(lam_text)], methods)
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 5.5))
-    with multiprocessing.Pool(max(1, min(args.jobs, 2))) as pool:
+    with heom_pool(args) as pool:
         # the expensive (large lam) points first so that the pool stays busy
         jobs = [(j12, k) for k in reversed(range(len(lam_heom))) for j12, _, _ in J12]
         values = run_heom(args, pool, [([f"J12={j12}", f"lam={lam_text[k]}"],) + hierarchy(lam_heom[k], args.quick)

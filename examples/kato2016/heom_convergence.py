@@ -2,24 +2,27 @@
 """HEOM convergence tables: the heat current of the first bath against the hierarchy depth (fixed number of
 terms) and against the number of terms (fixed depth), for the gallery's parameters (docs/methods.md, "HEOM convergence tables").
 
-Each entry is one `qheat ness MODEL --method heom --heom-depth D --heom-terms K --heom-decomposition pade|matsubara
---threads 1 [--set ...]`; the wall and CPU time of that process, its ADO count, the steady-state status, the
-first-law residual and the largest |currents - system_currents| are kept. A depth scan stops after the first
-solve that takes longer than --max-seconds. Cases (CASES below) are solved in a pool of --jobs processes, each
-case's entries in order. Writes JSON lines (--raw) and the markdown tables (--md, or standard output).
+Each entry is one model.solve("heom", heom_depth=D, heom_terms=K, heom_decomposition="pade"|"matsubara",
+threads=1) of the Python package qheat (the computation of `qheat ness MODEL --method heom --heom-depth D
+--heom-terms K --heom-decomposition pade|matsubara --threads 1 [--set ...]`, the command line the raw output
+shows); the wall time of loading the model and solving, the CPU time of that thread (one BLAS thread: the solve
+runs in the calling thread), its ADO count, the steady-state status, the first-law residual and the largest
+|currents - system_currents| are kept. A depth scan stops after the first solve that takes longer than
+--max-seconds. Cases (CASES below) are solved --jobs at a time in threads of this process (the solves release the
+GIL), each case's entries in order. Writes JSON lines (--raw) and the markdown tables (--md, or standard output).
 
-    /usr/bin/python3 examples/kato2016/heom_convergence.py [--qheat build/release/qheat] [--md FILE] [--raw FILE]
+    /usr/bin/python3 examples/kato2016/heom_convergence.py [--build build/release] [--md FILE] [--raw FILE]
 """
 import argparse
+import concurrent.futures
 import json
-import multiprocessing
 import os
-import resource
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from gallery_common import add_build_options, model_path, overrides, qheat_package  # noqa: E402
+
 KATO = "examples/kato2016/two_qubits.toml"
 ZHANG = "examples/zhang2025/two_qubits.toml"
 
@@ -34,23 +37,18 @@ CASES = [
 
 
 def solve(qheat, model, sets, depth, terms, decomposition="pade"):
-    cmd = [qheat, "ness", os.path.join(ROOT, model), "--method", "heom", "--heom-depth", str(depth),
-           "--heom-terms", str(terms), "--heom-decomposition", decomposition, "--threads", "1"]
-    for s in sets:
-        cmd += ["--set", s]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    shown = " ".join(c if not c.startswith(ROOT) else os.path.relpath(c, ROOT) for c in cmd[1:])
-    entry = {"command": "qheat " + shown, "depth": depth, "terms": terms, "decomposition": decomposition,
-             "wall": wall, "cpu": cpu, "returncode": r.returncode}
-    if r.returncode not in (0, 4):
-        entry["error"] = r.stderr.strip()
+    command = (f"qheat ness {model} --method heom --heom-depth {depth} --heom-terms {terms} --heom-decomposition "
+               f"{decomposition} --threads 1" + "".join(f" --set {s}" for s in sets))
+    entry = {"command": command, "depth": depth, "terms": terms, "decomposition": decomposition}
+    t0, c0 = time.perf_counter(), time.thread_time()
+    try:
+        sol = qheat.load_model(model_path(model), **overrides(sets)).solve(
+            "heom", heom_depth=depth, heom_terms=terms, heom_decomposition=decomposition, threads=1, state=False)
+    except qheat.Error as e:
+        entry.update(wall=time.perf_counter() - t0, cpu=time.thread_time() - c0, error=f"[{e.rule}] {e.message}")
         return entry
-    out = json.loads(r.stdout)
+    entry.update(wall=time.perf_counter() - t0, cpu=time.thread_time() - c0)
+    out = sol.as_dict()
     entry.update(currents=out["currents"], system_currents=out["heom"]["system_currents"],
                  ados=out["heom"]["ados"], unknowns=out["heom"]["unknowns"],
                  status=out["steady_state"]["status"], iterations=out["steady_state"].get("iterations"),
@@ -87,7 +85,7 @@ def table(entries, key, bath):
     prev = None
     for e in entries:
         if "error" in e:
-            lines.append(f"| {e[key]} | | error: {e['error']} | | {e['wall']:.2f} | {e['cpu']:.2f} | exit {e['returncode']} |")
+            lines.append(f"| {e[key]} | | error: {e['error']} | | {e['wall']:.2f} | {e['cpu']:.2f} | error |")
             continue
         j = e["currents"][bath]
         status = e["status"] + ("" if not e["diagnostics"] else
@@ -99,9 +97,8 @@ def table(entries, key, bath):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--qheat", default=os.path.join(ROOT, "build", "release", "qheat"))
-    ap.add_argument("--jobs", type=int, default=2)
+    ap = add_build_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    ap.add_argument("--jobs", type=int, default=2, help="solves at a time (threads)")
     ap.add_argument("--max-seconds", type=float, default=60.0)
     ap.add_argument("--max-depth", type=int, default=12)
     ap.add_argument("--depth-terms", type=int, default=2, help="terms K of the depth scans")
@@ -113,6 +110,7 @@ def main():
     ap.add_argument("--raw", help="JSON lines of every solve")
     ap.add_argument("--md", help="markdown tables (default: standard output)")
     args = ap.parse_args()
+    qheat = qheat_package(args)
     terms_depth = dict(item.rsplit("=", 1) for item in args.terms_depth.split(","))
     matsubara = set(filter(None, args.matsubara.split(",")))
     jobs = []
@@ -124,9 +122,9 @@ def main():
             scans.append(("terms-matsubara", [(td, k) for k in range(0, args.max_terms + 1)], "matsubara"))
         # the pade terms scan and the matsubara one run as separate jobs so that the pool stays busy
         for scan in scans:
-            jobs.append((args.qheat, name, model, bath, sets, [scan], args.max_seconds))
-    with multiprocessing.Pool(args.jobs) as pool:
-        results = [e for part in pool.map(run_case, jobs, chunksize=1) for e in part]
+            jobs.append((qheat, name, model, bath, sets, [scan], args.max_seconds))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = [e for part in pool.map(run_case, jobs) for e in part]
     if args.raw:
         with open(args.raw, "w") as f:
             for e in results:

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Kerr resonator at nmax = 60: Floquet-Markov J_r and drive power over (omega_d, eta), 40 x 40 points.
 
-A map that was impractical before issue 10: `qheat sweep` of examples/kong2026/kerr.toml with
-`--method floquet` (extended-space / Sambe Floquet modes) at Fock truncation nmax = 60 (61 levels), over the
+A map that was impractical before issue 10: qheat.sweep (`qheat sweep`) of examples/kong2026/kerr.toml with
+method floquet (extended-space / Sambe Floquet modes) at Fock truncation nmax = 60 (61 levels), over the
 driving frequency omega_d in [0.42, 1.98] and amplitude eta in [0.01, 0.5], with eps = 1, chi = 0.4,
 alpha = 0.001, omega_c = 10, T_l = 1.2, T_r = 0.4 (the model file's defaults). (a) J_r, the energy current
 into the cold reservoir, (b) the drive power P = -J_p (energy from the drive into the resonator), both on a
@@ -15,8 +15,8 @@ small their splitting (~eta, eta^2/chi, eta^3/chi^2) is against the dissipative 
 through the resonances these become single-column stripes that dominate the map (docs/gallery/kong2026.md).
 Fock truncation: nmax = 30 and 60 agree to 3e-11 (relative) at omega_d = 1, 1.4, 1.8, 2 and eta = 0.01, 0.5,
 so nmax = 60 is the issue's size, not a need of this model.
-The sweep's wall-clock time and point count are written on the figure; points whose status is not
-`converged` are masked (grey) and counted in the title.
+The sweep's wall-clock time, CPU time (this process, all threads) and point count are written on the figure;
+points whose status is not `converged` are masked (grey) and counted in the title.
 Kong's signs: J_r(Kong) = -J_r(qheat), J_p = -drive_power (docs/conventions.md).
 
     /usr/bin/python3 examples/kong2026/fig_kerr_map.py [--quick]   # --quick: 6 x 6 points at nmax = 30
@@ -71,11 +71,11 @@ def colour_map(ax, fig, x, y, z, bad, title, label):
 def main():
     args = argument_parser(__doc__.splitlines()[0]).parse_args()
     n_w, n_e, nmax = (6, 6, 30) if args.quick else (40, 40, 60)
-    start, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    start, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     rows = run_sweep(args, MODEL, [f"eta={ETA[0]}:{ETA[1]}:{n_e}", f"omega_d={WD[0]}:{WD[1]}:{n_w}"], "floquet",
                      sets=[f"nmax={nmax}"])
-    wall, cpu1 = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)  # the qheat process, all threads
+    wall, cpu1 = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)  # this process, all threads
     n = len(rows)
     wd = np.array(column(rows, "omega_d")).reshape(n_e, n_w)
     eta = np.array(column(rows, "eta")).reshape(n_e, n_w)

@@ -4,18 +4,16 @@ the occupation a^dag a of two coupled oscillators to the cubic perturbation, eq.
 
 Caption parameters (the model file's defaults): gamma_- = 1, omega = 100, g = 90, eps = 5, delta = 0.02,
 T_a = 2000, T_b = 2100 (n_- = 204.5: no Fock truncation can hold this, so qheat runs the untruncated
-bosonic engine, `qheat response --untruncated`, docs/response-bosonic.md).
+bosonic engine, qheat.response(untruncated=True), docs/response-bosonic.md).
 The perturbation is Levy's eq. B9 operator Omega (d_- + d_-^dag)^3, for which eqs. 31-35 are written; the
 model file's V_cubic is eq. 29 literally, which is its negative, so the script passes (-1)*V_cubic.
 Dashed: the paper's eqs. 31 and 32 integrated as printed. Eq. 31 coincides with qheat's Kubo part; eq. 32 is
 off by the factor (n_- - 1)/(-1) (docs/response-bosonic.md), which the script prints.
 
-    /usr/bin/python3 examples/levy/fig2.py [--quick] [--qheat build/release/qheat] [--out docs/gallery]
+    /usr/bin/python3 examples/levy/fig2.py [--quick] [--build build/release] [--out docs/gallery]
 """
-import json
 import math
 import os
-import subprocess
 import sys
 
 import matplotlib
@@ -25,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gallery_common import argument_parser, model_path, qheat_path, save  # noqa: E402
+from gallery_common import argument_parser, load_model, qheat_package, save  # noqa: E402
 
 MODEL = "examples/levy/two_oscillators.toml"
 PERTURBATION = "(-1)*V_cubic"  # Levy eq. B9; eq. 29 (V_cubic) is its negative
@@ -34,18 +32,17 @@ GAMMA, OMEGA, G, EPS = 1.0, 100.0, 90.0, 5.0  # the model file's defaults (Fig. 
 W_MINUS, W_PLUS = OMEGA - G, OMEGA + G
 
 
-def run_response(args, sets, times=(), observable="n_a"):
-    """`qheat response MODEL --perturbation ... --observable n_a --untruncated [--times ...] --set ...` -> JSON."""
-    cmd = [qheat_path(args), "response", model_path(MODEL), "--perturbation", PERTURBATION,
-           "--observable", observable, "--untruncated"]
-    for s in sets:
-        cmd += ["--set", s]
-    if len(times):
-        cmd += ["--times", ",".join(repr(float(t)) for t in times)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"gallery: {' '.join(cmd[:12])} ... failed ({r.returncode}):\n{r.stderr}")
-    return json.loads(r.stdout)
+def run_response(args, times=(), observable="n_a", **parameters):
+    """qheat.response of the model (parameters: overrides such as Ta=2000) to PERTURBATION, observable n_a,
+    untruncated, with Phi(t) at `times` if any: the `qheat response` JSON document as a dict."""
+    qheat = qheat_package(args)
+    model = load_model(args, MODEL, parameters)
+    try:
+        res = qheat.response(model, PERTURBATION, [observable], times=[float(t) for t in times] if len(times) else None,
+                             untruncated=True)
+    except qheat.Error as e:
+        sys.exit(f"gallery: qheat.response of {MODEL} with {parameters} failed: [{e.rule}] {e.message}")
+    return res.as_dict()
 
 
 def bose(w, T):
@@ -74,7 +71,7 @@ def main():
     args = argument_parser(__doc__.splitlines()[0]).parse_args()
     Ta, Tb = 2000.0, 2100.0
     times = np.linspace(0.0, 6.0 if args.quick else 12.0, 241 if args.quick else 2401)
-    res = run_response(args, [f"Ta={Ta}", f"Tb={Tb}"], times)
+    res = run_response(args, times, Ta=Ta, Tb=Tb)
     series = res["series"]["n_a"]
     kubo = np.array([p["kubo"] for p in series])
     diss = np.array([p["dissipator"] for p in series])

@@ -2,13 +2,13 @@
 """Levy, Rabani & Limmer, Fig. 3: steady-state response delta (Phi^(1,1) + Phi^(1,2)) of the occupation a^dag a
 to the cubic perturbation as a function of the average temperature T = (T_a + T_b)/2 at Delta T = 50 gamma.
 
-gamma_- = 1, omega = 100, g = 90, eps = 5, delta = 0.02; untruncated bosonic engine (`qheat response
---untruncated`), perturbation Levy's eq. B9 operator, (-1)*V_cubic (see fig2.py).
+gamma_- = 1, omega = 100, g = 90, eps = 5, delta = 0.02; untruncated bosonic engine (qheat.response(...,
+untruncated=True)), perturbation Levy's eq. B9 operator, (-1)*V_cubic (see fig2.py).
 Dashed: the paper's eq. 34 as printed. Its dissipator part carries a factor (n_- - 1) where the model gives -1
 (docs/response-bosonic.md), which makes the printed total change sign near T = 4000 gamma (n_- = 401); the
 model's total is -3 (eps/omega_+)(2 n_- + 1), linear in T and of one sign.
 
-    /usr/bin/python3 examples/levy/fig3.py [--quick] [--qheat build/release/qheat] [--out docs/gallery]
+    /usr/bin/python3 examples/levy/fig3.py [--quick] [--build build/release] [--out docs/gallery]
 """
 import os
 import sys
@@ -39,7 +39,7 @@ def main():
     tbar = np.linspace(50.0, 6000.0, 7 if args.quick else 41)
     kubo, diss, total = [], [], []
     for T in tbar:
-        res = run_response(args, [f"Ta={T - DELTA_T / 2}", f"Tb={T + DELTA_T / 2}"])
+        res = run_response(args, Ta=T - DELTA_T / 2, Tb=T + DELTA_T / 2)
         p = res["observables"]["n_a"]
         kubo.append(p["kubo"])
         diss.append(p["dissipator"])

@@ -6,11 +6,9 @@ global limit J^a (eq. 46, Davies generator of H0 + delta V), and Bloch-Redfield 
 addition: no secular approximation, valid for any nu / gamma). (c) the response vs T-bar at Delta T = 20:
 delta J_1 (local) and J^a - J_0 (global, Bloch-Redfield). gamma = 1, omega = 1000, g = 200, delta Omega = 50.
 
-    /usr/bin/python3 examples/levy/fig4.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/levy/fig4.py [--build build/release] [--out docs/gallery] [--quick]
 """
-import json
 import os
-import subprocess
 import sys
 
 import matplotlib
@@ -20,17 +18,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gallery_common import argument_parser, model_path, qheat_path, save  # noqa: E402
+from gallery_common import argument_parser, load_model, qheat_package, save  # noqa: E402
 
 DELTA_OMEGA = 50.0
 
 
 def currents(args, Ta, Tb, deltas):
-    """qheat response with --delta-sweep: J_0, J_1 (local) and J(delta) of the global and Redfield generators."""
-    cmd = [qheat_path(args), "response", model_path("examples/levy/two_qubits.toml"), "--perturbation", "V_zz",
-           "--set", f"Ta={Ta}", "--set", f"Tb={Tb}", "--delta-sweep", ",".join(map(str, deltas))]
-    j = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    return j
+    """qheat.response to V_zz with a delta sweep (`qheat response --delta-sweep`): the JSON document as a dict,
+    with J_0, J_1 (local) and J(delta) of the global and Redfield generators."""
+    qheat = qheat_package(args)
+    model = load_model(args, "examples/levy/two_qubits.toml", {"Ta": Ta, "Tb": Tb})
+    try:
+        return qheat.response(model, "V_zz", delta_sweep=[float(d) for d in deltas]).as_dict()
+    except qheat.Error as e:
+        sys.exit(f"gallery: qheat.response of examples/levy/two_qubits.toml at Ta={Ta}, Tb={Tb} failed: "
+                 f"[{e.rule}] {e.message}")
 
 
 def main():

@@ -5,7 +5,7 @@ Black: unperturbed (eq. 42); red: local limit J_0 + delta J_1 (eqs. 42-43); blue
 Davies generator of H0 + delta V); green: Bloch-Redfield of H0 + delta V (our addition). Left: T-bar = 50
 gamma, right: T-bar = 5000 gamma; Delta T = 20 gamma, gamma = 1, omega = 1000, g = 200.
 
-    /usr/bin/python3 examples/levy/fig5.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/levy/fig5.py [--build build/release] [--out docs/gallery] [--quick]
 """
 import os
 import sys

@@ -2,17 +2,16 @@
 """Zhang, Liu, Yu 2025, Fig. 2: rho_14 and rho_23 of the Bloch-Redfield steady state and of the mean-force Gibbs state vs T.
 
 T1 = T2 = T, gamma1 = 0.01, gamma2 = 0 (main panel; inset: gamma2 = 0.01), omega_D = 50, eps1 = 5, eps2 = 4,
-g = 1. Lines: steady state of `qheat sweep --method redfield --lamb-shift on` (Bloch-Redfield with Lamb shift,
-Zhang eq. 8); markers: `qheat gibbs` (second-order mean-force Gibbs state, Zhang eq. 20). rho_ij = <s_i|rho|s_j>
-in Zhang's eigenbasis |s_1>..|s_4> (below their eq. 2, with their phases; their |1> is the excited qubit
-state), read out with the observable O = |s_j><s_i| (Tr[rho O] = rho_ij), written with sm/sp/proj.
+g = 1. Lines: steady state of qheat.sweep(methods=["redfield"], lamb_shift="on") (Bloch-Redfield with Lamb
+shift, Zhang eq. 8); markers: qheat.gibbs (`qheat gibbs`: second-order mean-force Gibbs state, Zhang eq. 20).
+rho_ij = <s_i|rho|s_j> in Zhang's eigenbasis |s_1>..|s_4> (below their eq. 2, with their phases; their |1> is
+the excited qubit state), read out with the observable O = |s_j><s_i| (Tr[rho O] = rho_ij), written with
+sm/sp/proj.
 
-    /usr/bin/python3 examples/zhang2025/fig2.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/zhang2025/fig2.py [--build build/release] [--out docs/gallery] [--quick]
 """
-import json
 import math
 import os
-import subprocess
 import sys
 
 import matplotlib
@@ -22,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gallery_common import argument_parser, column, model_path, qheat_path, run_sweep, save  # noqa: E402
+from gallery_common import argument_parser, column, load_model, qheat_package, run_sweep, save  # noqa: E402
 
 MODEL = "examples/zhang2025/two_qubits.toml"
 EPS1, EPS2, G, GAMMA1, OMEGA_D = 5.0, 4.0, 1.0, 0.01, 50.0
@@ -43,17 +42,14 @@ def observables(eps1=EPS1, eps2=EPS2, g=G):
 
 
 def gibbs(args, T, gamma2, obs):
-    """`qheat gibbs` at T1 = T2 = T: {observable text: complex value}."""
-    cmd = [qheat_path(args), "gibbs", model_path(MODEL), "--set", f"T1={T!r}", "--set", "T2=T1",
-           "--set", f"gamma1={GAMMA1}", "--set", f"gamma2={gamma2}", "--set", f"g={G}",
-           "--set", f"eps1={EPS1}", "--set", f"eps2={EPS2}", "--set", f"omega_D={OMEGA_D}"]
-    for o in obs:
-        cmd += ["--observable", o]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"fig2: {' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
-    j = json.loads(r.stdout)["observables"]
-    return {o: complex(j[o]["re"], j[o]["im"]) for o in obs}
+    """qheat.gibbs (`qheat gibbs`, order 2) at T1 = T2 = T: {observable text: complex value}."""
+    qheat = qheat_package(args)
+    model = load_model(args, MODEL, {"T1": T, "T2": "T1", "gamma1": GAMMA1, "gamma2": gamma2, "g": G,
+                                     "eps1": EPS1, "eps2": EPS2, "omega_D": OMEGA_D})
+    try:
+        return qheat.gibbs(model, observables=obs).observables
+    except qheat.Error as e:
+        sys.exit(f"fig2: qheat.gibbs at T={T!r}, gamma2={gamma2} failed: [{e.rule}] {e.message}")
 
 
 def panel(args, ax, gamma2, n_line, n_mark, t_lo, t_hi, legend):
@@ -61,7 +57,7 @@ def panel(args, ax, gamma2, n_line, n_mark, t_lo, t_hi, legend):
     sets = ["T2=T1", f"gamma1={GAMMA1}", f"gamma2={gamma2}", f"g={G}", f"eps1={EPS1}", f"eps2={EPS2}",
             f"omega_D={OMEGA_D}"]
     rows = run_sweep(args, MODEL, [f"T1={t_lo}:{t_hi}:{n_line}"], "redfield", sets=sets,
-                     observables=[o14, o23], extra=["--lamb-shift", "on"])
+                     observables=[o14, o23], lamb_shift="on")
     T = np.array(column(rows, "T1"))
     br14, br23 = np.array(column(rows, o14)), np.array(column(rows, o23))
     im = max(np.max(np.abs(column(rows, o14 + ".im"))), np.max(np.abs(column(rows, o23 + ".im"))))

@@ -7,7 +7,7 @@ the Lamb shift xi(w, w) = S(w)) = `--method global`; red: Bloch-Redfield with La
 `--method redfield`. Lamb shift `auto` (on: the Drude bath has a finite one). J_1 = qheat's J_hot (heat
 from the hot bath into the system, Zhang's sign, eqs. 21-23: Tr[(H_S + H_LS) L_1(rho)]).
 
-    /usr/bin/python3 examples/zhang2025/fig3.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/zhang2025/fig3.py [--build build/release] [--out docs/gallery] [--quick]
 """
 import os
 import sys

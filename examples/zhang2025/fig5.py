@@ -7,7 +7,7 @@ line styles solid, dashed, dotted: g = 0.2, 0.1, 0.05. Bloch-Redfield with Lamb 
 The paper plots only BR here (the secular Lindblad equation is invalid at Bohr splitting 2g ~ rates).
 J_1 = qheat's J_hot.
 
-    /usr/bin/python3 examples/zhang2025/fig5.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/zhang2025/fig5.py [--build build/release] [--out docs/gallery] [--quick]
 """
 import os
 import sys

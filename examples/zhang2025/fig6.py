@@ -6,7 +6,7 @@ gamma; the paper's three "insets"). Blue: Zhang's Lindblad equation = the global
 = `--method global`; red: Bloch-Redfield with Lamb shift (eq. 8) = `--method redfield`; Lamb shift `auto`
 (on for the Drude bath). J_1 = qheat's J_hot.
 
-    /usr/bin/python3 examples/zhang2025/fig6.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/zhang2025/fig6.py [--build build/release] [--out docs/gallery] [--quick]
 """
 import os
 import sys

@@ -8,15 +8,15 @@ eps1 = eps2 = eps = 4, 5, 6 (red, blue, black), g = 0.2, 0.1, 0.05 (solid, dashe
 Bloch-Redfield (lines) and HEOM (markers of the same colour). (c), (d): the relative deviation
 (J - J_HEOM)/J_HEOM of Bloch-Redfield (and, in (c), of Lindblad) at the HEOM points.
 
-HEOM: `qheat ness --method heom --heom-depth 5 --heom-terms 5` (Pade, terminator on; 6188 ADOs), one process per
-point with --threads 1 in a pool of --jobs; the Markovian curves come from `qheat sweep`. The full run checks the
-hierarchy at the largest Delta T of every Fig. 3 curve and of the Fig. 5 curves with eps = 5: the relative change
-of J_1 when the depth, and separately the number of terms, is raised by one (printed). --quick uses depth 3 with
-2 terms on a few points (not converged: a smoke test of the script only). J_1 = qheat's J_hot.
+HEOM: model.solve("heom", heom_depth=5, heom_terms=5, threads=1) (Pade, terminator on; 6188 ADOs; `qheat ness
+--method heom`), two points at a time (--jobs 1: one) in threads of this process; the Markovian curves come from
+qheat.sweep. The full run checks the hierarchy at the largest Delta T of every Fig. 3 curve and of the Fig. 5
+curves with eps = 5: the relative change of J_1 when the depth, and separately the number of terms, is raised by
+one (printed). --quick uses depth 3 with 2 terms on a few points (not converged: a smoke test of the script only).
+J_1 = qheat's J_hot.
 
-    /usr/bin/python3 examples/zhang2025/fig_ndtc_heom.py [--qheat build/release/qheat] [--out docs/gallery] [--quick]
+    /usr/bin/python3 examples/zhang2025/fig_ndtc_heom.py [--build build/release] [--out docs/gallery] [--quick]
 """
-import multiprocessing
 import os
 import sys
 
@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gallery_common import argument_parser, column, model_path, qheat_path, run_sweep, save, heom_currents, heom_point  # noqa: E402
+from gallery_common import argument_parser, column, heom_currents, heom_point, heom_pool, run_sweep, save  # noqa: E402
 
 MODEL = "examples/zhang2025/two_qubits.toml"
 T2 = 5.0
@@ -43,7 +43,7 @@ FIG5_DT = (1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 28, 35, 45, 60, 80, 100
 
 def run_heom(args, pool, points, depth, terms):
     """J_hot at every point (a list of --set lists); reports failures, non-converged solves and diagnostics."""
-    results = pool.map(heom_point, [(qheat_path(args), MODEL, sets, depth, terms, "hot") for sets in points], chunksize=1)
+    results = pool.map(heom_point, [(args, MODEL, sets, depth, terms, "hot") for sets in points])
     return heom_currents(results)
 
 
@@ -60,8 +60,8 @@ def peak(dt, j):
 
 def convergence(args, pool, sets, label):
     """Relative change of J_hot when the depth, and separately the terms, are raised by one."""
-    (j0, _), (jd, _), (jt, _) = pool.map(heom_point, [(qheat_path(args), MODEL, sets, d, k, "hot") for d, k in
-                                                        ((DEPTH, TERMS), (DEPTH + 1, TERMS), (DEPTH, TERMS + 1))], chunksize=1)
+    (j0, _), (jd, _), (jt, _) = pool.map(heom_point, [(args, MODEL, sets, d, k, "hot") for d, k in
+                                                        ((DEPTH, TERMS), (DEPTH + 1, TERMS), (DEPTH, TERMS + 1))])
     print(f"convergence {label}: J_hot(D={DEPTH}, K={TERMS}) = {j0:.8g}; D={DEPTH + 1}: {abs(jd - j0) / abs(j0):.1e}, "
           f"K={TERMS + 1}: {abs(jt - j0) / abs(j0):.1e} relative")
 
@@ -88,7 +88,7 @@ def main():
     fig, axes = plt.subplots(2, 2, figsize=(13, 9), gridspec_kw={"height_ratios": (2.2, 1)}, sharex="col")
     (a, b), (c, d) = axes
     print(f"HEOM hierarchy: depth {depth}, {terms} Pade terms per bath (terminator on)")
-    with multiprocessing.Pool(max(1, min(args.jobs, 2))) as pool:
+    with heom_pool(args) as pool:
         # (a), (c): Fig. 3
         for g, ls, mk in FIG3_G:
             dT = np.array(column(fig3, "T1", method="global", g=g)) - T2

@@ -169,14 +169,15 @@ void bind_model(py::module_& m) {
   py::class_<SpectralDensity>(m, "SpectralDensity", "A spectral density kappa(w) (docs/conventions.md).")
       .def(py::init(&make_spectral), py::arg("kind"), py::arg("gamma") = 0.0, py::arg("cutoff") = 0.0, py::arg("s") = 1.0,
            py::arg("w") = py::none(), py::arg("kappa") = py::none())
-      .def_property_readonly("kind", [](const SpectralDensity& J) { return spectral_kind_name(J.kind); })
-      .def_readonly("gamma", &SpectralDensity::gamma)
-      .def_readonly("cutoff", &SpectralDensity::cutoff)
-      .def_readonly("s", &SpectralDensity::s)
-      .def_readonly("w", &SpectralDensity::table_w)
-      .def_readonly("kappa_table", &SpectralDensity::table_kappa)
-      .def("kappa", &SpectralDensity::kappa, py::arg("w"))
-      .def("describe", &SpectralDensity::describe);
+      .def_property_readonly("kind", [](const SpectralDensity& J) { return spectral_kind_name(J.kind); },
+                             "flat, ohmic_exp, drude, power_law or tabulated.")
+      .def_readonly("gamma", &SpectralDensity::gamma, "The strength gamma.")
+      .def_readonly("cutoff", &SpectralDensity::cutoff, "The cutoff frequency (0 for flat and tabulated).")
+      .def_readonly("s", &SpectralDensity::s, "The exponent of a power law (1 otherwise).")
+      .def_readonly("w", &SpectralDensity::table_w, "The frequencies of a tabulated density (empty otherwise).")
+      .def_readonly("kappa_table", &SpectralDensity::table_kappa, "The kappa values of a tabulated density (empty otherwise).")
+      .def("kappa", &SpectralDensity::kappa, py::arg("w"), "kappa(w) at one frequency w (0 for w <= 0).")
+      .def("describe", &SpectralDensity::describe, "One line: the kind and its formula with the numbers.");
 
   py::class_<PyModel>(m, "Model", "A validated model (from a file or from arrays).")
       .def_property_readonly("name", [](const PyModel& p) { return p.model.name; })

@@ -27,10 +27,10 @@ SolveOptions solve_options(const std::string& lamb_shift, bool state, const std:
   return o;
 }
 
+// threads > 0: BLAS threads from now on (process-wide, like qheat.set_threads); 0: keep the setting.
 void apply_threads(int threads) {
   if (threads < 0) throw Error("threads", "threads must be a positive number; got " + std::to_string(threads));
-  const int n = threads == 0 ? hardware_threads() : threads;
-  if (thread_count() != n) set_thread_count(n);
+  if (threads > 0 && thread_count() != threads) set_thread_count(threads);
 }
 
 PySolution solve_model(const py::object& model, const std::string& method, const std::string& lamb_shift, bool state,

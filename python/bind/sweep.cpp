@@ -103,6 +103,14 @@ py::dict sweep(const py::object& model, const py::object& function, const std::v
   if (jobs < 0 || threads < 0) throw Error("jobs", "jobs and threads must be positive");
   const SweepParallelism par = sweep_parallelism(jobs, threads);
   opt.jobs = par.jobs;
+  // BLAS threads per point for this sweep only (as `qheat sweep`), then back to the process-wide setting.
+  struct RestoreThreads {
+    int n = thread_count();
+    RestoreThreads(const RestoreThreads&) = delete;
+    RestoreThreads& operator=(const RestoreThreads&) = delete;
+    RestoreThreads() = default;
+    ~RestoreThreads() { set_thread_count(n); }
+  } restore;
   set_thread_count(par.threads);
   PythonProgress bar;
   if (progress) opt.progress = [&bar](std::size_t done, std::size_t total) { bar(done, total); };

@@ -73,8 +73,8 @@ def _array(x):
 
 
 class Bath:
-    """A thermal bath: ``Bath(name, operator, T, coupling="hermitian", spectral=Drude(...), sites=None,
-    lamb_shift=True)``.
+    """A thermal bath: ``Bath(name, operator, T, coupling="hermitian", spectral=..., sites=None,
+    lamb_shift=True)``; ``spectral`` (Flat, OhmicExp, Drude, PowerLaw, Tabulated) is required.
 
     ``operator`` is S (hermitian coupling, H_SB = S (x) sum_k g_k (b_k + b_k^dag)) or A (exchange coupling,
     H_SB = sum_k g_k (b_k^dag A + b_k A^dag)), a NumPy array or Qobj on the whole space. ``sites``: the
@@ -207,7 +207,8 @@ class Model:
 
         method: local, global, redfield, heom (static) or dme, ddme, floquet (driven); lamb_shift: "auto",
         "on", "off"; state: keep the steady state (``Solution.rho``); heom_*: the hierarchy (as --heom-*);
-        threads: BLAS threads (default every core). Long solves release the GIL and stop on Ctrl-C."""
+        threads: BLAS threads from this call on (as :func:`set_threads`; default: keep the setting, which
+        starts at every core). Long solves release the GIL and stop on Ctrl-C."""
         heom = _heom(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator)
         native = _qheat.solve(self._native, str(method), str(lamb_shift), bool(state), str(floquet_solver), heom,
                               _count(threads, "threads"))
@@ -486,7 +487,7 @@ def gibbs(model, order=2, observables=()):
 
 
 class CheckReport:
-    """Rows of ``qheat check``: ``rows`` (dicts with ref, quantity, point, computed, expected, deviation,
+    """Rows of ``qheat check``: ``rows`` (dicts with file, ref, quantity, point, computed, expected, deviation,
     result, failed), ``failed`` (count), ``discrepancies`` (documented discrepancies reproduced), ``files``;
     ``ok`` is True when no row failed."""
 
@@ -511,8 +512,9 @@ def check(files=None):
 
 
 def set_threads(threads):
-    """BLAS threads of one dense solve, process-wide (solve(threads=...) sets it per call)."""
-    _qheat.set_threads(_count(threads, "threads"))
+    """BLAS threads of one dense solve, process-wide (None: every core, the setting at import); solve(threads=n)
+    sets it too. Sweeps use their own per-point threads (threads=, default cores / jobs) and restore it."""
+    _qheat.set_threads(_qheat.hardware_threads() if threads is None else _count(threads, "threads"))
 
 
 def set_max_memory(size):

@@ -183,8 +183,9 @@ nlohmann::json response_json(const Model& model, const ResponseRequest& request)
     throw MethodError("response-method", "linear response is implemented for the global (Davies) master equation, "
                                          "the one Levy, Rabani and Limmer use; got method " + request.method);
   const cmat V = model_operator(model, request.perturbation);
-  std::vector<cmat> obs;
   const std::vector<std::string>& names = request.observables;
+  std::vector<cmat> obs;
+  obs.reserve(names.size());
   for (const auto& o : names) obs.push_back(model_operator(model, o));
   ResponseOptions opt;
   opt.lamb_shift = request.lamb_shift;

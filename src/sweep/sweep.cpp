@@ -128,30 +128,41 @@ SweepParallelism sweep_parallelism(int jobs, int threads) {
   return p;
 }
 
-SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
-                      const std::vector<SweepAxis>& axes, const SweepOptions& options) {
+PointModel file_point_model(const ModelSource& source, const std::vector<Override>& fixed,
+                            const std::vector<SweepAxis>& axes) {
   // Overrides of one point: the fixed ones not shadowed by an axis, then the axis values.
-  auto model_at = [&](const std::vector<double>& point) {
-    std::vector<Override> ov;
-    for (const auto& o : fixed) {
-      const bool shadowed = std::any_of(axes.begin(), axes.end(), [&](const SweepAxis& ax) { return ax.name == o.name; });
-      if (!shadowed) ov.push_back(o);
-    }
-    for (std::size_t a = 0; a < axes.size(); ++a) ov.push_back({axes[a].name, format_value(point[a])});
+  std::vector<Override> base;
+  for (const auto& o : fixed) {
+    const bool shadowed = std::any_of(axes.begin(), axes.end(), [&](const SweepAxis& ax) { return ax.name == o.name; });
+    if (!shadowed) base.push_back(o);
+  }
+  std::vector<std::string> names;
+  names.reserve(axes.size());
+  for (const auto& ax : axes) names.push_back(ax.name);
+  return [source, base, names](const std::vector<double>& point) {
+    std::vector<Override> ov = base;
+    for (std::size_t a = 0; a < names.size(); ++a) ov.push_back({names[a], format_value(point[a])});
     return source.instantiate(ov);
   };
-  SweepResult result = run_sweep(model_at, axes, options);
-  if (result.bath_names.empty() && !result.rows.empty()) {  // every point failed: name the baths anyway
-    try {
-      for (const Bath& b : source.instantiate(fixed).baths) result.bath_names.push_back(b.name);
-    } catch (const Error&) {
-      // the rows carry the errors
-    }
+}
+
+void name_baths(SweepResult& result, const ModelSource& source, const std::vector<Override>& fixed) {
+  if (!result.bath_names.empty() || result.rows.empty()) return;
+  try {  // every point failed: name the baths anyway
+    for (const Bath& b : source.instantiate(fixed).baths) result.bath_names.push_back(b.name);
+  } catch (const Error&) {
+    // the rows carry the errors
   }
+}
+
+SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
+                      const std::vector<SweepAxis>& axes, const SweepOptions& options) {
+  SweepResult result = run_sweep(file_point_model(source, fixed, axes), axes, options);
+  name_baths(result, source, fixed);
   return result;
 }
 
-SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& axes, const SweepOptions& options) {
+SweepResult prepare_sweep(const std::vector<SweepAxis>& axes, const SweepOptions& options) {
   if (options.methods.empty()) throw Error("sweep-methods", "a sweep needs at least one method");
   if (options.reference) (void)reference_index(options.methods, *options.reference);
   for (std::size_t a = 0; a < axes.size(); ++a) {
@@ -166,99 +177,128 @@ SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& 
       throw Error("sweep-size", "the grid has more than " + std::to_string(kMaxAxisPoints) + " points");
     points *= ax.values.size();
   }
-  const std::size_t nm = options.methods.size();
-  const std::size_t total = points * nm;
-
   SweepResult result;
   result.axes = axes;
   result.methods = options.methods;
   result.observables = options.observables;
-  result.rows.resize(total);
+  result.rows.resize(points * options.methods.size());
+  return result;
+}
 
-  auto point_of = [&](std::size_t p) {
-    std::vector<double> point(axes.size());
-    for (std::size_t a = axes.size(); a-- > 0;) {
-      point[a] = axes[a].values[p % axes[a].values.size()];
-      p /= axes[a].values.size();
-    }
-    return point;
-  };
+std::size_t sweep_points(const SweepResult& r) {
+  std::size_t points = 1;
+  for (const auto& ax : r.axes) points *= ax.values.size();
+  return points;
+}
 
-  auto run_point = [&](std::size_t p, SolveWorkspace& ws) {
-    const std::vector<double> point = point_of(p);
-    for (std::size_t m = 0; m < nm; ++m) {
-      SweepRow& row = result.rows[p * nm + m];
-      row.point = point;
-      row.method = options.methods[m];
+std::vector<SweepRow> solve_point(const PointModel& model_at, const SweepResult& skeleton, const SweepOptions& options,
+                                  std::size_t p, SolveWorkspace& ws) {
+  const std::vector<SweepAxis>& axes = skeleton.axes;
+  std::vector<double> point(axes.size());
+  for (std::size_t a = axes.size(), q = p; a-- > 0;) {
+    point[a] = axes[a].values[q % axes[a].values.size()];
+    q /= axes[a].values.size();
+  }
+  const std::size_t nm = options.methods.size();
+  std::vector<SweepRow> rows(nm);
+  for (std::size_t m = 0; m < nm; ++m) {
+    rows[m].point = point;
+    rows[m].method = options.methods[m];
+  }
+  std::optional<Model> model;
+  std::vector<cmat> observables;
+  throw_if_interrupted();
+  try {
+    model.emplace(model_at(point));
+    for (const std::string& o : options.observables) observables.push_back(model_operator(*model, o));
+  } catch (const Error& e) {
+    for (SweepRow& row : rows) {
+      row.status = "error";
+      row.error_rule = e.rule();
+      row.error = e.what();
     }
-    auto fail_all = [&](const std::string& rule, const std::string& message, std::size_t from) {
-      for (std::size_t m = from; m < nm; ++m) {
-        SweepRow& row = result.rows[p * nm + m];
-        row.status = "error";
-        row.error_rule = rule;
-        row.error = message;
-      }
-    };
-    std::optional<Model> model;
-    std::vector<cmat> observables;
-    throw_if_interrupted();
+    return rows;
+  }
+  for (SweepRow& row : rows) {
     try {
-      model.emplace(model_at(point));
-      for (const std::string& o : options.observables) observables.push_back(model_operator(*model, o));
+      SolveOptions so;
+      so.lamb_shift = options.lamb_shift;
+      so.floquet = options.floquet;
+      so.heom = options.heom;
+      so.state = !observables.empty();
+      row.solution = solve(*model, row.method, so, &ws);
+      row.status = status_name(row.solution.status);
+      for (const cmat& O : observables)
+        row.observables.push_back(row.solution.rho ? (*row.solution.rho * O).trace() : cplx(std::nan(""), std::nan("")));
+    } catch (const Interrupted&) {
+      throw;
     } catch (const Error& e) {
-      fail_all(e.rule(), e.what(), 0);
-      return;
+      row.status = "error";
+      row.error_rule = e.rule();
+      row.error = e.what();
     }
-    for (std::size_t m = 0; m < nm; ++m) {
-      SweepRow& row = result.rows[p * nm + m];
-      try {
-        SolveOptions so;
-        so.lamb_shift = options.lamb_shift;
-        so.floquet = options.floquet;
-        so.heom = options.heom;
-        so.state = !observables.empty();
-        row.solution = solve(*model, row.method, so, &ws);
-        row.status = status_name(row.solution.status);
-        for (const cmat& O : observables)
-          row.observables.push_back(row.solution.rho ? (*row.solution.rho * O).trace()
-                                                     : cplx(std::nan(""), std::nan("")));
-      } catch (const Interrupted&) {
-        throw;
-      } catch (const Error& e) {
-        row.status = "error";
-        row.error_rule = e.rule();
-        row.error = e.what();
-      }
-    }
-  };
+  }
+  return rows;
+}
 
-  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(points, 1))));
+void finish_sweep(SweepResult& result, const SweepOptions& options) {
+  for (const SweepRow& row : result.rows)
+    if (row.status != "error" && !row.solution.bath_names.empty()) {
+      result.bath_names = row.solution.bath_names;
+      break;
+    }
+  if (options.reference) {
+    result.reference = options.reference;
+    result.deviations = current_deviations(result, *options.reference);
+  }
+}
+
+SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& axes, const SweepOptions& options) {
+  SweepResult result = prepare_sweep(axes, options);
+  const std::size_t points = sweep_points(result);
+  const std::size_t nm = options.methods.size();
+  const std::size_t total = points * nm;
+  // Points known from before (resume) are copied, the others solved.
+  std::vector<std::size_t> todo;
+  todo.reserve(points);
+  for (std::size_t p = 0; p < points; ++p) {
+    const auto it = options.known.find(p);
+    if (it == options.known.end()) {
+      todo.push_back(p);
+    } else {
+      if (it->second.size() != nm) throw Error("journal", "a known point has the wrong number of rows");
+      std::copy(it->second.begin(), it->second.end(), result.rows.begin() + static_cast<long>(p * nm));
+    }
+  }
+
+  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(todo.size(), 1))));
   // Contiguous chunks keep neighbouring points (which often share the Hamiltonian) on one worker.
-  const std::size_t chunk = std::max<std::size_t>(1, points / (static_cast<std::size_t>(jobs) * 16));
+  const std::size_t chunk = std::max<std::size_t>(1, todo.size() / (static_cast<std::size_t>(jobs) * 16));
   std::atomic<std::size_t> next{0};
-  std::mutex progress_mutex;
-  std::size_t done = 0;
+  std::mutex mutex;  // progress, on_point, failure
+  std::size_t done = (points - todo.size()) * nm;
   std::exception_ptr failure;
   auto worker = [&]() {
     SolveWorkspace ws;
     try {
       while (true) {
         const std::size_t begin = next.fetch_add(chunk);
-        if (begin >= points) return;
-        const std::size_t end = std::min(points, begin + chunk);
-        for (std::size_t p = begin; p < end; ++p) {
-          run_point(p, ws);
-          if (options.progress) {
-            const std::lock_guard<std::mutex> lock(progress_mutex);
-            done += nm;
-            options.progress(done, total);
-          }
+        if (begin >= todo.size()) return;
+        const std::size_t end = std::min(todo.size(), begin + chunk);
+        for (std::size_t i = begin; i < end; ++i) {
+          const std::size_t p = todo[i];
+          std::vector<SweepRow> rows = solve_point(model_at, result, options, p, ws);
+          const std::lock_guard<std::mutex> lock(mutex);
+          if (options.on_point) options.on_point(p, rows);
+          std::move(rows.begin(), rows.end(), result.rows.begin() + static_cast<long>(p * nm));
+          done += nm;
+          if (options.progress) options.progress(done, total);
         }
       }
     } catch (...) {
-      const std::lock_guard<std::mutex> lock(progress_mutex);
+      const std::lock_guard<std::mutex> lock(mutex);
       if (!failure) failure = std::current_exception();
-      next.store(points);
+      next.store(todo.size());
     }
   };
   if (jobs == 1) {
@@ -270,16 +310,7 @@ SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& 
     for (auto& t : pool) t.join();
   }
   if (failure) std::rethrow_exception(failure);
-
-  for (const SweepRow& row : result.rows)
-    if (row.status != "error") {
-      result.bath_names = row.solution.bath_names;
-      break;
-    }
-  if (options.reference) {
-    result.reference = options.reference;
-    result.deviations = current_deviations(result, *options.reference);
-  }
+  finish_sweep(result, options);
   return result;
 }
 

@@ -32,9 +32,10 @@ std::string progress_text(std::size_t done, std::size_t total, double elapsed) {
   const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0.0;
   constexpr int width = 30;
   const int filled = static_cast<int>(frac * width);
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "[%-*s] %zu/%zu  %.1f s elapsed, ETA %.1f s", width,
-                std::string(static_cast<std::size_t>(filled), '#').c_str(), done, total, elapsed, eta);
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "[%-*s] %zu/%zu rows  %.3g rows/s  %.1f s elapsed, ETA %.1f s", width,
+                std::string(static_cast<std::size_t>(filled), '#').c_str(), done, total, rate, elapsed, eta);
   return buf;
 }
 

@@ -73,3 +73,25 @@ def test_ctrl_c(kind, model):
     assert 0 <= latency < LATENCY
     assert int(extra_tasks) == 0 and int(py_threads) == 1  # no leaked threads (OS or Python)
     assert lines[1] == "after converged" and lines[2] == "plain-interrupt"
+
+
+def test_gil_is_released_during_long_work(qheat):
+    """While one Python thread runs a sweep, another keeps running Python code."""
+    import threading
+    m = qheat.load_model(example("examples/chain/xx_chain.toml"), N=6)
+    done = threading.Event()
+    ticks = []
+
+    def work():
+        qheat.sweep(m, vary={"T_hot": "1:3:60"}, methods=["redfield"], threads=1)
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    while not done.is_set():
+        ticks.append(time.monotonic())
+        time.sleep(0.001)
+    t.join()
+    # The sweep takes about a second (60 points of a 64-level chain); a held GIL would leave the loop at
+    # one tick (it could not run until the sweep returned).
+    assert len(ticks) > 20, len(ticks)

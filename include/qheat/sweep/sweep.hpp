@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <ostream>
 #include <optional>
 #include <string>
@@ -27,20 +28,6 @@ struct SweepAxis {
 };
 SweepAxis parse_vary(const std::string& spec);
 
-struct SweepOptions {
-  std::vector<Method> methods{Method::global};
-  LambShiftMode lamb_shift = LambShiftMode::automatic;
-  FloquetOptions floquet;                // --floquet-solver
-  HeomOptions heom;                      // --heom-depth, --heom-terms, --heom-tol, ... (--method heom)
-  std::vector<std::string> observables;  // names or expressions (model_operator); steady-state <O>
-  int jobs = 1;                          // worker threads; rows come out in grid order regardless
-  // --reference: the method every other method's currents are compared with (current_deviations); it must
-  // be one of `methods` (else Error("sweep-reference") before any point is solved).
-  std::optional<Method> reference;
-  // Called from worker threads (serialised by the sweep) after each finished point: (done, total).
-  std::function<void(std::size_t, std::size_t)> progress;
-};
-
 // One row: one grid point and one method. A point that fails (bad parameter value, method
 // precondition, numerical failure) is a row with `status` = "error" and the message in `error`.
 struct SweepRow {
@@ -52,6 +39,27 @@ struct SweepRow {
   std::string error_rule;     // the Error::rule() of a failed point
   std::string error;          // its message
 };
+
+struct SweepOptions {
+  std::vector<Method> methods{Method::global};
+  LambShiftMode lamb_shift = LambShiftMode::automatic;
+  FloquetOptions floquet;                // --floquet-solver
+  HeomOptions heom;                      // --heom-depth, --heom-terms, --heom-tol, ... (--method heom)
+  std::vector<std::string> observables;  // names or expressions (model_operator); steady-state <O>
+  int jobs = 1;                          // worker threads; rows come out in grid order regardless
+  // --reference: the method every other method's currents are compared with (current_deviations); it must
+  // be one of `methods` (else Error("sweep-reference") before any point is solved).
+  std::optional<Method> reference;
+  // Called from worker threads (serialised by the sweep) after each finished point: (done, total) rows.
+  std::function<void(std::size_t, std::size_t)> progress;
+  // Resume (docs/cluster.md): rows of grid points solved before, by point index (grid order, as
+  // SweepResult::rows / methods.size()); these points are not solved again.
+  std::map<std::size_t, std::vector<SweepRow>> known;
+  // Called (serialised by the sweep) after each point solved by this call, with its rows in method order:
+  // the journal of `qheat sweep --out` writes them here.
+  std::function<void(std::size_t, const std::vector<SweepRow>&)> on_point;
+};
+
 
 // Relative deviation of one row's bath currents from the reference method's at the same grid point
 // (docs/conventions.md, "Sweep CSV"): baths[b] = |J_b - J_b(ref)| / |J_b(ref)|, largest = the largest of
@@ -100,6 +108,24 @@ SweepParallelism sweep_parallelism(int jobs, int threads);
 using PointModel = std::function<Model(const std::vector<double>& point)>;
 SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& axes, const SweepOptions& options);
 
+// The model of each point of a sweep over a model file: the file with the fixed overrides (those not
+// varied) and the point's values, printed with 17 digits.
+PointModel file_point_model(const ModelSource& source, const std::vector<Override>& fixed,
+                            const std::vector<SweepAxis>& axes);
+// When every point failed, the bath names of the model with the fixed overrides (for the CSV's columns).
+void name_baths(SweepResult& result, const ModelSource& source, const std::vector<Override>& fixed);
+
+// ---- The pieces of run_sweep, for drivers that hand out points themselves (MPI: sweep/distributed.hpp) --
+// Checks axes and options (the errors of run_sweep) and returns the result with its rows sized, unsolved.
+SweepResult prepare_sweep(const std::vector<SweepAxis>& axes, const SweepOptions& options);
+// Number of grid points (product of the axes' sizes).
+std::size_t sweep_points(const SweepResult& skeleton);
+// The rows of grid point p (one per method, in method order), solved as run_sweep solves them.
+std::vector<SweepRow> solve_point(const PointModel& model_at, const SweepResult& skeleton, const SweepOptions& options,
+                                  std::size_t p, SolveWorkspace& workspace);
+// When every row is in place: the bath names and, with a reference method, the deviations.
+void finish_sweep(SweepResult& result, const SweepOptions& options);
+
 // ---- The sweep as a table (docs/conventions.md, "Sweep CSV"): the CSV of `qheat sweep` and the
 // structured array of the Python package are both made of these columns and fields.
 enum class ColumnKind { number, integer, flag, text };
@@ -113,7 +139,8 @@ std::vector<SweepColumn> sweep_columns(const SweepResult& result);
 // The fields of row k in the order of sweep_columns: numbers as %.17g (exact round trip; nan, inf, -inf),
 // flags 0/1, integers in decimal, text as it is (not CSV-quoted).
 std::vector<std::string> sweep_fields(const SweepResult& result, std::size_t k);
-// One progress line: "[####      ] 12/40  3.1 s elapsed, ETA 7.2 s" (the bar is 30 characters).
+// One progress line: "[####      ] 12/40 rows  3.9 rows/s  3.1 s elapsed, ETA 7.2 s" (the bar: 30 characters;
+// the rate counts rows solved in this run, and known rows of a resumed run as well).
 std::string progress_text(std::size_t done, std::size_t total, double elapsed_seconds);
 // %.17g, or nan / inf / -inf.
 std::string sweep_number(double v);

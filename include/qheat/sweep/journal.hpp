@@ -1,0 +1,68 @@
+// The journal of a sweep (docs/cluster.md, "Checkpoints and resume"): every finished grid point is one line
+// appended to FILE.journal next to the CSV, so that a killed `qheat sweep --out FILE` can be resumed with
+// `--resume` and produce the same CSV as an uninterrupted run. The same one-line encoding of a point carries
+// results between MPI ranks.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "qheat/sweep/sweep.hpp"
+
+namespace qheat {
+
+// What decides a sweep's rows, as (name, value) pairs in a fixed order: the model file and a hash of its
+// contents, the axes, methods, --set values, and every option that changes a result. --jobs, --threads,
+// --quiet and MPI ranks are not part of it (rows are identical for any of them).
+using SweepIdentity = std::vector<std::pair<std::string, std::string>>;
+
+// FNV-1a 64-bit hash of a file's bytes, as 16 hex digits (Error("file") if it cannot be read).
+std::string file_hash(const std::string& path);
+
+// One line (no newline) with the rows of grid point p: exact numbers (%.17g), statuses, diagnostics codes,
+// observables, errors, and a checksum of the line. decode_point checks the checksum and the row count and
+// fills the rows' points from the skeleton's axes; throws Error("journal") for a line that is not one.
+std::string encode_point(std::size_t p, const std::vector<SweepRow>& rows);
+std::pair<std::size_t, std::vector<SweepRow>> decode_point(const std::string& line, const SweepResult& skeleton);
+
+class SweepJournal {
+public:
+  // A new journal at `path` (replacing any file there) that starts with the identity line.
+  static SweepJournal create(const std::string& path, const SweepIdentity& identity);
+  // Continues the journal at `path`: its identity must equal `identity` (Error("journal-mismatch") naming the
+  // first item that differs), every complete line is a known point; an incomplete or corrupt last line (a
+  // kill during its write) is dropped and the file cut back before it. Without a journal (or with only
+  // part of its first line: killed before any point was solved) it is create().
+  static SweepJournal resume(const std::string& path, const SweepIdentity& identity, const SweepResult& skeleton,
+                             std::map<std::size_t, std::vector<SweepRow>>& known, std::size_t& dropped_lines);
+
+  SweepJournal(SweepJournal&& other) noexcept;
+  SweepJournal& operator=(SweepJournal&&) = delete;
+  SweepJournal(const SweepJournal&) = delete;
+  SweepJournal& operator=(const SweepJournal&) = delete;
+  ~SweepJournal();
+
+  // Appends one point with a single write(2) (a killed process loses no line it has written) and flushes it
+  // to the disk (fdatasync) when the last flush is more than `sync_interval` seconds ago.
+  void append(std::size_t p, const std::vector<SweepRow>& rows);
+  // fdatasync and close.
+  void close();
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+  static constexpr double sync_interval = 1.0;
+
+private:
+  SweepJournal(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  void write_line(const std::string& line);
+  std::string path_;
+  int fd_ = -1;
+  double last_sync_ = 0.0;
+};
+
+// The journal next to a CSV: FILE.journal.
+inline std::string journal_path(const std::string& csv_path) { return csv_path + ".journal"; }
+
+}  // namespace qheat

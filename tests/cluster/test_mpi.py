@@ -1,0 +1,55 @@
+"""MPI-distributed sweeps (issue 13): `mpirun -np K qheat sweep ...` with 2 and 3 ranks writes a CSV
+byte-identical to `--jobs 1` for a grid of fast, slow and failing points, to a file and to stdout; rank 0
+alone reports progress and errors; the binary built with MPI also runs without mpirun (every other test)."""
+import re
+
+import pytest
+
+from conftest import CHAIN, CLI, GRID, mpirun, run, sweep_cmd
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "serial.csv"
+    r = run(sweep_cmd(out))
+    assert r.returncode == 0, r.stderr
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_mpirun_csv_equals_jobs_1(tmp_path, serial, ranks):
+    out = tmp_path / "mpi.csv"
+    r = run(sweep_cmd(out, ranks=ranks))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == serial
+    # stdout (no --out): only rank 0 prints, the same bytes
+    r = run(mpirun(ranks) + [CLI, "sweep", CHAIN, *GRID, "--threads", "1", "--quiet"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.encode() == serial
+
+
+def test_mpirun_with_jobs_on_rank_0(tmp_path, serial):
+    out = tmp_path / "mpi.csv"
+    r = run(sweep_cmd(out, ranks=2, jobs=2))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == serial
+
+
+def test_progress_on_rank_0_only(tmp_path):
+    # Progress lines every --progress-every seconds when stderr is not a terminal; one rank reports.
+    out = tmp_path / "p.csv"
+    cmd = [c for c in sweep_cmd(out, "--progress-every", "0.2", ranks=3) if c != "--quiet"]
+    r = run(cmd)
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.startswith("qheat sweep: [")]
+    assert lines, r.stderr
+    for l in lines:
+        assert re.search(r"\d+/48 rows\s+[\d.e+-]+ rows/s\s+[\d.]+ s elapsed, ETA [\d.]+ s", l), l
+    assert "rows failed" in r.stderr and r.stderr.count("rows failed") == 1  # rank 0 alone
+
+
+def test_errors_once(tmp_path):
+    r = run(mpirun(3) + [CLI, "sweep", CHAIN, "--vary", "nope=1,2", "--quiet"])
+    assert r.returncode != 0
+    errors = [l for l in r.stderr.splitlines() if l.startswith("qheat: error")]
+    assert errors == [errors[0]] and "[unknown-parameter]" in errors[0], r.stderr
