@@ -8,7 +8,7 @@
    (2 T(2 ranks) - T(1 process)) / points, after subtracting mpirun's start-up (a 1-point sweep under
    mpirun -np 2 minus one in a plain process) — the extra CPU time per point that the distribution costs
    (messages, waits).
-Run: /usr/bin/python3 bench/mpi_sweep.py [build/release/qheat]
+Run: /usr/bin/python3 bench/mpi_sweep.py [--ob1] [build/release/qheat]   (--ob1: mpirun --mca pml ob1)
 """
 import os
 import subprocess
@@ -17,7 +17,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QHEAT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "release", "qheat")
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+QHEAT = ARGS[0] if ARGS else os.path.join(ROOT, "build", "release", "qheat")
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 
 
@@ -31,13 +32,19 @@ def wall(cmd):
         return t
 
 
+MCA = []  # extra mpirun options (--ob1: ["--mca", "pml", "ob1"], which skips UCX's start-up on one node)
+
+
 def mpirun(n):
-    return ["mpirun", "-np", str(n), "--oversubscribe"]
+    return ["mpirun", "-np", str(n), "--oversubscribe"] + MCA
 
 
 def main():
+    if "--ob1" in sys.argv:
+        MCA.extend(["--mca", "pml", "ob1"])
+    print(f"mpirun options: {' '.join(mpirun(2))}")
     chain = [QHEAT, "sweep", os.path.join(ROOT, "examples/chain/xx_chain.toml"), "--set", "N=8",
-             "--vary", "T_hot=1.5:3:16", "--method", "redfield", "--threads", "1"]
+             "--vary", "T_hot=1.5:3:16", "--method", "redfield", "--threads", "1", "--jobs", "1"]
     plain = wall(chain)
     one = wall(mpirun(1) + chain)
     two = wall(mpirun(2) + chain)
@@ -45,7 +52,7 @@ def main():
           f"-np 2 {two:.2f} s; efficiency T1/(2 T2) = {one / (2 * two):.3f} (plain process as T1: {plain / (2 * two):.3f})")
 
     zhang = [QHEAT, "sweep", os.path.join(ROOT, "examples/zhang2025/two_qubits.toml"), "--method", "global",
-             "--threads", "1"]
+             "--threads", "1", "--jobs", "1"]
     n = 4000
     start_plain = wall(zhang + ["--vary", "T1=5"])
     start_mpi = wall(mpirun(2) + zhang + ["--vary", "T1=5"])

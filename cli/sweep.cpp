@@ -148,10 +148,12 @@ int run_sweep_command(const SweepArgs& args) {
     opt.observables = args.observables;
     // Points in parallel (--jobs) times BLAS threads per point (--threads) stays within the cores unless
     // both are given.
-    // Under MPI the launcher places the ranks: one BLAS thread each unless --threads says otherwise.
-    const int threads_given = count_value(args.resources.threads);
-    const SweepParallelism par =
-        sweep_parallelism(count_value(args.jobs), threads_given == 0 && mpi_size() > 1 ? 1 : threads_given);
+    // Under MPI the launcher places (and binds) the ranks: one solver thread and one BLAS thread per rank
+    // unless --jobs / --threads say otherwise.
+    const bool ranks = mpi_size() > 1;
+    const int jobs_given = count_value(args.jobs), threads_given = count_value(args.resources.threads);
+    const SweepParallelism par = sweep_parallelism(jobs_given == 0 && ranks ? 1 : jobs_given,
+                                                   threads_given == 0 && ranks ? 1 : threads_given);
     opt.jobs = par.jobs;
     apply_resources(args.resources, par.threads);
     const SweepResult skeleton = prepare_sweep(axes, opt);

@@ -276,7 +276,7 @@ class Solution:
     @property
     def currents(self):
         """{bath: heat current from the bath into the system}."""
-        return dict(zip(self._native.bath_names, self._native.currents))
+        return self._native.current_map
 
     @property
     def temperatures(self):

@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -135,6 +136,9 @@ std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, con
 
   int running = mpi_size() - 1;
   std::string buffer;
+  // Idle polls back off from 50 us to 2 ms: answers come fast while ranks ask often (cheap points) and rank
+  // 0's solver thread keeps its core while they do not (a poll costs a wake-up and an MPI progress call).
+  auto pause = std::chrono::microseconds(50);
   while (running > 0) {
     if (failed) {
       for (auto& t : pool) t.join();
@@ -148,9 +152,11 @@ std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, con
     MPI_Status st;
     MPI_Iprobe(MPI_ANY_SOURCE, kTagRequest, MPI_COMM_WORLD, &flag, &st);
     if (flag == 0) {  // nothing to do: do not spin on a core the solvers need
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      std::this_thread::sleep_for(pause);
+      pause = std::min(2 * pause, std::chrono::microseconds(2000));
       continue;
     }
+    pause = std::chrono::microseconds(50);
     int count = 0;
     MPI_Get_count(&st, MPI_CHAR, &count);
     buffer.resize(static_cast<std::size_t>(count));

@@ -31,8 +31,8 @@ def resume_until_done(out, seed, ranks=0, jobs=1, max_rounds=30):
         # ~0.5 s to start its ranks, and a slow point takes ~0.4 s: its windows are later.
         if round_ == 0:  # the first run is always killed (it would take ~1.6 s or more)
             wait = rng.uniform(0.7, 1.1) if ranks else rng.uniform(0.2, 0.9)
-        else:
-            wait = rng.uniform(0.7, 2.0) if ranks else rng.uniform(0.2, 1.2)
+        else:  # windows widen round by round, so that a loaded machine still finishes
+            wait = (rng.uniform(0.7, 2.0) if ranks else rng.uniform(0.2, 1.2)) * (1 + round_ / 4)
         if kill_after(p, wait):
             kills += 1
             continue
