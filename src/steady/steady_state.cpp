@@ -71,9 +71,15 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gmres(const typename LinearProblem<Scal
       throw_if_interrupted();
       precondition(V.col(k), z);
       A(z, w);
-      for (int j = 0; j <= k; ++j) {  // modified Gram-Schmidt
-        Hh(j, k) = V.col(j).dot(w);
-        w -= Hh(j, k) * V.col(j);
+      {  // classical Gram-Schmidt, twice ("twice is enough": as stable as modified Gram-Schmidt), as two
+         // matrix-vector products per pass (BLAS-2) instead of 2(k+1) vector operations
+        const auto Vk = V.leftCols(k + 1);
+        Vec h = Vk.adjoint() * w;
+        w.noalias() -= Vk * h;
+        const Vec h2 = Vk.adjoint() * w;
+        w.noalias() -= Vk * h2;
+        h += h2;
+        Hh.col(k).head(k + 1) = h;
       }
       Hh(k + 1, k) = w.norm();
       if (std::abs(Hh(k + 1, k)) > 0) V.col(k + 1) = w / Hh(k + 1, k);
