@@ -96,15 +96,7 @@ std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, con
   // Rank 0: its own solver threads and the other ranks draw from one list of points not yet known.
   const std::size_t points = sweep_points(result);
   const std::size_t total = points * nm;
-  std::vector<std::size_t> todo;
-  for (std::size_t p = 0; p < points; ++p) {
-    const auto it = options.known.find(p);
-    if (it == options.known.end()) {
-      todo.push_back(p);
-    } else {
-      std::copy(it->second.begin(), it->second.end(), result.rows.begin() + static_cast<long>(p * nm));
-    }
-  }
+  const std::vector<std::size_t> todo = place_known_points(result, options);
   std::atomic<std::size_t> next{0};
   auto claim = [&]() -> std::optional<std::size_t> {
     const std::size_t i = next.fetch_add(1);

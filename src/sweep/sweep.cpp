@@ -253,12 +253,8 @@ void finish_sweep(SweepResult& result, const SweepOptions& options) {
   }
 }
 
-SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& axes, const SweepOptions& options) {
-  SweepResult result = prepare_sweep(axes, options);
-  const std::size_t points = sweep_points(result);
-  const std::size_t nm = options.methods.size();
-  const std::size_t total = points * nm;
-  // Points known from before (resume) are copied, the others solved.
+std::vector<std::size_t> place_known_points(SweepResult& result, const SweepOptions& options) {
+  const std::size_t points = sweep_points(result), nm = options.methods.size();
   std::vector<std::size_t> todo;
   todo.reserve(points);
   for (std::size_t p = 0; p < points; ++p) {
@@ -270,6 +266,15 @@ SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& 
       std::copy(it->second.begin(), it->second.end(), result.rows.begin() + static_cast<long>(p * nm));
     }
   }
+  return todo;
+}
+
+SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& axes, const SweepOptions& options) {
+  SweepResult result = prepare_sweep(axes, options);
+  const std::size_t points = sweep_points(result);
+  const std::size_t nm = options.methods.size();
+  const std::size_t total = points * nm;
+  const std::vector<std::size_t> todo = place_known_points(result, options);
 
   const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<std::size_t>(todo.size(), 1))));
   // Contiguous chunks keep neighbouring points (which often share the Hamiltonian) on one worker.

@@ -123,6 +123,8 @@ std::size_t sweep_points(const SweepResult& skeleton);
 // The rows of grid point p (one per method, in method order), solved as run_sweep solves them.
 std::vector<SweepRow> solve_point(const PointModel& model_at, const SweepResult& skeleton, const SweepOptions& options,
                                   std::size_t p, SolveWorkspace& workspace);
+// Copies the rows of SweepOptions::known into the skeleton; returns the points still to solve, in grid order.
+std::vector<std::size_t> place_known_points(SweepResult& skeleton, const SweepOptions& options);
 // When every row is in place: the bath names and, with a reference method, the deviations.
 void finish_sweep(SweepResult& result, const SweepOptions& options);
 
