@@ -93,6 +93,17 @@ Solution solve_heom(const Model& model, const SolveOptions& options) {
     s.trace = 0.0;
   }
   th.currents = hr.currents;
+  if (th.currents.empty()) {  // no solution (a non-unique or failed solve): currents undefined
+    th.currents.assign(s.bath_names.size(), std::nan(""));
+    th.bare_currents = th.currents;
+    th.first_law_residual = th.entropy_production = std::nan("");
+    th.diagnostics.push_back({"error", hr.status == SteadyStatus::not_unique ? "not-unique" : "no-solution",
+                              hr.status == SteadyStatus::not_unique
+                                  ? "the hierarchy has more than one steady state; currents are not defined"
+                                  : "the hierarchy's steady-state solve found no solution; currents are not defined"});
+    s.heom = std::move(hr);
+    return s;
+  }
   double sum = 0.0;
   for (double j : th.currents) sum += j;
   th.first_law_residual = sum;

@@ -239,3 +239,30 @@ TEST(Heom, OneQubitOneBathRelaxesToTheMeanForceState) {
 
 }  // namespace
 }  // namespace qheat
+
+namespace qheat {
+namespace {
+
+TEST(Heom, PureDephasingHasNoUniqueSteadyStateAndReportsIt) {
+  // sz couplings to a qubit with H = sz/2: both populations are conserved, so the hierarchy's kernel is
+  // two-dimensional. The status says so and the currents are undefined (NaN), for one bath and for two (two
+  // baths crashed in the first-law audit before the currents were checked for existence).
+  const std::string bath = "coupling = \"hermitian\"\noperator = \"sz(q)\"\nspectral = { kind = \"drude\", gamma = 0.1, cutoff = 5 }\n";
+  for (int baths : {1, 2}) {
+    Model m = with_bath(bath, "");
+    if (baths == 2) {
+      m.baths.push_back(m.baths[0]);
+      m.baths[1].name = "c";
+      m.baths[1].temperature = 2.0;
+    }
+    const Solution s = heom(m, 2, 1);
+    EXPECT_EQ(s.status, SteadyStatus::not_unique);
+    ASSERT_EQ(s.thermo.currents.size(), static_cast<std::size_t>(baths));
+    for (double j : s.thermo.currents) EXPECT_TRUE(std::isnan(j));
+    ASSERT_FALSE(s.thermo.diagnostics.empty());
+    EXPECT_EQ(s.thermo.diagnostics[0].code, "not-unique");
+  }
+}
+
+}  // namespace
+}  // namespace qheat
