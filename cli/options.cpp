@@ -132,14 +132,15 @@ void add_heom_options(CLI::App* cmd, HeomArgs& args) {
                   "relative (default 1e-4 when neither --heom-depth nor --heom-terms is given)");
   cmd->add_option("--heom-decomposition", args.decomposition, "pade | matsubara (default pade)")
       ->check(one_of("--heom-decomposition", {"pade", "matsubara"}));
-  cmd->add_option("--heom-terminator", args.terminator, "on | off: the terminator of the left-out terms (default on)")
-      ->check(one_of("--heom-terminator", {"on", "off"}));
+  cmd->add_option("--heom-terminator", args.terminator,
+                  "ishizaki-tanimura (= on, the default) | second-order | off: how the left-out terms enter")
+      ->check(one_of("--heom-terminator", {"on", "ishizaki-tanimura", "second-order", "off"}));
 }
 
 HeomOptions heom_options(const HeomArgs& args) {
   HeomRequest r;
   r.decomposition = parse_heom_decomposition(args.decomposition);
-  r.terminator = args.terminator == "on";
+  r.terminator = parse_heom_terminator(args.terminator);
   const HeomOptions limits;
   if (!args.depth.empty()) r.depth = whole_number("--heom-depth", "heom-depth", args.depth, 0, limits.max_depth);
   if (!args.terms.empty()) r.terms = whole_number("--heom-terms", "heom-terms", args.terms, 0, limits.max_terms);

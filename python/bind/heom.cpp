@@ -5,10 +5,17 @@
 namespace qheat::python {
 
 HeomOptions heom_options_from(const py::object& depth, const py::object& terms, const py::object& tol,
-                              const std::string& decomposition, bool terminator) {
+                              const std::string& decomposition, const py::object& terminator) {
   HeomRequest r;
   r.decomposition = parse_heom_decomposition(decomposition);
-  r.terminator = terminator;
+  // True/False (on/off) or the name of a terminator, as --heom-terminator.
+  if (py::isinstance<py::bool_>(terminator))
+    r.terminator = terminator.cast<bool>() ? HeomTerminator::ishizaki_tanimura : HeomTerminator::off;
+  else if (py::isinstance<py::str>(terminator))
+    r.terminator = parse_heom_terminator(terminator.cast<std::string>());
+  else
+    throw MethodError("heom-terminator", "heom_terminator expects True, False, 'ishizaki-tanimura', 'second-order' or "
+                                         "'off'; got " + std::string(py::repr(terminator)));
   auto whole = [](const py::object& v, const char* rule, const char* name) -> std::optional<int> {
     if (v.is_none()) return std::nullopt;
     if (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v))
@@ -32,10 +39,10 @@ void bind_heom(py::module_& m) {
       .def_readonly("depth", &HeomOptions::depth)
       .def_readonly("terms", &HeomOptions::terms)
       .def_readonly("tolerance", &HeomOptions::tolerance)
-      .def_readonly("terminator", &HeomOptions::terminator)
+      .def_property_readonly("terminator", [](const HeomOptions& o) { return terminator_name(o.terminator); })
       .def_property_readonly("decomposition", [](const HeomOptions& o) { return decomposition_name(o.decomposition); });
   m.def("heom_options", &heom_options_from, py::arg("depth") = py::none(), py::arg("terms") = py::none(),
-        py::arg("tol") = py::none(), py::arg("decomposition") = "pade", py::arg("terminator") = true,
+        py::arg("tol") = py::none(), py::arg("decomposition") = "pade", py::arg("terminator") = py::bool_(true),
         "The HEOM options of solve/sweep, checked by the rules of --heom-depth, --heom-terms and --heom-tol.");
 }
 

@@ -233,7 +233,7 @@ _DEFAULT_HEOM = _qheat.heom_options(None, None, None, "pade", True)
 def _heom(depth, terms, tol, decomposition, terminator):
     if depth is None and terms is None and tol is None and decomposition == "pade" and terminator is True:
         return _DEFAULT_HEOM
-    return _qheat.heom_options(depth, terms, tol, str(decomposition), bool(terminator))
+    return _qheat.heom_options(depth, terms, tol, str(decomposition), terminator)
 
 
 def _count(value, what):

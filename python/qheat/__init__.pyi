@@ -207,7 +207,7 @@ class Model:
         heom_terms: int | None = None,
         heom_tol: float | None = None,
         heom_decomposition: _HeomDecomposition = "pade",
-        heom_terminator: bool = True,
+        heom_terminator: bool | str = True,
         threads: int | None = None,
     ) -> Solution:
         """Steady state, heat currents and audit with one method (``qheat ness``); returns a Solution."""
@@ -295,7 +295,7 @@ def sweep(
     heom_terms: int | None = None,
     heom_tol: float | None = None,
     heom_decomposition: _HeomDecomposition = "pade",
-    heom_terminator: bool = True,
+    heom_terminator: bool | str = True,
     as_frame: Literal[False] = False,
 ) -> npt.NDArray[numpy.void]:
     """A grid of steady states (``qheat sweep``) as a structured array with the sweep CSV's columns."""
@@ -317,7 +317,7 @@ def sweep(
     heom_terms: int | None = None,
     heom_tol: float | None = None,
     heom_decomposition: _HeomDecomposition = "pade",
-    heom_terminator: bool = True,
+    heom_terminator: bool | str = True,
     as_frame: Literal[True],
 ) -> pandas.DataFrame:
     """A grid of steady states (``qheat sweep``) as a pandas DataFrame with the sweep CSV's columns."""
@@ -339,7 +339,7 @@ def sweep(
     heom_terms: int | None = None,
     heom_tol: float | None = None,
     heom_decomposition: _HeomDecomposition = "pade",
-    heom_terminator: bool = True,
+    heom_terminator: bool | str = True,
     as_frame: bool = False,
 ) -> npt.NDArray[numpy.void] | pandas.DataFrame:
     """A grid of steady states (``qheat sweep``): a structured array, or a DataFrame with as_frame=True."""

@@ -1,4 +1,5 @@
 // Exponential expansions of a Drude bath's correlation function for the hierarchy (docs/methods.md, "HEOM").
+#include <boost/math/special_functions/polygamma.hpp>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -16,10 +17,63 @@ HeomDecomposition parse_heom_decomposition(const std::string& text) {
   throw MethodError("heom-decomposition", "--heom-decomposition expects pade or matsubara, got '" + text + "'");
 }
 
+std::string terminator_name(HeomTerminator t) {
+  switch (t) {
+    case HeomTerminator::off: return "off";
+    case HeomTerminator::ishizaki_tanimura: return "ishizaki-tanimura";
+    case HeomTerminator::second_order: break;
+  }
+  return "second-order";
+}
+
+HeomTerminator parse_heom_terminator(const std::string& text) {
+  if (text == "ishizaki-tanimura" || text == "on") return HeomTerminator::ishizaki_tanimura;
+  if (text == "second-order") return HeomTerminator::second_order;
+  if (text == "off") return HeomTerminator::off;
+  throw MethodError("heom-terminator",
+                    "--heom-terminator expects ishizaki-tanimura (or on), second-order or off, got '" + text + "'");
+}
+
 double CorrelationExpansion::imaginary_at_zero() const {
   double s = 0.0;
   for (const CorrelationTerm& t : terms) s += t.c.imag();
   return s;
+}
+
+namespace {
+
+// (psi(1 + q) - psi(1 + p)) / (q - p) = sum_k 1/((k + p)(k + q)) for real p > -1 and Re q > -1; near q = p
+// from the Taylor series sum_n psi^(n)(1 + p) (q - p)^(n-1) / n! (the quotient is smooth there).
+cplx digamma_quotient(double p, cplx q) {
+  const cplx delta = q - p;
+  if (std::abs(delta) > 0.25) return (detail::digamma(1.0 + q) - detail::digamma(cplx(1.0 + p, 0.0))) / delta;
+  cplx sum = 0.0, power = 1.0;
+  double factorial = 1.0;
+  for (int n = 1; n <= 40; ++n) {
+    factorial *= n;
+    const cplx term = boost::math::polygamma(n, 1.0 + p) * power / factorial;
+    sum += term;
+    if (std::abs(term) < 1e-17 * std::abs(sum)) break;
+    power *= delta;
+  }
+  return sum;
+}
+
+}  // namespace
+
+cplx CorrelationExpansion::residual_transform(double w, double damping) const {
+  // docs/methods.md eq. H4b: the sum over all Matsubara poles nu_k = 2 pi k T of c_k / (nu_k + damping - i w),
+  // with c_k / (nu_k - b) = 2 lambda g T [1/((nu_k - g)(nu_k - b)) + 1/((nu_k + g)(nu_k - b))], in closed form
+  // (lambda g / 2 pi^2 T) [D(-x, q) + D(x, q)], x = g/2piT, q = (damping - i w)/2piT, D the digamma quotient;
+  // minus the kept Bose terms.
+  const double g = cutoff, T = temperature, two_pi_t = 2.0 * std::numbers::pi * T;
+  const cplx b(-damping, w);
+  const double x = g / two_pi_t;
+  const cplx q = -b / two_pi_t;
+  cplx full = reorganisation * g / (2.0 * std::numbers::pi * std::numbers::pi * T) *
+              (digamma_quotient(-x, q) + digamma_quotient(x, q));
+  for (std::size_t k = 1; k < terms.size(); ++k) full -= terms[k].c / (terms[k].nu - b);
+  return full;
 }
 
 namespace {
@@ -74,6 +128,8 @@ CorrelationExpansion drude_correlation(const SpectralDensity& J, double T, HeomD
   // lambda = (1/pi) int J(w)/w dw with J = kappa/2 (docs/methods.md eq. H1).
   const double lam = 0.25 * J.gamma * g;
   e.reorganisation = lam;
+  e.temperature = T;
+  e.cutoff = g;
   const double cot = 1.0 / std::tan(g / (2.0 * T));
   // Drude pole, docs/methods.md eq. H2.
   e.terms.push_back({lam * g * cplx(cot, -1.0), g});

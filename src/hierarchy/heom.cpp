@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -97,178 +98,387 @@ Hierarchy build_hierarchy(int modes, int depth) {
   return h;
 }
 
-// Sum_k n_k nu_k of every ADO: the shift of its diagonal block.
-std::vector<double> damping_of(const Hierarchy& h, const std::vector<Mode>& modes) {
-  std::vector<double> g(static_cast<std::size_t>(h.size()), 0.0);
-  for (long a = 0; a < h.size(); ++a)
-    for (int k = 0; k < h.modes; ++k)
-      g[static_cast<std::size_t>(a)] += h.index[static_cast<std::size_t>(a * h.modes + k)] * modes[static_cast<std::size_t>(k)].nu;
+// The non-zeros (row, column, value) of a dd x dd superoperator, applied to one d x d block at a time.
+struct Entries {
+  std::vector<int> row, col;
+  std::vector<cplx> val;
+  Entries() = default;
+  explicit Entries(const Sparse& S) {
+    for (long c = 0; c < S.outerSize(); ++c)
+      for (Sparse::InnerIterator it(S, c); it; ++it) {
+        row.push_back(static_cast<int>(it.row()));
+        col.push_back(static_cast<int>(c));
+        val.push_back(it.value());
+      }
+  }
+  // y += f S x
+  void add(const cplx* x, cplx* y, cplx f) const {
+    for (std::size_t i = 0; i < val.size(); ++i) y[row[i]] += f * val[i] * x[col[i]];
+  }
+};
+
+// The residual's second-order kernel in H's eigenbasis (eq. H4b): an auxiliary operator damped at gamma sees
+// G(X)_ij = Gamma_res(E_j - E_i + i gamma) X_ij; stored per bath as the d^2 values over column-stacked (i, j).
+cvec residual_kernel(const rvec& E, const CorrelationExpansion& bath, double damping) {
+  const long d = E.size();
+  cvec g(d * d);
+  for (long j = 0; j < d; ++j)
+    for (long i = 0; i < d; ++i) g(i + d * j) = bath.residual_transform(E(j) - E(i), damping);
   return g;
 }
+
+// The hierarchy operator of eq. H5 on the scaled unknowns rho_n / prod_k sqrt(n_k! |c_k|^n_k) (couplings up
+// and down the hierarchy of equal size sqrt(n_k |c_k|), which makes GMRES converge in fewer iterations;
+// rho_0 unchanged), applied block by block without assembling it: the assembled matrix (fallback only) was
+// 4-5x the time of the solve on Zhang's model at depth 4 with 9 terms (perf: triplets and page faults).
+// Block (n, n): L0 - (n.nu) + the terminator's damping correction; (n, n + e_k): -i sqrt((n_k+1)|c_k|) [Q, .];
+// (n, n - e_k): -i sqrt(n_k/|c_k|) (c_k Q . - c_k^* . Q).
+class HierarchyOperator {
+ public:
+  long d = 0, dd = 0, N = 0;
+  int K = 0;
+  Hierarchy h;
+  std::vector<Mode> modes;
+  std::vector<double> weight;  // |c_k|
+  Sparse L0;                   // L_S plus the terminators at zero damping
+  std::vector<double> damping;  // n.nu per ADO
+  std::vector<int> up, down;   // N x K neighbours n + e_k, n - e_k (-1: none)
+  std::vector<Entries> comm, left, right;  // per bath: [Q, .], Q ., . Q
+  std::vector<Sparse> comm_sparse, lower_sparse;  // per bath [Q, .]; per mode -i (c Q . - c^* . Q)
+  // Second-order terminator: per ADO the index of its damping correction (-1: none), and per correction the
+  // kernels Gamma_res(.. + i gamma) - Gamma_res(..) of every bath in H's eigenbasis (U_sup: eigen- to site basis).
+  std::vector<int> shift_of;
+  std::vector<std::vector<cvec>> shift;
+  cmat U_sup;
+  std::vector<double> sqrt_int;
+  mutable cmat work_z, work_w;  // apply's work arrays (one solve uses an operator from one thread)
+
+  HierarchyOperator(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth_, HeomTerminator term,
+                    long nados) {
+    const cmat& H = model.hamiltonian;
+    d = H.rows();
+    dd = d * d;
+    for (std::size_t a = 0; a < baths.size(); ++a)
+      for (const CorrelationTerm& t : baths[a].terms) modes.push_back({static_cast<int>(a), t.c, t.nu});
+    K = static_cast<int>(modes.size());
+    for (const Mode& m : modes) weight.push_back(std::abs(m.c) > 0.0 ? std::abs(m.c) : 1.0);
+    const cmat I = cmat::Identity(d, d);
+    // L_S rho = -i[H, rho] (eq. H5) plus the terminators (eq. H4 or H4b at zero damping).
+    L0 = cplx(0, -1) * (left_product(H) - right_product(H));
+    rvec E;
+    cmat U;
+    linalg::hermitian_eigen(H, E, U);
+    U_sup.resize(dd, dd);
+    for (long q = 0; q < d; ++q)
+      for (long p = 0; p < d; ++p)
+        for (long j = 0; j < d; ++j)
+          for (long i = 0; i < d; ++i) U_sup(i + d * j, p + d * q) = U(i, p) * std::conj(U(j, q));
+    std::vector<cvec> kernel0;
+    for (std::size_t a = 0; a < baths.size(); ++a) {
+      const cmat& Q = model.baths[a].op;
+      const Sparse QL = left_product(Q), QR = right_product(Q);
+      comm_sparse.push_back(QL - QR);
+      comm.emplace_back(comm_sparse.back());
+      left.emplace_back(QL);
+      right.emplace_back(QR);
+      if (term == HeomTerminator::ishizaki_tanimura && baths[a].terminator != 0.0) {
+        L0 = L0 - baths[a].terminator * Sparse(comm_sparse.back() * comm_sparse.back());
+      } else if (term == HeomTerminator::second_order) {
+        kernel0.push_back(residual_kernel(E, baths[a], 0.0));
+        const cmat C(comm_sparse.back());
+        const cmat T = -(C * U_sup * kernel0.back().asDiagonal() * U_sup.adjoint() * C);
+        L0 = L0 + Sparse(T.sparseView(0.0, 0.0));
+      }
+    }
+    for (const Mode& m : modes) {
+      const auto b = static_cast<std::size_t>(m.bath);
+      const cmat& Q = model.baths[b].op;
+      lower_sparse.push_back(cplx(0, -1) * (m.c * left_product(Q) - std::conj(m.c) * right_product(Q)));
+    }
+    (void)I;
+    check_memory(bytes(nados, K, dd),
+                 "the HEOM hierarchy (" + std::to_string(nados) + " auxiliary operators of " + std::to_string(dd) +
+                     " elements, depth " + std::to_string(depth_) + ", " + std::to_string(K) + " exponents)",
+                 "a smaller --heom-depth or --heom-terms would");
+    h = build_hierarchy(K, depth_);
+    N = h.size();
+    for (int n = 0; n <= depth_ + 1; ++n) sqrt_int.push_back(std::sqrt(static_cast<double>(n)));
+    damping.assign(static_cast<std::size_t>(N), 0.0);
+    up.assign(static_cast<std::size_t>(N * K), -1);
+    down.assign(static_cast<std::size_t>(N * K), -1);
+    shift_of.assign(static_cast<std::size_t>(N), -1);
+    std::map<double, int> shift_index;
+    std::string nb;
+    for (long a = 0; a < N; ++a) {
+      if (a % 4096 == 0) throw_if_interrupted();
+      int level = 0;
+      double g = 0.0;
+      for (int k = 0; k < K; ++k) {
+        const int nk = occupation(a, k);
+        g += nk * modes[static_cast<std::size_t>(k)].nu;
+        level += nk;
+      }
+      damping[static_cast<std::size_t>(a)] = g;
+      nb = h.key(a);
+      for (int k = 0; k < K; ++k) {
+        const int nk = occupation(a, k);
+        if (level < depth_) {
+          nb[static_cast<std::size_t>(k)] = static_cast<char>(nk + 1);
+          up[static_cast<std::size_t>(a * K + k)] = static_cast<int>(h.rank.at(nb));
+        }
+        if (nk > 0) {
+          nb[static_cast<std::size_t>(k)] = static_cast<char>(nk - 1);
+          down[static_cast<std::size_t>(a * K + k)] = static_cast<int>(h.rank.at(nb));
+        }
+        nb[static_cast<std::size_t>(k)] = static_cast<char>(nk);
+      }
+      if (term == HeomTerminator::second_order && g != 0.0) {
+        auto it = shift_index.find(g);
+        if (it == shift_index.end()) {
+          std::vector<cvec> ks;
+          for (std::size_t b = 0; b < baths.size(); ++b) ks.push_back(residual_kernel(E, baths[b], g) - kernel0[b]);
+          shift.push_back(std::move(ks));
+          it = shift_index.emplace(g, static_cast<int>(shift.size()) - 1).first;
+        }
+        shift_of[static_cast<std::size_t>(a)] = it->second;
+      }
+    }
+  }
+
+  [[nodiscard]] int occupation(long a, int k) const { return h.index[static_cast<std::size_t>(a * K + k)]; }
+
+  // Bytes of the matrix-free operator and its workspace (neighbour tables, multi-indices and their hash map,
+  // two d^2 x N work arrays).
+  static std::size_t bytes(long nados, int modes, long dd) {
+    const auto n = static_cast<std::size_t>(nados);
+    return n * static_cast<std::size_t>(modes) * (2 * sizeof(int) + 1) + n * 96 +
+           3 * n * static_cast<std::size_t>(dd) * sizeof(cplx);
+  }
+
+  // y = A x
+  void apply(const cvec& x, cvec& y) const {
+    y.resize(x.size());
+    Eigen::Map<const cmat> X(x.data(), dd, N);
+    Eigen::Map<cmat> Y(y.data(), dd, N);
+    Y.noalias() = L0 * X;
+    for (long a = 0; a < N; ++a) Y.col(a) -= damping[static_cast<std::size_t>(a)] * X.col(a);
+    apply_shift(X, Y);
+    cvec acc_up(dd), acc_l(dd), acc_r(dd);
+    const std::size_t nbaths = comm.size();
+    for (long a = 0; a < N; ++a) {
+      cplx* ya = y.data() + a * dd;
+      for (std::size_t b = 0; b < nbaths; ++b) {
+        acc_up.setZero();
+        acc_l.setZero();
+        acc_r.setZero();
+        bool any_up = false, any_down = false;
+        for (int k = 0; k < K; ++k) {
+          const Mode& m = modes[static_cast<std::size_t>(k)];
+          if (static_cast<std::size_t>(m.bath) != b) continue;
+          const int nk = occupation(a, k);
+          const int u = up[static_cast<std::size_t>(a * K + k)];
+          if (u >= 0) {
+            acc_up += (sqrt_int[static_cast<std::size_t>(nk) + 1] * std::sqrt(weight[static_cast<std::size_t>(k)])) * X.col(u);
+            any_up = true;
+          }
+          const int dn = down[static_cast<std::size_t>(a * K + k)];
+          if (dn >= 0) {
+            const double f = sqrt_int[static_cast<std::size_t>(nk)] / std::sqrt(weight[static_cast<std::size_t>(k)]);
+            acc_l += (f * m.c) * X.col(dn);
+            acc_r += (f * std::conj(m.c)) * X.col(dn);
+            any_down = true;
+          }
+        }
+        if (any_up) comm[b].add(acc_up.data(), ya, cplx(0, -1));
+        if (any_down) {
+          left[b].add(acc_l.data(), ya, cplx(0, -1));
+          right[b].add(acc_r.data(), ya, cplx(0, 1));
+        }
+      }
+    }
+  }
+
+  // r_a -= (couplings from the tier below) y for a in [a0, a1) (the preconditioner's Gauss-Seidel step).
+  void subtract_lower(const cvec& y, cvec& r, long a0, long a1) const {
+    for (long a = a0; a < a1; ++a)
+      for (int k = 0; k < K; ++k) {
+        const int dn = down[static_cast<std::size_t>(a * K + k)];
+        if (dn < 0) continue;
+        const Mode& m = modes[static_cast<std::size_t>(k)];
+        const double f = sqrt_int[static_cast<std::size_t>(occupation(a, k))] / std::sqrt(weight[static_cast<std::size_t>(k)]);
+        const auto b = static_cast<std::size_t>(m.bath);
+        left[b].add(y.data() + dn * dd, r.data() + a * dd, cplx(0, 1) * f * m.c);
+        right[b].add(y.data() + dn * dd, r.data() + a * dd, cplx(0, -1) * f * std::conj(m.c));
+      }
+  }
+
+  // The damping correction of the second-order terminator: Y_a -= sum_b [Q_b, U (dg_ab o (U^-1 [Q_b, X_a]))].
+  void apply_shift(const Eigen::Map<const cmat>& X, Eigen::Map<cmat>& Y) const {
+    if (shift.empty()) return;
+    // work arrays kept between calls: fresh ones cost page faults (a quarter of the time, perf)
+    cmat& Z = work_z;
+    cmat& W = work_w;
+    Z.resize(dd, N);
+    W.resize(dd, N);
+    for (std::size_t b = 0; b < comm.size(); ++b) {
+      Z.setZero();
+      for (long a = 0; a < N; ++a) comm[b].add(X.col(a).data(), Z.col(a).data(), 1.0);
+      W.noalias() = U_sup.adjoint() * Z;
+      for (long a = 0; a < N; ++a) {
+        const int s = shift_of[static_cast<std::size_t>(a)];
+        if (s < 0)
+          W.col(a).setZero();
+        else
+          W.col(a).array() *= shift[static_cast<std::size_t>(s)][b].array();
+      }
+      Z.noalias() = U_sup * W;
+      for (long a = 0; a < N; ++a) comm[b].add(Z.col(a).data(), Y.col(a).data(), -1.0);
+    }
+  }
+
+  // The assembled operator (for the sparse-LU fallback); null when it would not fit in memory.
+  [[nodiscard]] std::shared_ptr<const Sparse> assemble() const {
+    long per_ado = L0.nonZeros() + dd + (shift.empty() ? 0 : dd * dd);
+    for (const Mode& m : modes) per_ado += 2 * comm_sparse[static_cast<std::size_t>(m.bath)].nonZeros();
+    const auto nnz = static_cast<std::size_t>(N) * static_cast<std::size_t>(per_ado);
+    if (nnz * (sizeof(Triplet) + sizeof(cplx) + sizeof(long)) > memory_limit()) return nullptr;
+    std::vector<Triplet> trip;
+    trip.reserve(nnz);
+    auto emit = [&trip](const Sparse& S, long row0, long col0, cplx f) {
+      for (long c = 0; c < S.outerSize(); ++c)
+        for (Sparse::InnerIterator it(S, c); it; ++it) trip.emplace_back(row0 + it.row(), col0 + c, f * it.value());
+    };
+    std::vector<Sparse> shift_blocks;
+    for (const std::vector<cvec>& ks : shift) {
+      cmat T = cmat::Zero(dd, dd);
+      for (std::size_t b = 0; b < ks.size(); ++b) {
+        const cmat C(comm_sparse[b]);
+        T -= C * U_sup * ks[b].asDiagonal() * U_sup.adjoint() * C;
+      }
+      shift_blocks.emplace_back(T.sparseView(0.0, 0.0));
+    }
+    for (long a = 0; a < N; ++a) {
+      const long r0 = a * dd;
+      emit(L0, r0, r0, 1.0);
+      const double g = damping[static_cast<std::size_t>(a)];
+      if (g != 0.0)
+        for (long i = 0; i < dd; ++i) trip.emplace_back(r0 + i, r0 + i, cplx(-g, 0.0));
+      const int s = shift_of[static_cast<std::size_t>(a)];
+      if (s >= 0) emit(shift_blocks[static_cast<std::size_t>(s)], r0, r0, 1.0);
+      for (int k = 0; k < K; ++k) {
+        const int nk = occupation(a, k);
+        const auto b = static_cast<std::size_t>(modes[static_cast<std::size_t>(k)].bath);
+        const double w = weight[static_cast<std::size_t>(k)];
+        if (const int u = up[static_cast<std::size_t>(a * K + k)]; u >= 0)
+          emit(comm_sparse[b], r0, u * dd, cplx(0, -1) * sqrt_int[static_cast<std::size_t>(nk) + 1] * std::sqrt(w));
+        if (const int dn = down[static_cast<std::size_t>(a * K + k)]; dn >= 0)
+          emit(lower_sparse[static_cast<std::size_t>(k)], r0, dn * dd, sqrt_int[static_cast<std::size_t>(nk)] / std::sqrt(w));
+      }
+    }
+    auto A = std::make_shared<Sparse>(N * dd, N * dd);
+    A->setFromTriplets(trip.begin(), trip.end());
+    A->makeCompressed();
+    return A;
+  }
+
+  // Y_a for the ADO e_k, unscaled (rho_{e_k}).
+  [[nodiscard]] cmat first_tier(const cvec& x, int k) const {
+    std::string e(static_cast<std::size_t>(K), '\0');
+    e[static_cast<std::size_t>(k)] = 1;
+    const long at = h.rank.at(e);
+    return std::sqrt(weight[static_cast<std::size_t>(k)]) * Eigen::Map<const cmat>(x.data() + at * dd, d, d);
+  }
+};
 
 struct TierGaussSeidel {
   cmat V, Vinv;
   cvec w;
-  std::vector<double> shift;
   Eigen::PartialPivLU<cmat> lu0;
   double rcond0 = 1.0;
   bool usable = true;  // false when V is too ill-conditioned for the eigenbasis form
-  // up[k], down[k]: the blocks (0, e_k) and (e_k, 0) of the hierarchy; nu[k] the damping of e_k.
-  TierGaussSeidel(const cmat& L0, double s, const cvec& u0, std::vector<double> damping, const std::vector<cmat>& up,
-              const std::vector<cmat>& down, const std::vector<double>& nu)
-      : shift(std::move(damping)) {
+  std::vector<long> tier_start;
+  mutable cvec work_r;
+  mutable cmat work_z;
+  // The diagonal block of ADO n is L0 - (n.nu) (without the second-order terminator's damping correction,
+  // which the preconditioner leaves out); ADO 0's block alone is singular (every operator commuting with H is
+  // stationary under L0): its preconditioner is the Schur complement over the first tier,
+  // B0 - sum_k up_k (L0 - nu_k)^-1 down_k -- a second-order (Redfield-like) generator that is regular when the
+  // steady state is unique.
+  TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0) {
+    const cmat L0(A.L0);
     linalg::general_eigen(L0, w, V, Vinv);
     // V^-1 V = 1 to round-off unless L0 is close to defective; then the preconditioner is unreliable and
     // the sparse LU is used instead.
     const double err = (Vinv * V - cmat::Identity(V.rows(), V.cols())).cwiseAbs().maxCoeff();
     usable = err < 1e-8;
-    // ADO 0's block alone is singular (every operator commuting with H is stationary under L0): its
-    // preconditioner is the Schur complement over the first tier, B0 - sum_k up_k (L0 - nu_k)^-1 down_k --
-    // a second-order (Redfield-like) generator that is regular when the steady state is unique.
     cmat B0 = L0;
     B0.noalias() += s * u0 * u0.transpose();
-    for (std::size_t k = 0; k < up.size(); ++k) {
-      cmat Z = Vinv * down[k];
-      for (long i = 0; i < Z.rows(); ++i) Z.row(i) /= w(i) - nu[k];
-      B0.noalias() -= up[k] * (V * Z);
+    for (int k = 0; k < A.K && A.h.depth > 0; ++k) {
+      const Mode& m = A.modes[static_cast<std::size_t>(k)];
+      const double wk = A.weight[static_cast<std::size_t>(k)];
+      const cmat upk = cplx(0, -1) * std::sqrt(wk) * cmat(A.comm_sparse[static_cast<std::size_t>(m.bath)]);
+      const cmat downk = cmat(A.lower_sparse[static_cast<std::size_t>(k)]) / std::sqrt(wk);
+      cmat Z = Vinv * downk;
+      for (long i = 0; i < Z.rows(); ++i) Z.row(i) /= w(i) - m.nu;
+      B0.noalias() -= upk * (V * Z);
     }
     lu0.compute(B0);
     const Eigen::VectorXd piv = lu0.matrixLU().diagonal().cwiseAbs();
     rcond0 = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
+    tier_start.push_back(0);
+    for (long a = 1; a < A.N; ++a) {
+      int t = 0, tprev = 0;
+      for (int k = 0; k < A.K; ++k) {
+        t += A.occupation(a, k);
+        tprev += A.occupation(a - 1, k);
+      }
+      if (t != tprev) tier_start.push_back(a);
+    }
+    tier_start.push_back(A.N);
   }
   // Block Gauss-Seidel, tier by tier: y_t = D_t^-1 (x_t - A_{t,t-1} y_{t-1}), with D_a = L0 - (n.nu) I applied
-  // for a whole tier at once as V [(w - n.nu)^-1 (V^-1 X_t)] (ADO 0: its Schur-complement LU); the couplings of
-  // tier t-1 into tier t are read from the columns of the hierarchy operator A (column-major), one pass over
-  // its non-zeros. Against block Jacobi (the same blocks, no couplings) it halves the GMRES iterations on
-  // Kato's model at depth 7 (lam = 0.1: 40 -> 22, 0.5: 74 -> 41, 1: 128 -> 60) for about the same cost per
-  // iteration (bench/README.md, "Issue 11").
-  void apply(const LinearProblem<cplx>::Vec& x, LinearProblem<cplx>::Vec& y, long N, long dd, const Sparse& A,
-                const std::vector<long>& tier_start) const {
+  // for a whole tier at once as V [(w - n.nu)^-1 (V^-1 X_t)] (ADO 0: its Schur-complement LU). Against block
+  // Jacobi (the same blocks, no couplings) it halves the GMRES iterations on Kato's model at depth 7
+  // (lam = 0.1: 40 -> 22, 0.5: 74 -> 41, 1: 128 -> 60) for about the same cost per iteration (bench/README.md,
+  // "Issue 11").
+  void apply(const HierarchyOperator& A, const cvec& x, cvec& y) const {
+    const long dd = A.dd;
     y.resize(x.size());
-    LinearProblem<cplx>::Vec r = x;
+    cvec& r = work_r;  // kept between calls (page faults, as in HierarchyOperator::apply_shift)
+    r = x;
     for (std::size_t t = 0; t + 1 < tier_start.size(); ++t) {
       const long a0 = tier_start[t], a1 = tier_start[t + 1];
+      if (t > 0) A.subtract_lower(y, r, a0, a1);
       if (a0 == 0) {
         y.head(dd) = lu0.solve(r.head(dd));
-      } else {
-        Eigen::Map<const cmat> R(r.data() + a0 * dd, dd, a1 - a0);
-        Eigen::Map<cmat> Y(y.data() + a0 * dd, dd, a1 - a0);
-        cmat Z = Vinv * R;
-        for (long a = a0; a < a1; ++a) {
-          const double g = shift[static_cast<std::size_t>(a)];
-          for (long i = 0; i < dd; ++i) Z(i, a - a0) /= w(i) - g;
+        continue;
+      }
+      Eigen::Map<const cmat> R(r.data() + a0 * dd, dd, a1 - a0);
+      Eigen::Map<cmat> Y(y.data() + a0 * dd, dd, a1 - a0);
+      cmat& Z = work_z;
+      Z.resize(dd, a1 - a0);
+      Z.noalias() = Vinv * R;
+      for (long a = a0; a < a1; ++a) {
+        const double g = A.damping[static_cast<std::size_t>(a)];
+        for (long i = 0; i < dd; ++i) {
+          const cplx z = w(i) - g;  // Z /= z without the library's overflow-guarded complex division
+          Z(i, a - a0) *= std::conj(z) / std::norm(z);
         }
-        Y.noalias() = V * Z;
       }
-      if (a1 >= N) break;
-      const long row_end = a1 * dd;
-      for (long c = a0 * dd; c < a1 * dd; ++c) {
-        const cplx yc = y(c);
-        for (Sparse::InnerIterator it(A, c); it; ++it)
-          if (it.row() >= row_end) r(it.row()) -= it.value() * yc;
-      }
+      Y.noalias() = V * Z;
     }
   }
 };
 
-cmat block(const Eigen::Matrix<cplx, Eigen::Dynamic, 1>& x, long a, long d) {
-  return Eigen::Map<const cmat>(x.data() + a * d * d, d, d);
-}
-
-// Estimated bytes of the hierarchy problem (operator, triplets while assembling) before it is built.
-std::size_t hierarchy_bytes(long ados, long dd, long nnz_per_ado) {
-  const auto nnz = static_cast<std::size_t>(ados) * static_cast<std::size_t>(nnz_per_ado);
-  return nnz * (sizeof(Triplet) + sizeof(cplx) + sizeof(long)) + static_cast<std::size_t>(ados * dd) * sizeof(cplx) * 6;
-}
-
 HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth,
-                           bool terminator, const SteadyStateOptions& steady) {
+                           HeomTerminator terminator, const SteadyStateOptions& steady) {
   const cmat& H = model.hamiltonian;
   const long d = H.rows(), dd = d * d;
-  std::vector<Mode> modes;
-  for (std::size_t a = 0; a < baths.size(); ++a)
-    for (const CorrelationTerm& t : baths[a].terms) modes.push_back({static_cast<int>(a), t.c, t.nu});
-  const int K = static_cast<int>(modes.size());
-
-  const cmat I = cmat::Identity(d, d);
-  const Sparse id = left_product(I);
-  // L_S rho = -i[H, rho] plus the terminators -Delta_a [Q_a, [Q_a, rho]] (eqs. H5, H4).
-  Sparse L0 = cplx(0, -1) * (left_product(H) - right_product(H));
-  std::vector<Sparse> commQ, QL, QR;
-  for (std::size_t a = 0; a < baths.size(); ++a) {
-    const cmat& Q = model.baths[a].op;
-    QL.push_back(left_product(Q));
-    QR.push_back(right_product(Q));
-    commQ.push_back(QL.back() - QR.back());
-    if (terminator && baths[a].terminator != 0.0) {
-      const Sparse dbl = commQ.back() * commQ.back();
-      L0 = L0 - baths[a].terminator * dbl;
-    }
-  }
-  long per_ado = L0.nonZeros() + dd;
-  for (const Mode& m : modes) per_ado += 2 * commQ[static_cast<std::size_t>(m.bath)].nonZeros();
+  int K = 0;
+  for (const CorrelationExpansion& e : baths) K += static_cast<int>(e.terms.size());
   const long nados = ado_count(K, depth);
-  check_memory(hierarchy_bytes(nados, dd, per_ado),
-               "the HEOM hierarchy (" + std::to_string(nados) + " auxiliary operators of " + std::to_string(dd) +
-                   " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) + " exponents)",
-               "a smaller --heom-depth or --heom-terms would");
-  const Hierarchy h = build_hierarchy(K, depth);
-  const long N = h.size();
-
-  // Assembly (eq. H5): block (n, n) L0 - sum_k n_k nu_k; (n, n + e_k) -i[Q, .];
-  // (n, n - e_k) -i n_k (c_k Q . - c_k^* . Q).
-  std::vector<Triplet> trip;
-  trip.reserve(static_cast<std::size_t>(N) * static_cast<std::size_t>(per_ado));
-  auto emit = [&trip](const Sparse& S, long row0, long col0, cplx f) {
-    for (long c = 0; c < S.outerSize(); ++c)
-      for (Sparse::InnerIterator it(S, c); it; ++it) trip.emplace_back(row0 + it.row(), col0 + c, f * it.value());
-  };
-  std::vector<Sparse> lower(static_cast<std::size_t>(K));
-  for (int k = 0; k < K; ++k) {
-    const auto b = static_cast<std::size_t>(modes[static_cast<std::size_t>(k)].bath);
-    const cplx c = modes[static_cast<std::size_t>(k)].c;
-    lower[static_cast<std::size_t>(k)] = cplx(0, -1) * (c * QL[b] - std::conj(c) * QR[b]);
-  }
-  // The unknowns are the scaled ADOs rho_n / prod_k sqrt(n_k! |c_k|^n_k), which makes the couplings up and
-  // down the hierarchy of equal size sqrt(n_k |c_k|) (and GMRES converge in fewer iterations: measured,
-  // docs/methods.md); rho_0 is unchanged.
-  std::vector<double> weight(static_cast<std::size_t>(K), 1.0);
-  for (int k = 0; k < K; ++k) {
-    const double c = std::abs(modes[static_cast<std::size_t>(k)].c);
-    if (c > 0.0) weight[static_cast<std::size_t>(k)] = c;
-  }
-  std::string nb;
-  for (long a = 0; a < N; ++a) {
-    if (a % 4096 == 0) throw_if_interrupted();
-    const long r0 = a * dd;
-    emit(L0, r0, r0, 1.0);
-    double damp = 0.0;
-    int level = 0;
-    for (int k = 0; k < K; ++k) {
-      const int nk = h.index[static_cast<std::size_t>(a * K + k)];
-      damp += nk * modes[static_cast<std::size_t>(k)].nu;
-      level += nk;
-    }
-    if (damp != 0.0)
-      for (long i = 0; i < dd; ++i) trip.emplace_back(r0 + i, r0 + i, cplx(-damp, 0.0));
-    for (int k = 0; k < K; ++k) {
-      const int nk = h.index[static_cast<std::size_t>(a * K + k)];
-      const auto b = static_cast<std::size_t>(modes[static_cast<std::size_t>(k)].bath);
-      nb = h.key(a);
-      if (level < depth) {
-        nb[static_cast<std::size_t>(k)] = static_cast<char>(nk + 1);
-        emit(commQ[b], r0, h.rank.at(nb) * dd, cplx(0, -1) * std::sqrt((nk + 1) * weight[static_cast<std::size_t>(k)]));
-      }
-      if (nk > 0) {
-        nb[static_cast<std::size_t>(k)] = static_cast<char>(nk - 1);
-        emit(lower[static_cast<std::size_t>(k)], r0, h.rank.at(nb) * dd, std::sqrt(nk / weight[static_cast<std::size_t>(k)]));
-      }
-    }
-  }
-  auto A = std::make_shared<Sparse>(N * dd, N * dd);
-  A->setFromTriplets(trip.begin(), trip.end());
-  A->makeCompressed();
-  std::vector<Triplet>().swap(trip);
+  auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator, nados);
+  const long N = op->N;
 
   LinearProblem<cplx> p;
   p.dim = N * dd;
@@ -277,42 +487,18 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   // The border weight: the largest diagonal element of the system block (the hierarchy's fastest damping
   // n.nu would swamp the physical rates).
   double s = 0.0;
-  for (long i = 0; i < dd; ++i) s = std::max(s, std::abs(A->coeff(i, i)));
+  for (long i = 0; i < dd; ++i) s = std::max(s, std::abs(op->L0.coeff(i, i)));
   p.scale = s > 0 ? s : 1.0;
-  p.sparse = A;
+  p.apply = [op](const cvec& x, cvec& y) { op->apply(x, y); };
+  p.assemble = [op]() { return op->assemble(); };
   // Block Gauss-Seidel preconditioner over the tiers (measured, bench/README.md "Issue 11": GMRES with it
-  // beats the sparse LU, whose fill grows fast with the depth): the diagonal block of ADO n is
-  // L0 - (n.nu) I, so with L0 = V diag(w) V^-1 a tier's blocks are applied at once as
-  // V [(w - n.nu)^-1 (V^-1 X)]; ADO 0's block, bordered with s u u^T, by its own LU.
-  {
-    std::vector<cmat> up, down;
-    std::vector<double> nu;
-    for (int k = 0; k < K && depth > 0; ++k) {
-      const auto b = static_cast<std::size_t>(modes[static_cast<std::size_t>(k)].bath);
-      up.emplace_back(cplx(0, -1) * std::sqrt(weight[static_cast<std::size_t>(k)]) * cmat(commQ[b]));
-      down.emplace_back(cmat(lower[static_cast<std::size_t>(k)]) / std::sqrt(weight[static_cast<std::size_t>(k)]));
-      nu.push_back(modes[static_cast<std::size_t>(k)].nu);
-    }
-    auto pre = std::make_shared<TierGaussSeidel>(cmat(L0), p.scale, p.border.head(dd), damping_of(h, modes), up, down, nu);
-    p.preconditioner_rcond = pre->rcond0;
-    std::vector<long> tier_start{0};
-    for (long a = 1; a < N; ++a) {
-      int t = 0, tprev = 0;
-      for (int k = 0; k < h.modes; ++k) {
-        t += h.index[static_cast<std::size_t>(a * h.modes + k)];
-        tprev += h.index[static_cast<std::size_t>((a - 1) * h.modes + k)];
-      }
-      if (t != tprev) tier_start.push_back(a);
-    }
-    tier_start.push_back(N);
-    std::shared_ptr<const Sparse> As = A;
-    p.precondition = [pre, N, dd, As, tier_start](const LinearProblem<cplx>::Vec& x, LinearProblem<cplx>::Vec& y) {
-      pre->apply(x, y, N, dd, *As, tier_start);
-    };
-    p.operator_bytes = static_cast<std::size_t>(2 * dd * dd + N) * sizeof(cplx);
-    p.apply_workspace_bytes = static_cast<std::size_t>(N * dd) * sizeof(cplx) * 2;
-    p.prefer_krylov = pre->usable;
-  }
+  // beats the sparse LU, whose fill grows fast with the depth).
+  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd));
+  p.preconditioner_rcond = pre->rcond0;
+  p.precondition = [pre, op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
+  p.operator_bytes = HierarchyOperator::bytes(N, K, dd);
+  p.apply_workspace_bytes = static_cast<std::size_t>(N * dd) * sizeof(cplx) * 2;
+  p.prefer_krylov = pre->usable;
   // The currents are differences of tier-1 terms ~ lambda x the state: 1e-12 of the bordered residual left
   // 1e-9 relative errors in them (measured on examples/kato2016/two_qubits.toml); 1e-14 leaves 1e-12.
   SteadyStateOptions so = steady;
@@ -329,31 +515,43 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   r.depth = depth;
   r.ados = N;
   r.unknowns = p.dim;
-  r.nonzeros = A->nonZeros();
+  long per_ado = op->L0.nonZeros() + (op->shift.empty() ? 0 : dd * dd);
+  for (int k = 0; k < K && depth > 0; ++k)
+    per_ado += 2 * op->comm_sparse[static_cast<std::size_t>(op->modes[static_cast<std::size_t>(k)].bath)].nonZeros();
+  r.nonzeros = N * per_ado;  // of the assembled operator (an upper bound at the deepest tier)
   r.baths = baths;
+  r.terminator = terminator;
   if (ls.x.size() == 0 || ls.status == SteadyStatus::not_unique) return r;
-  r.rho = block(ls.x, 0, d);
-  // Bath heat currents (eq. H6) and system heat currents (eq. H7), into the system.
+  r.rho = Eigen::Map<const cmat>(ls.x.data(), d, d);
+  // Bath heat currents (eq. H6) and system heat currents (eq. H7), into the system; the terminator's part:
+  // Tr[[Q, H] G([Q, rho_0])] (eq. H4b; Delta Tr[[Q, [H, Q]] rho_0] for Ishizaki-Tanimura's).
   const std::size_t nb_baths = baths.size();
   r.currents.assign(nb_baths, 0.0);
   r.system_currents.assign(nb_baths, 0.0);
   std::vector<cplx> jb(nb_baths, 0.0), js(nb_baths, 0.0);
+  rvec E;
+  cmat U;
+  linalg::hermitian_eigen(H, E, U);
   for (std::size_t a = 0; a < nb_baths; ++a) {
     const cmat& Q = model.baths[a].op;
-    const cmat HQ = H * Q - Q * H;  // [H, Q]
-    const cmat dQ = Q * HQ - HQ * Q;  // [Q, [H, Q]]
-    const double delta = terminator ? baths[a].terminator : 0.0;
-    jb[a] += 2.0 * baths[a].imaginary_at_zero() * (Q * Q * r.rho).trace() + delta * (dQ * r.rho).trace();
-    js[a] += delta * (dQ * r.rho).trace();
+    const cmat QH = Q * H - H * Q;  // [Q, H]
+    jb[a] += 2.0 * baths[a].imaginary_at_zero() * (Q * Q * r.rho).trace();
+    cplx t = 0.0;
+    if (terminator == HeomTerminator::second_order) {
+      const cmat X = U.adjoint() * (Q * r.rho - r.rho * Q) * U;
+      const cvec g = residual_kernel(E, baths[a], 0.0);
+      const cmat Y = U * X.cwiseProduct(Eigen::Map<const cmat>(g.data(), d, d)) * U.adjoint();
+      t = (QH * Y).trace();
+    } else if (terminator == HeomTerminator::ishizaki_tanimura) {
+      t = baths[a].terminator * (QH * (Q * r.rho - r.rho * Q)).trace();
+    }
+    jb[a] += t;
+    js[a] += t;
   }
-  std::string e(static_cast<std::size_t>(K), '\0');
   for (int k = 0; k < K && depth > 0; ++k) {
-    e[static_cast<std::size_t>(k)] = 1;
-    const long at = h.rank.at(e);
-    e[static_cast<std::size_t>(k)] = 0;
-    const Mode& m = modes[static_cast<std::size_t>(k)];
+    const Mode& m = op->modes[static_cast<std::size_t>(k)];
     const auto a = static_cast<std::size_t>(m.bath);
-    const cmat rk = std::sqrt(weight[static_cast<std::size_t>(k)]) * block(ls.x, at, d);
+    const cmat rk = op->first_tier(ls.x, k);
     const cmat& Q = model.baths[a].op;
     jb[a] -= m.nu * (Q * rk).trace();
     js[a] += cplx(0, -1) * ((H * Q - Q * H) * rk).trace();
@@ -416,6 +614,14 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
   record(cur);
   std::optional<double> ch_depth, ch_terms;
   std::string stopped;
+  auto too_big = [&](int dep, int ter) {
+    return ado_count(static_cast<int>(cur.baths.size()) * (ter + 1), dep) > options.max_ados;
+  };
+  // One coordinate at a time: raise the terms while that changes the currents; then try the depth -- if it
+  // changes them, raise it and go back to the terms; stop when neither changes them at the same (depth,
+  // terms). The depth probe is the expensive solve (a deeper hierarchy of the most terms), so it is made
+  // once per depth rather than at every number of terms.
+  bool terms_settled = false;
   while (true) {
     throw_if_interrupted();
     if (cur.status == SteadyStatus::not_unique || cur.currents.empty()) {
@@ -429,59 +635,45 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
       sum += j;
       big = std::max(big, std::abs(j));
     }
-    const double noise = 10.0 * std::abs(sum) / big;
-    const double resolved = std::max(options.tolerance, noise);
-    bool raise_d = false, raise_t = false;
-    HeomResult up_d, up_t;
-    auto too_big = [&](int dep, int ter) { return ado_count(static_cast<int>(cur.baths.size()) * (ter + 1), dep) > options.max_ados; };
+    const double resolved = std::max(options.tolerance, 10.0 * std::abs(sum) / big);
     try {
-      if (depth + 1 > options.max_depth || too_big(depth + 1, terms)) {
-        stopped = depth + 1 > options.max_depth ? "max-depth" : "max-ados";
-      } else {
-        up_d = solve_at(depth + 1, terms);
-        record(up_d);
-        ch_depth = current_change(up_d.currents, cur.currents, floor);
-        raise_d = *ch_depth > resolved;
-      }
-      if (terms + 1 > options.max_terms || too_big(depth, terms + 1)) {
-        if (stopped.empty()) stopped = terms + 1 > options.max_terms ? "max-terms" : "max-ados";
-      } else {
-        up_t = solve_at(depth, terms + 1);
+      if (!terms_settled) {
+        if (terms + 1 > options.max_terms || too_big(depth, terms + 1)) {
+          stopped = terms + 1 > options.max_terms ? "max-terms" : "max-ados";
+          break;
+        }
+        HeomResult up_t = solve_at(depth, terms + 1);
         record(up_t);
         ch_terms = current_change(up_t.currents, cur.currents, floor);
-        raise_t = *ch_terms > resolved;
+        if (*ch_terms > resolved) {
+          terms += 1;
+          cur = std::move(up_t);
+          ch_depth.reset();
+        } else {
+          terms_settled = true;
+        }
+        continue;
       }
-    } catch (const MemoryLimitError&) {
-      stopped = "memory-limit";
-    }
-    if (!stopped.empty()) break;
-    if (!raise_d && !raise_t) {
+      if (depth + 1 > options.max_depth || too_big(depth + 1, terms)) {
+        stopped = depth + 1 > options.max_depth ? "max-depth" : "max-ados";
+        break;
+      }
+      HeomResult up_d = solve_at(depth + 1, terms);
+      record(up_d);
+      ch_depth = current_change(up_d.currents, cur.currents, floor);
+      if (*ch_depth > resolved) {
+        depth += 1;
+        cur = std::move(up_d);
+        terms_settled = false;
+        ch_terms.reset();
+        continue;
+      }
       if (resolved > options.tolerance && (*ch_depth > options.tolerance || *ch_terms > options.tolerance))
         stopped = "solver-precision";
       break;
-    }
-    if (raise_d && raise_t && too_big(depth + 1, terms + 1)) {
-      stopped = "max-ados";
+    } catch (const MemoryLimitError&) {
+      stopped = "memory-limit";
       break;
-    }
-    if (raise_d && raise_t) {
-      depth += 1;
-      terms += 1;
-      try {
-        cur = solve_at(depth, terms);
-        record(cur);
-      } catch (const MemoryLimitError&) {
-        depth -= 1;
-        terms -= 1;
-        stopped = "memory-limit";
-        break;
-      }
-    } else if (raise_d) {
-      depth += 1;
-      cur = std::move(up_d);
-    } else {
-      terms += 1;
-      cur = std::move(up_t);
     }
   }
   cur.tolerance = options.tolerance;

@@ -29,6 +29,7 @@ namespace {
 // conventions.md, "heom": the hierarchy, the correlation expansions and the convergence of the currents.
 nlohmann::json heom_json(const HeomResult& h, const std::vector<std::string>& names) {
   nlohmann::json o = {{"decomposition", decomposition_name(h.decomposition)},
+                      {"terminator", terminator_name(h.terminator)},
                       {"depth", h.depth},
                       {"terms", h.terms},
                       {"ados", h.ados},

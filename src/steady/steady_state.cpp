@@ -390,10 +390,12 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
   if (plan.solver == "dense-lu") return dense_lu(p, o);
   if (plan.solver == "sparse-lu") return sparse_lu(p, o);
   LinearSolution<Scalar> r = krylov(p, o, plan.krylov_dimension);
-  if (r.status == SteadyStatus::not_converged && p.prefer_krylov && p.sparse) {
+  if (r.status == SteadyStatus::not_converged && p.prefer_krylov && (p.sparse || p.assemble)) {
     // GMRES first failed: the sparse LU, when its estimated fill fits.
     LinearProblem<Scalar> direct = p;
     direct.prefer_krylov = false;
+    if (!direct.sparse) direct.sparse = p.assemble();  // null when it would not fit
+    if (!direct.sparse) return r;
     const SolvePlan fallback = plan_steady(direct, o);
     if (fallback.solver == "sparse-lu") {
       LinearSolution<Scalar> d = sparse_lu(direct, o);

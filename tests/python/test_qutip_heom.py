@@ -106,7 +106,7 @@ def main():
         H, baths = builder(p)
         rho_q, J_q, _ = qutip_heom(H, baths, depth, nk, dec, term)
         extra = ["--heom-depth", str(depth), "--heom-terms", str(nk), "--heom-decomposition", dec,
-                 "--heom-terminator", "on" if term else "off"]
+                 "--heom-terminator", "ishizaki-tanimura" if term else "off"]
         res, rho = run_qheat(args.qheat, example_path(example), "heom", sets, extra)
         err_j = max(abs(res["currents"][b] - J_q[b]) / abs(J_q[b]) for b in J_q)
         err_rho = float(np.max(np.abs(rho - rho_q)))

@@ -44,6 +44,17 @@ def test_overrides_equal_cli_set(qheat):
     assert got2 == want
 
 
+@pytest.mark.parametrize("name,value", [("second-order", "second-order"), ("off", False), ("on", True),
+                                        ("ishizaki-tanimura", "ishizaki-tanimura")])
+def test_heom_terminator_equals_cli(qheat, name, value):
+    f = example("examples/zhang2025/two_qubits.toml")
+    want = cli_json("ness", f, "--method", "heom", "--heom-depth", "3", "--heom-terms", "2",
+                    "--heom-terminator", name, "--state")
+    got = qheat.load_model(f).solve("heom", heom_depth=3, heom_terms=2, heom_terminator=value).as_dict()
+    assert got == want
+    assert got["heom"]["terminator"] == {"on": "ishizaki-tanimura"}.get(name, name)
+
+
 def test_gibbs_equals_cli(qheat):
     f = example("examples/zhang2025/two_qubits.toml")
     want = cli_json("gibbs", f, "--set", "T1=5", "--observable", "sz(q1)")

@@ -20,6 +20,14 @@ std::string decomposition_name(HeomDecomposition d);
 // "pade" or "matsubara"; throws MethodError("heom-decomposition") otherwise.
 HeomDecomposition parse_heom_decomposition(const std::string& text);
 
+// How the terms left out of the hierarchy enter (docs/methods.md eqs. H4, H4b): not at all, as Ishizaki and
+// Tanimura's delta-function terminator -Delta [Q, [Q, .]] (the default, QuTiP's), or at second order with
+// their full frequency dependence and the damping of each auxiliary operator.
+enum class HeomTerminator { off, ishizaki_tanimura, second_order };
+std::string terminator_name(HeomTerminator t);
+// "ishizaki-tanimura" (also "on"), "second-order" or "off"; throws MethodError("heom-terminator") otherwise.
+HeomTerminator parse_heom_terminator(const std::string& text);
+
 // One term c e^{-nu t} of a bath correlation function C(t) = <B(t) B(0)>, t >= 0.
 struct CorrelationTerm {
   cplx c;
@@ -28,12 +36,17 @@ struct CorrelationTerm {
 
 // C(t) of a Drude bath (kappa(w) = gamma w / (1 + (w/wD)^2), conventions.md) as the Drude pole plus
 // `terms` Pade or Matsubara terms, and the terminator's weight Delta = sum of c_k/nu_k over the terms left
-// out, whose remainder is approximated by 2 Delta delta(t) (docs/methods.md eqs. H2-H4).
+// out, whose remainder is approximated by 2 Delta delta(t) (docs/methods.md eqs. H2-H4), or taken at second
+// order through its transform (eq. H4b).
 struct CorrelationExpansion {
   std::vector<CorrelationTerm> terms;  // terms[0] is the Drude pole
   double reorganisation = 0.0;         // lambda = gamma wD / 4
   double terminator = 0.0;             // Delta
+  double temperature = 0.0, cutoff = 0.0;
   [[nodiscard]] double imaginary_at_zero() const;  // Im C(0+) = Im sum_k c_k = -lambda wD
+  // int_0^inf C_res(t) e^{(i w - damping) t} dt of the left-out part C_res of C(t) (the exact Bose-pole sum
+  // minus the kept Bose terms), eq. H4b; at w = damping = 0 it is the terminator's Delta.
+  [[nodiscard]] cplx residual_transform(double w, double damping = 0.0) const;
 };
 // Throws MethodError("heom-spectral") for a spectral density that is not drude and
 // MethodError("heom-temperature") for T <= 0 or a Matsubara frequency on the Drude pole.
@@ -58,7 +71,7 @@ struct HeomOptions {
   int max_depth = 16;
   int max_terms = 12;
   long max_ados = 200000;  // the automatic mode does not build larger hierarchies (a bound on its time)
-  bool terminator = true;
+  HeomTerminator terminator = HeomTerminator::ishizaki_tanimura;
 };
 
 // What the user asked for (--heom-depth/--heom-terms/--heom-tol, Python's heom_depth/...): a fixed hierarchy
@@ -69,7 +82,7 @@ struct HeomRequest {
   std::optional<int> depth, terms;
   std::optional<double> tolerance;
   HeomDecomposition decomposition = HeomDecomposition::pade;
-  bool terminator = true;
+  HeomTerminator terminator = HeomTerminator::ishizaki_tanimura;
 };
 HeomOptions heom_options(const HeomRequest& request);
 
@@ -89,6 +102,7 @@ struct HeomResult {
   std::vector<double> currents;       // bath heat currents -d<H_B>/dt, into the system (eq. H6)
   std::vector<double> system_currents;  // d<H_S>/dt per bath (eq. H7); equal to currents in the exact steady state
   HeomDecomposition decomposition = HeomDecomposition::pade;
+  HeomTerminator terminator = HeomTerminator::ishizaki_tanimura;
   int depth = 0, terms = 0;
   long ados = 0, unknowns = 0, nonzeros = 0;
   std::vector<CorrelationExpansion> baths;

@@ -39,6 +39,9 @@ struct LinearProblem {
   std::shared_ptr<const Mat> dense;
   std::shared_ptr<const Sparse> sparse;
   Op apply;         // y = A x (matrix-free)
+  // Builds the explicit sparse form of a matrix-free problem on demand: only for the sparse-LU fallback
+  // when GMRES fails (optional; returns null when it would not fit in memory).
+  std::function<std::shared_ptr<const Sparse>()> assemble;
   Op precondition;  // y ~ (A + s u u^T)^{-1} x (right preconditioner for GMRES); optional
   // The size of a physically negligible residual at x, relative to which GMRES's tolerance is finally
   // checked (e.g. the gross jump rate sum_a decay_a p_a): the bordered system's own scale s|u| is set by
