@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <vector>
 
 #include "qheat/core/linalg.hpp"
 #include "qheat/hierarchy/heom.hpp"
@@ -42,16 +43,30 @@ double CorrelationExpansion::imaginary_at_zero() const {
 
 namespace {
 
-// (psi(1 + q) - psi(1 + p)) / (q - p) = sum_k 1/((k + p)(k + q)) for real p > -1 and Re q > -1; near q = p
-// from the Taylor series sum_n psi^(n)(1 + p) (q - p)^(n-1) / n! (the quotient is smooth there).
-cplx digamma_quotient(double p, cplx q) {
-  const cplx delta = q - p;
-  if (std::abs(delta) > 0.25) return (detail::digamma(1.0 + q) - detail::digamma(cplx(1.0 + p, 0.0))) / delta;
-  cplx sum = 0.0, power = 1.0;
+constexpr double kTaylorRadius = 0.25;
+constexpr int kTaylorTerms = 40;
+
+// psi^(n)(1 + p) / n!, n = 1 .. kTaylorTerms: the Taylor coefficients of the digamma quotient about p.
+std::vector<double> quotient_taylor(double p) {
+  std::vector<double> c;
   double factorial = 1.0;
-  for (int n = 1; n <= 40; ++n) {
+  for (int n = 1; n <= kTaylorTerms; ++n) {
     factorial *= n;
-    const cplx term = boost::math::polygamma(n, 1.0 + p) * power / factorial;
+    c.push_back(boost::math::polygamma(n, 1.0 + p) / factorial);
+  }
+  return c;
+}
+
+// (psi(1 + q) - psi(1 + p)) / (q - p) = sum_k 1/((k + p)(k + q)) for real p > -1 and Re q > -1; near q = p
+// from the Taylor series sum_n psi^(n)(1 + p) (q - p)^(n-1) / n! (the quotient is smooth there), whose
+// coefficients `taylor` depend on p only and are computed once per bath.
+cplx digamma_quotient(double p, cplx q, const std::vector<double>& taylor) {
+  const cplx delta = q - p;
+  if (std::abs(delta) > kTaylorRadius || taylor.empty())
+    return (detail::digamma(1.0 + q) - detail::digamma(cplx(1.0 + p, 0.0))) / delta;
+  cplx sum = 0.0, power = 1.0;
+  for (double c : taylor) {
+    const cplx term = c * power;
     sum += term;
     if (std::abs(term) < 1e-17 * std::abs(sum)) break;
     power *= delta;
@@ -71,7 +86,7 @@ cplx CorrelationExpansion::residual_transform(double w, double damping) const {
   const double x = g / two_pi_t;
   const cplx q = -b / two_pi_t;
   cplx full = reorganisation * g / (2.0 * std::numbers::pi * std::numbers::pi * T) *
-              (digamma_quotient(-x, q) + digamma_quotient(x, q));
+              (digamma_quotient(-x, q, taylor_minus) + digamma_quotient(x, q, taylor_plus));
   for (std::size_t k = 1; k < terms.size(); ++k) full -= terms[k].c / (terms[k].nu - b);
   return full;
 }
@@ -130,6 +145,11 @@ CorrelationExpansion drude_correlation(const SpectralDensity& J, double T, HeomD
   e.reorganisation = lam;
   e.temperature = T;
   e.cutoff = g;
+  // eq. H4b's series about q = +-x, x = g/2piT (q = (damping - i w)/2piT has Re q >= 0, so q comes within the
+  // Taylor radius of -x only when x is that small)
+  const double x = g / (2.0 * std::numbers::pi * T);
+  e.taylor_plus = quotient_taylor(x);
+  if (x <= kTaylorRadius) e.taylor_minus = quotient_taylor(-x);
   const double cot = 1.0 / std::tan(g / (2.0 * T));
   // Drude pole, docs/methods.md eq. H2.
   e.terms.push_back({lam * g * cplx(cot, -1.0), g});

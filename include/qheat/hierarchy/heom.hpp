@@ -43,6 +43,7 @@ struct CorrelationExpansion {
   double reorganisation = 0.0;         // lambda = gamma wD / 4
   double terminator = 0.0;             // Delta
   double temperature = 0.0, cutoff = 0.0;
+  std::vector<double> taylor_plus, taylor_minus;  // eq. H4b's Taylor coefficients about q = +-cutoff/2piT
   [[nodiscard]] double imaginary_at_zero() const;  // Im C(0+) = Im sum_k c_k = -lambda wD
   // int_0^inf C_res(t) e^{(i w - damping) t} dt of the left-out part C_res of C(t) (the exact Bose-pole sum
   // minus the kept Bose terms), eq. H4b; at w = damping = 0 it is the terminator's Delta.
