@@ -129,7 +129,7 @@ _SWEEP_OPTIONS = {
     "--floquet-solver": ("floquet_solver", str), "--heom-depth": ("heom_depth", int),
     "--heom-terms": ("heom_terms", int), "--heom-tol": ("heom_tol", float),
     "--heom-decomposition": ("heom_decomposition", str),
-    "--heom-terminator": ("heom_terminator", lambda v: {"on": True, "off": False}[v]),
+    "--heom-terminator": ("heom_terminator", lambda v: {"on": True, "off": False}.get(v, v)),
     "--threads": ("threads", int), "--jobs": ("jobs", int), "-j": ("jobs", int),
     "--observable": ("observables", str),
 }
