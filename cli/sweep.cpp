@@ -178,12 +178,11 @@ int run_sweep_command(const SweepArgs& args) {
   } catch (...) {
     setup_error = std::current_exception();
   }
-  if (setup_error) {
-    (void)mpi_all_ok(false);  // the other ranks learn of it in run_sweep_distributed's setup check
-    std::rethrow_exception(setup_error);
+  if (!mpi_all_ok(!setup_error)) {
+    if (setup_error) std::rethrow_exception(setup_error);
+    throw Error("mpi", "another rank could not set up the sweep (its error is on its stderr)");
   }
-  std::optional<SweepResult> result =
-      run_sweep_distributed(file_point_model(*source, fixed, axes), axes, opt, {.check_setup = true, .fresh = !args.resume});
+  std::optional<SweepResult> result = run_sweep_distributed(file_point_model(*source, fixed, axes), axes, opt);
   if (!result) return 0;  // a worker rank: rank 0 writes the CSV
   SweepResult& r = *result;
   name_baths(r, *source, fixed);

@@ -8,8 +8,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
-#include <future>
-#include <string>
 #include <mutex>
 #include <thread>
 
@@ -24,14 +22,6 @@ constexpr int kTagPoint = 2;    // 0 -> worker: the next grid point (uint64)
 constexpr int kTagStop = 3;     // 0 -> worker: no point left
 
 bool g_active = false;
-// MPI_Init_thread runs on this thread while the process parses its arguments, loads the model and starts
-// solving (MPI start-up takes 0.35-0.47 s here, mostly waiting: bench/README.md "Issue 13"); every MPI call
-// waits for it through ready().
-// It also calls MPI_Finalize at the end (the standard wants the thread that initialised MPI to finalise it).
-std::thread g_init;
-std::promise<void> g_initialised, g_finish;
-std::once_flag g_ready_once;
-int g_provided = 0;
 
 bool launched_by_mpi() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"})
@@ -39,30 +29,7 @@ bool launched_by_mpi() {
   return false;
 }
 
-void ready() {
-  if (!g_active) return;
-  std::call_once(g_ready_once, [] {
-    g_initialised.get_future().wait();
-    if (g_provided < MPI_THREAD_SERIALIZED) {
-      std::fprintf(stderr, "qheat: this MPI library does not support calls from more than one thread "
-                           "(MPI_THREAD_SERIALIZED); qheat needs it\n");
-      MPI_Abort(MPI_COMM_WORLD, 3);
-    }
-  });
-}
-
-// Rank or size from the launcher's environment (Open MPI's mpirun), so that a rank can start work before
-// MPI is up; -1 when the launcher does not say.
-int launcher_value(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return -1;
-  char* end = nullptr;
-  const long n = std::strtol(v, &end, 10);
-  return *end == '\0' && n >= 0 && n < (1L << 30) ? static_cast<int>(n) : -1;
-}
-
 [[noreturn]] void abort_all(const std::string& why) {
-  ready();
   std::fprintf(stderr, "qheat: rank %d: %s; stopping every rank\n", mpi_rank(), why.c_str());
   MPI_Abort(MPI_COMM_WORLD, 3);
   std::abort();
@@ -70,75 +37,47 @@ int launcher_value(const char* name) {
 
 }  // namespace
 
-MpiSession::MpiSession(int& /*argc*/, char**& /*argv*/) {
+MpiSession::MpiSession(int& argc, char**& argv) {
   if (!launched_by_mpi()) return;
+  int provided = 0;
+  // Only the main thread calls MPI (rank 0's solver threads hand their rows to it).
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   g_active = true;
-  // SERIALIZED: MPI is initialised on this thread and then called from the main thread, one call at a time.
-  g_init = std::thread([] {
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &g_provided);
-    g_initialised.set_value();
-    g_finish.get_future().wait();
-    MPI_Finalize();
-  });
 }
 
 MpiSession::~MpiSession() {
-  if (!g_active) return;
-  ready();
-  g_finish.set_value();
-  g_init.join();
+  if (g_active) MPI_Finalize();
   g_active = false;
 }
 
 int mpi_rank() {
-  if (!g_active) return 0;
-  if (const int r = launcher_value("OMPI_COMM_WORLD_RANK"); r >= 0 && launcher_value("OMPI_COMM_WORLD_SIZE") > 0) return r;
-  ready();
   int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  if (g_active) MPI_Comm_rank(MPI_COMM_WORLD, &r);
   return r;
 }
 
 int mpi_size() {
-  if (!g_active) return 1;
-  if (const int n = launcher_value("OMPI_COMM_WORLD_SIZE"); n > 0 && launcher_value("OMPI_COMM_WORLD_RANK") >= 0) return n;
-  ready();
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
+  int s = 1;
+  if (g_active) MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
 }
 
 bool mpi_all_ok(bool ok) {
   if (!g_active) return ok;
-  ready();
   int mine = ok ? 1 : 0, all = 0;
   MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   return all == 1;
 }
 
 std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, const std::vector<SweepAxis>& axes,
-                                                 const SweepOptions& options, const DistributedStart& start) {
+                                                 const SweepOptions& options) {
   if (mpi_size() <= 1) return run_sweep(model_at, axes, options);
   SweepResult result = prepare_sweep(axes, options);
   const std::size_t nm = options.methods.size();
-  const std::size_t points = sweep_points(result);
-  const auto size = static_cast<std::size_t>(mpi_size());
-  // A fresh sweep: rank r >= 1 solves grid point r while MPI starts, and rank 0 does not hand those out.
-  const std::size_t head_start = start.fresh ? std::min(size, points) : 1;
-  const auto no_agreement = [] {
-    return Error("mpi", "another rank could not set up the sweep (its error is on its stderr)");
-  };
 
   if (mpi_rank() != 0) {  // a worker: ask, solve, send back, until told to stop
     SolveWorkspace ws;
     std::string payload;
-    const auto own = static_cast<std::size_t>(mpi_rank());
-    try {
-      if (own < head_start) payload = encode_point(own, solve_point(model_at, result, options, own, ws));
-    } catch (const std::exception& e) {
-      abort_all(e.what());
-    }
-    if (start.check_setup && !mpi_all_ok(true)) throw no_agreement();
     while (true) {
       MPI_Send(payload.data(), static_cast<int>(payload.size()), MPI_CHAR, 0, kTagRequest, MPI_COMM_WORLD);
       MPI_Status st;
@@ -155,19 +94,16 @@ std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, con
   }
 
   // Rank 0: its own solver threads and the other ranks draw from one list of points not yet known.
+  const std::size_t points = sweep_points(result);
   const std::size_t total = points * nm;
-  std::vector<std::size_t> todo = place_known_points(result, options);
-  const std::size_t known = points - todo.size();
-  std::erase_if(todo, [&](std::size_t p) { return p >= 1 && p < head_start; });  // the workers' first points
+  const std::vector<std::size_t> todo = place_known_points(result, options);
   std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
   auto claim = [&]() -> std::optional<std::size_t> {
-    if (stop) return std::nullopt;
     const std::size_t i = next.fetch_add(1);
     return i < todo.size() ? std::optional<std::size_t>(todo[i]) : std::nullopt;
   };
   std::mutex mutex;  // rows, on_point, progress
-  std::size_t done = known * nm;
+  std::size_t done = (points - todo.size()) * nm;
   auto store = [&](std::size_t p, std::vector<SweepRow>&& rows) {
     const std::lock_guard<std::mutex> lock(mutex);
     if (options.on_point) options.on_point(p, rows);
@@ -189,12 +125,6 @@ std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, con
   };
   std::vector<std::thread> pool;
   for (int j = 0; j < std::max(1, options.jobs); ++j) pool.emplace_back(worker);
-  // The solver threads run while MPI starts; the setup check below is the first call that waits for it.
-  if (start.check_setup && !mpi_all_ok(true)) {
-    stop = true;
-    for (auto& t : pool) t.join();
-    throw no_agreement();
-  }
 
   int running = mpi_size() - 1;
   std::string buffer;

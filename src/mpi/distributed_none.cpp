@@ -11,7 +11,7 @@ int mpi_size() { return 1; }
 bool mpi_all_ok(bool ok) { return ok; }
 
 std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, const std::vector<SweepAxis>& axes,
-                                                 const SweepOptions& options, const DistributedStart& /*start*/) {
+                                                 const SweepOptions& options) {
   return run_sweep(model_at, axes, options);
 }
 

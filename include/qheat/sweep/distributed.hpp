@@ -28,19 +28,10 @@ int mpi_size();
 // Every rank says whether its setup worked; true when all did (a collective call; true at once with one rank).
 bool mpi_all_ok(bool ok);
 
-// How a distributed sweep starts. check_setup: first agree with every rank that its setup worked (a rank
-// whose setup failed calls mpi_all_ok(false) instead of this function; then every rank throws Error("mpi"),
-// the failing one its own error) -- made after this rank has started solving, so that the work overlaps MPI's
-// start-up. fresh: no journal is resumed, so rank r >= 1 solves grid point r before it has heard from rank 0.
-struct DistributedStart {
-  bool check_setup = false;
-  bool fresh = false;
-};
-
 // The sweep over every rank (mpi_size() > 1; with one rank it is run_sweep). Collective: every rank calls it
-// with the same axes, options and start. Rank 0 gets the whole result (known points included, on_point and
-// progress called for every point solved anywhere); the other ranks get nullopt when the grid is done.
+// with the same axes and options. Rank 0 gets the whole result (known points included, on_point and progress
+// called for every point solved anywhere); the other ranks get nullopt when the grid is done.
 std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, const std::vector<SweepAxis>& axes,
-                                                 const SweepOptions& options, const DistributedStart& start = {});
+                                                 const SweepOptions& options);
 
 }  // namespace qheat
