@@ -53,3 +53,22 @@ def test_errors_once(tmp_path):
     assert r.returncode != 0
     errors = [l for l in r.stderr.splitlines() if l.startswith("qheat: error")]
     assert errors == [errors[0]] and "[unknown-parameter]" in errors[0], r.stderr
+
+
+def test_setup_error_on_rank_0_alone_stops_every_rank(tmp_path, serial):
+    # A journal left by an unfinished sweep and no --resume: only rank 0 (which alone reads the journal) fails
+    # its setup; the other ranks learn of it at the setup check and stop. One error line (rank 0's), a non-zero
+    # exit, the journal untouched, no CSV; once the journal is gone the same sweep runs.
+    out = tmp_path / "mpi.csv"
+    journal = tmp_path / "mpi.csv.journal"
+    journal.write_text("not a journal\n")
+    r = run(sweep_cmd(out, ranks=3))
+    assert r.returncode != 0
+    errors = [l for l in r.stderr.splitlines() if l.startswith("qheat: error")]
+    assert len(errors) == 1 and "[journal-exists]" in errors[0], r.stderr
+    assert journal.read_text() == "not a journal\n"
+    assert not out.exists()
+    journal.unlink()
+    r = run(sweep_cmd(out, ranks=3))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == serial
