@@ -152,7 +152,9 @@ class HierarchyOperator {
   std::vector<int> shift_of;
   std::vector<std::vector<cvec>> shift;
   cmat U_sup;
-  std::vector<double> sqrt_int;
+  rvec E;                     // H's eigenvalues and eigenvectors
+  cmat U;
+  std::vector<cvec> kernel0;  // per bath: the second-order kernel at zero damping (eq. H4b)
   mutable cmat work_z, work_w;  // apply's work arrays (one solve uses an operator from one thread)
 
   HierarchyOperator(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth_, HeomTerminator term,
@@ -164,18 +166,14 @@ class HierarchyOperator {
       for (const CorrelationTerm& t : baths[a].terms) modes.push_back({static_cast<int>(a), t.c, t.nu});
     K = static_cast<int>(modes.size());
     for (const Mode& m : modes) weight.push_back(std::abs(m.c) > 0.0 ? std::abs(m.c) : 1.0);
-    const cmat I = cmat::Identity(d, d);
     // L_S rho = -i[H, rho] (eq. H5) plus the terminators (eq. H4 or H4b at zero damping).
     L0 = cplx(0, -1) * (left_product(H) - right_product(H));
-    rvec E;
-    cmat U;
     linalg::hermitian_eigen(H, E, U);
     U_sup.resize(dd, dd);
     for (long q = 0; q < d; ++q)
       for (long p = 0; p < d; ++p)
         for (long j = 0; j < d; ++j)
           for (long i = 0; i < d; ++i) U_sup(i + d * j, p + d * q) = U(i, p) * std::conj(U(j, q));
-    std::vector<cvec> kernel0;
     for (std::size_t a = 0; a < baths.size(); ++a) {
       const cmat& Q = model.baths[a].op;
       const Sparse QL = left_product(Q), QR = right_product(Q);
@@ -186,9 +184,7 @@ class HierarchyOperator {
         L0 = L0 - baths[a].terminator * Sparse(comm_sparse.back() * comm_sparse.back());
       } else if (term == HeomTerminator::second_order) {
         kernel0.push_back(residual_kernel(E, baths[a], 0.0));
-        const cmat C(comm_sparse.back());
-        const cmat T = -(C * U_sup * kernel0.back().asDiagonal() * U_sup.adjoint() * C);
-        L0 = L0 + Sparse(T.sparseView(0.0, 0.0));
+        L0 = L0 + Sparse(second_order_block(a, kernel0.back()).sparseView(0.0, 0.0));
       }
     }
     for (const Mode& m : modes) {
@@ -196,19 +192,17 @@ class HierarchyOperator {
       const cmat& Q = model.baths[b].op;
       lower_sparse.push_back(cplx(0, -1) * (m.c * left_product(Q) - std::conj(m.c) * right_product(Q)));
     }
-    (void)I;
     check_memory(bytes(nados, K, dd),
                  "the HEOM hierarchy (" + std::to_string(nados) + " auxiliary operators of " + std::to_string(dd) +
                      " elements, depth " + std::to_string(depth_) + ", " + std::to_string(K) + " exponents)",
                  "a smaller --heom-depth or --heom-terms would");
     h = build_hierarchy(K, depth_);
     N = h.size();
-    for (int n = 0; n <= depth_ + 1; ++n) sqrt_int.push_back(std::sqrt(static_cast<double>(n)));
     for (std::size_t k = 0; k < modes.size(); ++k) {
       std::vector<double> u, dn;
       for (int n = 0; n <= depth_; ++n) {
-        u.push_back(sqrt_int[static_cast<std::size_t>(n) + 1] * std::sqrt(weight[k]));
-        dn.push_back(sqrt_int[static_cast<std::size_t>(n)] / std::sqrt(weight[k]));
+        u.push_back(std::sqrt((n + 1) * weight[k]));
+        dn.push_back(std::sqrt(n / weight[k]));
       }
       up_coef.push_back(std::move(u));
       down_coef.push_back(std::move(dn));
@@ -255,6 +249,12 @@ class HierarchyOperator {
         shift_of[static_cast<std::size_t>(a)] = it->second;
       }
     }
+  }
+
+  // -[Q_b, U (g o (U^-1 [Q_b, .]))] as a dense d^2 x d^2 block: the second-order terminator with kernel g.
+  [[nodiscard]] cmat second_order_block(std::size_t b, const cvec& g) const {
+    const cmat C(comm_sparse[b]);
+    return -(C * U_sup * g.asDiagonal() * U_sup.adjoint() * C);
   }
 
   [[nodiscard]] int occupation(long a, int k) const { return h.index[static_cast<std::size_t>(a * K + k)]; }
@@ -372,10 +372,7 @@ class HierarchyOperator {
     std::vector<Sparse> shift_blocks;
     for (const std::vector<cvec>& ks : shift) {
       cmat T = cmat::Zero(dd, dd);
-      for (std::size_t b = 0; b < ks.size(); ++b) {
-        const cmat C(comm_sparse[b]);
-        T -= C * U_sup * ks[b].asDiagonal() * U_sup.adjoint() * C;
-      }
+      for (std::size_t b = 0; b < ks.size(); ++b) T += second_order_block(b, ks[b]);
       shift_blocks.emplace_back(T.sparseView(0.0, 0.0));
     }
     for (long a = 0; a < N; ++a) {
@@ -389,11 +386,10 @@ class HierarchyOperator {
       for (int k = 0; k < K; ++k) {
         const int nk = occupation(a, k);
         const auto b = static_cast<std::size_t>(modes[static_cast<std::size_t>(k)].bath);
-        const double w = weight[static_cast<std::size_t>(k)];
         if (const int u = up[static_cast<std::size_t>(a * K + k)]; u >= 0)
-          emit(comm_sparse[b], r0, u * dd, cplx(0, -1) * sqrt_int[static_cast<std::size_t>(nk) + 1] * std::sqrt(w));
+          emit(comm_sparse[b], r0, u * dd, cplx(0, -1) * up_coef[static_cast<std::size_t>(k)][static_cast<std::size_t>(nk)]);
         if (const int dn = down[static_cast<std::size_t>(a * K + k)]; dn >= 0)
-          emit(lower_sparse[static_cast<std::size_t>(k)], r0, dn * dd, sqrt_int[static_cast<std::size_t>(nk)] / std::sqrt(w));
+          emit(lower_sparse[static_cast<std::size_t>(k)], r0, dn * dd, down_coef[static_cast<std::size_t>(k)][static_cast<std::size_t>(nk)]);
       }
     }
     auto A = std::make_shared<Sparse>(N * dd, N * dd);
@@ -436,9 +432,9 @@ struct TierGaussSeidel {
     B0.noalias() += s * u0 * u0.transpose();
     for (int k = 0; k < A.K && A.h.depth > 0; ++k) {
       const Mode& m = A.modes[static_cast<std::size_t>(k)];
-      const double wk = A.weight[static_cast<std::size_t>(k)];
-      const cmat upk = cplx(0, -1) * std::sqrt(wk) * cmat(A.comm_sparse[static_cast<std::size_t>(m.bath)]);
-      const cmat downk = cmat(A.lower_sparse[static_cast<std::size_t>(k)]) / std::sqrt(wk);
+      const auto kk = static_cast<std::size_t>(k);
+      const cmat upk = cplx(0, -1) * A.up_coef[kk][0] * cmat(A.comm_sparse[static_cast<std::size_t>(m.bath)]);
+      const cmat downk = A.down_coef[kk][1] * cmat(A.lower_sparse[kk]);
       cmat Z = Vinv * downk;
       for (long i = 0; i < Z.rows(); ++i) Z.row(i) /= w(i) - m.nu;
       B0.noalias() -= upk * (V * Z);
@@ -550,9 +546,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   r.currents.assign(nb_baths, 0.0);
   r.system_currents.assign(nb_baths, 0.0);
   std::vector<cplx> jb(nb_baths, 0.0), js(nb_baths, 0.0);
-  rvec E;
-  cmat U;
-  linalg::hermitian_eigen(H, E, U);
+  const cmat& U = op->U;
   for (std::size_t a = 0; a < nb_baths; ++a) {
     const cmat& Q = model.baths[a].op;
     const cmat QH = Q * H - H * Q;  // [Q, H]
@@ -560,7 +554,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
     cplx t = 0.0;
     if (terminator == HeomTerminator::second_order) {
       const cmat X = U.adjoint() * (Q * r.rho - r.rho * Q) * U;
-      const cvec g = residual_kernel(E, baths[a], 0.0);
+      const cvec& g = op->kernel0[a];
       const cmat Y = U * X.cwiseProduct(Eigen::Map<const cmat>(g.data(), d, d)) * U.adjoint();
       t = (QH * Y).trace();
     } else if (terminator == HeomTerminator::ishizaki_tanimura) {
