@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/core/types.hpp"
 #include "qheat/sweep/distributed.hpp"
 
@@ -43,6 +44,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  qheat::keep_freed_memory();
   const qheat::MpiSession mpi(argc, argv);  // MPI only when started by mpirun/srun (docs/cluster.md)
   try {
     return run(argc, argv);

@@ -9,6 +9,9 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS (cblas.h declares them too)
 extern "C" int openblas_get_num_threads();
@@ -117,5 +120,12 @@ void set_thread_count(int threads) {
 int thread_count() { return openblas_get_num_threads(); }
 
 int hardware_threads() { return std::max(1U, std::thread::hardware_concurrency()); }
+
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; fixed (glibc's own moves with every free)
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
 
 }  // namespace qheat

@@ -244,9 +244,8 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   p.apply = [this, w](const rvec& x, rvec& y) {
     blocks_.unpack(x, 0, w->rho);
     apply(w->rho, w->Y, w->T);
-    w->Y += w->Y.adjoint().eval();
     y.resize(x.size());
-    blocks_.pack(w->Y, 0, y);
+    blocks_.pack_plus_adjoint(w->Y, 0, y);
   };
   // Gross jump rate of the state: sum_a (decay rate of level a) p_a.
   rvec decay = rvec::Zero(d);

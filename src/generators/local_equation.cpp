@@ -839,11 +839,7 @@ LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& op
     for (int b = 0; b < nb; ++b) blocks_.unpack(x, b, w->rho[static_cast<std::size_t>(b)]);
     half_apply(w->rho, w->Y, w->T, w->Tadj);
     y.resize(x.size());
-    for (int b = 0; b < nb; ++b) {
-      cmat& Y = w->Y[static_cast<std::size_t>(b)];
-      Y += Y.adjoint().eval();
-      blocks_.pack(Y, b, y);
-    }
+    for (int b = 0; b < nb; ++b) blocks_.pack_plus_adjoint(w->Y[static_cast<std::size_t>(b)], b, y);
   };
   if (p.dim > options.dense_max_problem) {
     p.operator_bytes += BlockSecularPreconditioner::bytes(blocks_, d_);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "qheat/sweep/distributed.hpp"
@@ -35,10 +36,21 @@ bool launched_by_mpi() {
   std::abort();
 }
 
+// All ranks on one node (Open MPI's launcher says so before MPI_Init): ask for the ob1 PML (shared memory),
+// unless the user chose one. It is the PML such a job uses anyway (Debian's Open MPI excludes UCX), but
+// without the choice Open MPI also opens the cm PML and its MTLs (PSM, PSM2), which added 0.2 s to every
+// rank's MPI_Init (bench/README.md, "Issue 13"). Jobs over several nodes keep Open MPI's own choice.
+void prefer_shared_memory_on_one_node() {
+  const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  if (size != nullptr && local != nullptr && std::string(size) == local) setenv("OMPI_MCA_pml", "ob1", 0);
+}
+
 }  // namespace
 
 MpiSession::MpiSession(int& argc, char**& argv) {
   if (!launched_by_mpi()) return;
+  prefer_shared_memory_on_one_node();
   int provided = 0;
   // Only the main thread calls MPI (rank 0's solver threads hand their rows to it).
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);

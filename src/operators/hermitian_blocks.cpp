@@ -53,6 +53,18 @@ void HermitianBlocks::pack(const cmat& block, int b, rvec& x) const {
     }
 }
 
+void HermitianBlocks::pack_plus_adjoint(const cmat& block, int b, rvec& x) const {
+  const int n = size(b);
+  double* p = x.data() + offset(b);
+  for (int i = 0; i < n; ++i) p[i] = 2.0 * block(i, i).real();
+  long k = n;
+  for (int j = 1; j < n; ++j)
+    for (int i = 0; i < j; ++i, k += 2) {
+      p[k] = kSqrt2 * (block(i, j).real() + block(j, i).real());
+      p[k + 1] = kSqrt2 * (block(i, j).imag() - block(j, i).imag());
+    }
+}
+
 cmat HermitianBlocks::to_matrix(const rvec& x) const {
   cmat m = cmat::Zero(basis_dim_, basis_dim_);
   cmat blk;

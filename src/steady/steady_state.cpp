@@ -27,6 +27,9 @@ inline double conj_of(double x) { return x; }
 inline cplx conj_of(cplx x) { return std::conj(x); }
 }  // namespace
 
+// Largest Krylov basis a thread keeps between GMRES calls (an 8-site chain's Bloch-Redfield basis, 65536 x 81, is 40.5 MiB).
+constexpr std::size_t kKeptBasisBytes = std::size_t{128} << 20;
+
 template <class Scalar>
 Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gmres(const typename LinearProblem<Scalar>::Op& A,
                                                const typename LinearProblem<Scalar>::Op& P,
@@ -42,15 +45,28 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gmres(const typename LinearProblem<Scal
   iterations = 0;
   relative_residual = 1.0;
   if (bnorm == 0.0) return x;
+  Vec pin;  // the preconditioner's input (a basis column is a block expression, not a Vec)
   auto precondition = [&](const auto& in, Vec& out) {
     if (P) {
-      P(Vec(in), out);
+      pin = in;
+      P(pin, out);
     } else {
       out = in;
     }
   };
   Vec z(n), w(n), tmp(n);
-  Mat V(n, restart + 1);
+  // The Krylov basis is this thread's and outlives the call (up to kKeptBasisBytes): a sweep's points
+  // solve problems of one size one after another, and a fresh basis of tens of MiB is a fresh mmap whose
+  // pages fault in again at every solve (measured: most of a Bloch-Redfield sweep's page faults).
+  thread_local Mat kept;
+  Mat V = std::move(kept);
+  V.resize(n, restart + 1);  // no reallocation when the size is the kept one
+  struct Keep {
+    Mat& basis;
+    ~Keep() {
+      if (static_cast<std::size_t>(basis.size()) * sizeof(Scalar) <= kKeptBasisBytes) kept = std::move(basis);
+    }
+  } keep{V};
   double previous = std::numeric_limits<double>::infinity();
   while (iterations < max_iterations) {
     A(x, w);

@@ -43,6 +43,30 @@ TEST(Solvers, GmresMatchesDenseLuForRedfield) {
   EXPECT_NEAR(Ja[0], Jb[0], 1e-10 * std::abs(Jb[0]) + 1e-14);  // same bound, relative to J ~ 1e-3
 }
 
+TEST(Solvers, GmresKeepsItsBasisWithoutCarryingState) {
+  // GMRES keeps its Krylov basis per thread between calls (steady_state.cpp, kKeptBasisBytes). A solve
+  // after solves of another size, and the same solve repeated, give bit-identical results: nothing of
+  // the previous problem's basis enters the next.
+  auto problem = [](long n) {
+    rmat A = rmat::Random(n, n) + 4.0 * static_cast<double>(n) * rmat::Identity(n, n);
+    return A;
+  };
+  const rmat A = problem(300), B = problem(120);
+  const rvec bA = rvec::Random(300), bB = rvec::Random(120);
+  auto run = [](const rmat& M, const rvec& rhs) {
+    const LinearProblem<double>::Op op = [&M](const rvec& x, rvec& y) { y = M * x; };
+    int it = 0;
+    double rel = 0.0;
+    return gmres<double>(op, nullptr, rhs, 20, 500, 1e-13, it, rel);
+  };
+  const rvec first = run(A, bA);
+  const rvec other = run(B, bB);
+  const rvec again = run(A, bA);
+  EXPECT_EQ((first - again).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_LT((A * first - bA).norm(), 1e-11 * bA.norm());  // tolerance 1e-13 x the condition (~1e2)
+  EXPECT_LT((B * other - bB).norm(), 1e-11 * bB.norm());
+}
+
 TEST(Solvers, SparseLuMatchesDenseLuForDavies) {
   const Generator g(chain(5), GeneratorOptions{Method::global, LambShiftMode::on, 1e-9});
   SteadyStateOptions sparse;

@@ -47,4 +47,10 @@ void set_thread_count(int threads);
 int thread_count();
 int hardware_threads();
 
+// Makes the process's allocator (glibc) keep freed memory for reuse: blocks up to 32 MiB come from the
+// heap, and up to 256 MiB free at its top stays mapped. A sweep builds problems of one size point after
+// point, and with glibc's defaults every point's matrices were fresh mappings whose pages faulted in again
+// (bench/README.md, "Issue 13"). Called once by the command line, before any thread starts; no-op elsewhere.
+void keep_freed_memory();
+
 }  // namespace qheat

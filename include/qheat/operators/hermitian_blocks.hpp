@@ -32,6 +32,9 @@ public:
   // Writes the coordinates of block b from a matrix (its upper triangle and real diagonal are read:
   // exact for Hermitian input).
   void pack(const cmat& block, int b, rvec& x) const;
+  // Writes the coordinates of block + block^dag (the Hermitian part of a generator's Y + Y^dag form)
+  // without forming the sum.
+  void pack_plus_adjoint(const cmat& block, int b, rvec& x) const;
   // The whole operator as a basis_dim x basis_dim matrix (zero outside the blocks).
   [[nodiscard]] cmat to_matrix(const rvec& x) const;
   // Coordinates of the blocks of a Hermitian matrix (elements outside the blocks are dropped).
