@@ -15,6 +15,7 @@
 
 extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS (cblas.h declares them too)
 extern "C" int openblas_get_num_threads();
+extern "C" int blas_thread_shutdown_(void);  // OpenBLAS: joins its workers (a later threaded call restarts them)
 
 namespace qheat {
 namespace {
@@ -118,6 +119,10 @@ void set_thread_count(int threads) {
 }
 
 int thread_count() { return openblas_get_num_threads(); }
+
+void release_blas_workers() {
+  if (thread_count() == 1) blas_thread_shutdown_();
+}
 
 int hardware_threads() { return std::max(1U, std::thread::hardware_concurrency()); }
 

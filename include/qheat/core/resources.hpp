@@ -45,6 +45,10 @@ void check_memory(std::size_t estimate, const std::string& what, const std::stri
 // OPENBLAS_NUM_THREADS). Process-wide.
 void set_thread_count(int threads);
 int thread_count();
+// With one BLAS thread: stops the worker threads OpenBLAS started at load (one per core), which spin for
+// ~0.1 s of CPU before they sleep -- CPU that another rank or process on the core needs. A later
+// set_thread_count above 1 starts them again. Only while no BLAS call runs (the command line, before it solves).
+void release_blas_workers();
 int hardware_threads();
 
 // Makes the process's allocator (glibc) keep freed memory for reuse: blocks up to 32 MiB come from the
