@@ -72,3 +72,19 @@ def test_setup_error_on_rank_0_alone_stops_every_rank(tmp_path, serial):
     r = run(sweep_cmd(out, ranks=3))
     assert r.returncode == 0, r.stderr
     assert out.read_bytes() == serial
+
+
+def test_one_node_asks_for_ob1_unless_the_user_chose():
+    # All ranks on one node: qheat sets OMPI_MCA_pml=ob1 before MPI_Init (src/mpi/distributed_mpi.cpp), so Open
+    # MPI opens the ob1 PML alone -- not also the cm PML and its PSM MTLs, 0.2 s of start-up (bench/README.md,
+    # "Issue 13"). A PML the user names (mpirun --mca pml ..., here Debian's own default "^ucx") wins.
+    verbose = ["--mca", "pml_base_verbose", "10"]
+    r = run(mpirun(2) + verbose + [CLI, "--version"])
+    assert r.returncode == 0, r.stderr
+    log = r.stdout + r.stderr
+    assert log.count("select: component ob1 selected") == 2, log  # both ranks
+    assert "found loaded component cm" not in log, log
+    r = run(mpirun(2) + verbose + ["--mca", "pml", "^ucx", CLI, "--version"])
+    assert r.returncode == 0, r.stderr
+    log = r.stdout + r.stderr
+    assert "found loaded component cm" in log and log.count("select: component ob1 selected") == 2, log
