@@ -6,11 +6,19 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
 #if defined(__GLIBC__)
 #include <malloc.h>
+#endif
+#if defined(__linux__)
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #endif
 
 extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS (cblas.h declares them too)
@@ -131,6 +139,32 @@ void keep_freed_memory() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; fixed (glibc's own moves with every free)
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
+}
+
+int turn_off_nagle_on_tcp_sockets() {
+  int changed = 0;
+#if defined(__linux__)
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  const int own = dirfd(dir);
+  while (const dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long n = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || n == own) continue;
+    const int fd = static_cast<int>(n);
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    int domain = 0, type = 0;
+    socklen_t len = sizeof domain;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || (domain != AF_INET && domain != AF_INET6)) continue;
+    len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
+    const int on = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0) ++changed;
+  }
+  closedir(dir);
+#endif
+  return changed;
 }
 
 }  // namespace qheat

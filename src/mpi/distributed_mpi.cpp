@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "qheat/core/resources.hpp"
 #include "qheat/sweep/distributed.hpp"
 #include "qheat/sweep/journal.hpp"
 
@@ -55,6 +56,9 @@ MpiSession::MpiSession(int& argc, char**& argv) {
   // Only the main thread calls MPI (rank 0's solver threads hand their rows to it).
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   g_active = true;
+  // qheat opens no socket of its own: the TCP sockets now open are the MPI library's (its connection to
+  // the launcher among them; Open MPI's TCP BTL sets TCP_NODELAY on its own ones already).
+  turn_off_nagle_on_tcp_sockets();
 }
 
 MpiSession::~MpiSession() {

@@ -57,4 +57,10 @@ int hardware_threads();
 // (bench/README.md, "Issue 13"). Called once by the command line, before any thread starts; no-op elsewhere.
 void keep_freed_memory();
 
+// Sets TCP_NODELAY on every TCP stream socket the process has open (Linux; elsewhere nothing) and returns
+// how many. For MPI ranks right after MPI_Init: PMIx 4.2 (Debian's) talks to the launcher over loopback TCP
+// with Nagle's algorithm on, so when a rank sends small messages back to back (MPI_Finalize sends five)
+// each waits for the delayed ACK of the one before, 40 ms on Linux (bench/README.md, "Issue 13").
+int turn_off_nagle_on_tcp_sockets();
+
 }  // namespace qheat

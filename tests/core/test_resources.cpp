@@ -1,0 +1,51 @@
+// Process-level settings of core/resources.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "qheat/core/resources.hpp"
+
+namespace {
+
+int nodelay(int fd) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) != 0) return -1;
+  return v;
+}
+
+}  // namespace
+
+// A loopback TCP connection as PMIx's client and server hold one (Nagle on: the kernel's default) and a
+// Unix socket pair: the TCP ends get TCP_NODELAY, the Unix sockets are left alone.
+TEST(Resources, TurnsOffNagleOnTcpSocketsOnly) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int server = accept(listener, nullptr, nullptr);
+  ASSERT_GE(server, 0);
+  int unix_pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, unix_pair), 0);
+
+  EXPECT_EQ(nodelay(client), 0);  // the premise: Nagle is on until someone turns it off
+  EXPECT_EQ(nodelay(server), 0);
+  EXPECT_GE(qheat::turn_off_nagle_on_tcp_sockets(), 3);  // listener, client, server (and any other TCP socket)
+  EXPECT_EQ(nodelay(client), 1);
+  EXPECT_EQ(nodelay(server), 1);
+  EXPECT_EQ(nodelay(unix_pair[0]), -1);  // not a TCP socket: the option does not exist there
+  int type = 0;
+  len = sizeof type;
+  EXPECT_EQ(getsockopt(unix_pair[0], SOL_SOCKET, SO_TYPE, &type, &len), 0);  // and it is still intact
+  EXPECT_EQ(type, SOCK_STREAM);
+  for (int fd : {listener, client, server, unix_pair[0], unix_pair[1]}) close(fd);
+}
