@@ -9,7 +9,9 @@
    (2 T(2 ranks) - T(1 process)) / points, after subtracting mpirun's start-up (a 1-point sweep under
    mpirun -np 2 minus one in a plain process) — the extra CPU time per point that the distribution costs
    (messages, waits).
-Run: /usr/bin/python3 bench/mpi_sweep.py [--ob1] [--rounds=5] [build/release/qheat]   (--ob1: mpirun --mca pml ob1)
+Run: /usr/bin/python3 bench/mpi_sweep.py [--ob1] [--rounds=5] [--points=16] [build/release/qheat]
+(--ob1: mpirun --mca pml ob1; --points: the length of the sweep in part 1, 16 for the goal, more to see how the
+start-up is amortised)
 The runs of part 1 are repeated in interleaved rounds; the efficiencies are given per round and as medians.
 """
 import os
@@ -35,16 +37,22 @@ def wall(cmd):
 
 
 ROUNDS = 5  # the efficiency is reported per round and as the median (--rounds=N)
+POINTS = 16  # points of part 1 (--points=N, even)
 def pair_wall(cmds):
-    """Wall time until both of two processes (each its own --out) are done."""
+    """Two processes (each its own --out) started at once: the wall time of each."""
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         procs = [subprocess.Popen(c + ["--out", os.path.join(d, f"s{i}.csv"), "--quiet"], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True, env=ENV) for i, c in enumerate(cmds)]
-        for p in procs:
-            if p.wait() != 0:
-                sys.exit(f"{' '.join(p.args)}: {p.stderr.read()}")
-        return time.perf_counter() - t0
+        times = [None, None]
+        while None in times:
+            for i, p in enumerate(procs):
+                if times[i] is None and p.poll() is not None:
+                    times[i] = time.perf_counter() - t0
+                    if p.returncode != 0:
+                        sys.exit(f"{' '.join(p.args)}: {p.stderr.read()}")
+            time.sleep(0.001)
+        return times
 
 
 MCA = []  # extra mpirun options (--ob1: ["--mca", "pml", "ob1"], which skips UCX's start-up on one node)
@@ -55,15 +63,17 @@ def mpirun(n):
 
 
 def main():
-    global ROUNDS
+    global ROUNDS, POINTS
     for a in sys.argv[1:]:
         if a.startswith("--rounds="):
             ROUNDS = int(a.split("=", 1)[1])
+        if a.startswith("--points="):
+            POINTS = 2 * (int(a.split("=", 1)[1]) // 2)
     if "--ob1" in sys.argv:
         MCA.extend(["--mca", "pml", "ob1"])
     print(f"mpirun options: {' '.join(mpirun(2))}")
     chain = [QHEAT, "sweep", os.path.join(ROOT, "examples/chain/xx_chain.toml"), "--set", "N=8",
-             "--vary", "T_hot=1.5:3:16", "--method", "redfield", "--threads", "1", "--jobs", "1"]
+             "--vary", f"T_hot=1.5:3:{POINTS}", "--method", "redfield", "--threads", "1", "--jobs", "1"]
     # The two vCPUs of this machine do not run at one speed, and which one is slower changes from minute to
     # minute (a memory-bound 8-point sweep measured 2.75 s on one and 3.6-3.8 s on the other, then the
     # reverse). So each round times one rank on core 0 (where mpirun -np 1 puts it), one rank on core 1,
@@ -72,14 +82,16 @@ def main():
     #   vs the cores  the two ranks against the speeds the two cores showed alone: H/T2 with
     #                 H = 1/(1/T1(core 0) + 1/T1(core 1)), the time of a perfect split (= T1/(2 T2) for equal cores)
     #   mpirun -np 1  T1(core 0)/(2 T2)
-    # and, as the ceiling the machine sets, the same efficiency "vs the cores" of two independent processes
-    # without MPI (8 points each, one per core, at once) -- what the two cores give when nothing is distributed.
+    # and, as the ceiling the machine sets, what the cores lose by running at once: two independent processes
+    # without MPI (8 points each, one per core) alone and then at the same time; hardware = the throughput of
+    # the two at once over the sum of their throughputs alone, (1/p0 + 1/p1)/(1/a0 + 1/a1) -- the best
+    # "vs the cores" any distribution could reach while both cores compute.
     plain = wall(chain)
     print(f"plain process (no mpirun): {plain:.2f} s", flush=True)
     runs = {"c0": mpirun(1) + ["--cpu-set", "0", "--bind-to", "core"] + chain,
             "c1": mpirun(1) + ["--cpu-set", "1", "--bind-to", "core"] + chain,
             "np2": mpirun(2) + chain}
-    half = [a if a != "T_hot=1.5:3:16" else "T_hot=1.5:3:8" for a in chain]
+    half = [a if a != f"T_hot=1.5:3:{POINTS}" else f"T_hot=1.5:3:{POINTS // 2}" for a in chain]
     order = ["c0", "c1", "np2", "pair"]
     eff = {"best": [], "cores": [], "np1": [], "hw": []}
     for r in range(ROUNDS):
@@ -88,7 +100,7 @@ def main():
             if k == "pair":  # the hardware's own two-core efficiency: no MPI, two independent 8-point processes
                 t["half0"] = wall(["taskset", "-c", "0"] + half)
                 t["half1"] = wall(["taskset", "-c", "1"] + half)
-                t["pair"] = pair_wall([["taskset", "-c", "0"] + half, ["taskset", "-c", "1"] + half])
+                t["pair0"], t["pair1"] = pair_wall([["taskset", "-c", "0"] + half, ["taskset", "-c", "1"] + half])
             else:
                 t[k] = wall(runs[k])
         t1, t2 = min(t["c0"], t["c1"]), t["np2"]
@@ -96,12 +108,12 @@ def main():
         eff["best"].append(t1 / (2 * t2))
         eff["cores"].append(h / t2)
         eff["np1"].append(t["c0"] / (2 * t2))
-        eff["hw"].append(1.0 / (1.0 / t["half0"] + 1.0 / t["half1"]) * 2 / t["pair"])
-        print(f"round {r + 1}: 16 XX-chain points, N = 8, Bloch-Redfield: one rank on core 0 {t['c0']:.2f} s, "
+        eff["hw"].append((1.0 / t["pair0"] + 1.0 / t["pair1"]) / (1.0 / t["half0"] + 1.0 / t["half1"]))
+        print(f"round {r + 1}: {POINTS} XX-chain points, N = 8, Bloch-Redfield: one rank on core 0 {t['c0']:.2f} s, "
               f"on core 1 {t['c1']:.2f} s, two ranks {t2:.2f} s; efficiency vs best core {eff['best'][-1]:.3f}, "
-              f"vs the cores {eff['cores'][-1]:.3f}, mpirun -np 1 {eff['np1'][-1]:.3f}; no MPI, 8 points alone on core 0 "
-              f"{t['half0']:.2f} s, on core 1 {t['half1']:.2f} s, both at once {t['pair']:.2f} s: hardware's "
-              f"two-core efficiency {eff['hw'][-1]:.3f}", flush=True)
+              f"vs the cores {eff['cores'][-1]:.3f}, mpirun -np 1 {eff['np1'][-1]:.3f}; no MPI, {POINTS // 2} points alone on core 0 "
+              f"{t['half0']:.2f} s, on core 1 {t['half1']:.2f} s, both at once {t['pair0']:.2f} s and {t['pair1']:.2f} s: "
+              f"hardware's two-core efficiency {eff['hw'][-1]:.3f}", flush=True)
     for k, label in (("best", "vs best core"), ("cores", "vs the cores"), ("np1", "mpirun -np 1"),
                      ("hw", "of the hardware (no MPI)")):
         v = sorted(eff[k])
