@@ -3,49 +3,27 @@
 // preconditioner (docs/methods.md, "Steady state").
 //
 // For Hermitian rho the Redfield form is L(rho) = Y + Y^dag with
-//   Y = M rho + sum_t (Lambda_t rho) X_t^dag,   M = -i (H + H_LS) - sum_baths K_h,
-// so one apply costs 1 + 2 (terms) products; an operator that is mostly zero in the eigenbasis (a mode
-// whose H is diagonal in the Fock basis) is multiplied as a sparse matrix.
+//   Y = M rho + sum_t X_t (Lambda_t rho)^dag,   M = -i (H + H_LS) - sum_baths K_h,
+// and the apply builds Y^dag = rho M^dag + sum_t (Lambda_t rho) X_t^dag, with Lambda_t rho = (rho Lambda_t^dag)^dag:
+// 1 + 2 (terms) products, each with the operator on the right. An operator that is mostly zero in the
+// eigenbasis (a mode whose H is diagonal in the Fock basis) is multiplied as a sparse matrix
+// (dense_times_sparse: columns of the state times elements of the operator).
 #include <Eigen/LU>
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/core/sparse_products.hpp"
 #include "qheat/generators/equation.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
 
 namespace qheat {
 namespace {
 
-using csparse = Eigen::SparseMatrix<cplx, Eigen::ColMajor, long>;
-
-// y (+)= S x for sparse S, split over column blocks of x on the threads in force (thread_count(), the
-// --threads setting): Eigen's sparse products run on one thread.
-void sparse_times_dense(const csparse& S, const cmat& x, cmat& y, bool add) {
-  if (!add) y.resize(S.rows(), x.cols());
-  const long cols = x.cols();
-  const auto nt = static_cast<int>(std::min<long>(thread_count(), std::max<long>(1, cols / 64)));
-  if (nt <= 1 || static_cast<double>(S.nonZeros()) * static_cast<double>(cols) < 1e6) {
-    if (add) y.noalias() += S * x; else y.noalias() = S * x;
-    return;
-  }
-  std::vector<std::thread> pool;
-  const long chunk = (cols + nt - 1) / nt;
-  for (int t = 0; t < nt; ++t) {
-    const long c0 = t * chunk, n = std::min(chunk, cols - c0);
-    if (n <= 0) break;
-    pool.emplace_back([&, c0, n]() {
-      if (add) y.middleCols(c0, n).noalias() += S * x.middleCols(c0, n);
-      else y.middleCols(c0, n).noalias() = S * x.middleCols(c0, n);
-    });
-  }
-  for (auto& th : pool) th.join();
-}
-
-// An operator multiplied as dense (BLAS) or sparse, whichever its fill makes cheaper.
+// An operator A multiplied from the right as A^dag, y (+)= x A^dag, dense (BLAS) or sparse, whichever
+// its fill makes cheaper.
 class Factor {
 public:
   // Elements below 1e-14 of the largest are round-off of the basis change (structural zeros; the
@@ -53,20 +31,20 @@ public:
   explicit Factor(const cmat& m) {
     const double thr = m.size() > 0 ? 1e-14 * std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0;
     const long nnz = (m.array().abs() > thr).count();
-    sparse_ = m.rows() >= 32 && static_cast<double>(nnz) <= 0.1 * static_cast<double>(m.size());
+    sparse_ = m.rows() >= 32 && static_cast<double>(nnz) <= kSparseFill * static_cast<double>(m.size());
     if (sparse_) {
-      S_ = m.sparseView(1.0, thr);
+      S_ = m.adjoint().sparseView(1.0, thr);
       S_.makeCompressed();
     } else {
       D_ = m;
     }
   }
-  // y = A x (assign) or y += A x.
-  void left(const cmat& x, cmat& y, bool add) const {
+  // y = x A^dag (assign) or y += x A^dag.
+  void right_adjoint(const cmat& x, cmat& y, bool add) const {
     if (sparse_) {
-      sparse_times_dense(S_, x, y, add);
+      dense_times_sparse(x, S_, y, add, thread_count());
     } else {
-      if (add) y.noalias() += D_ * x; else y.noalias() = D_ * x;
+      if (add) y.noalias() += x * D_.adjoint(); else y.noalias() = x * D_.adjoint();
     }
   }
   [[nodiscard]] std::size_t bytes() const {
@@ -75,9 +53,11 @@ public:
   }
 
 private:
+  // Up to this fill the sparse product beats BLAS's zgemm (bench/README.md, "Bloch-Redfield apply").
+  static constexpr double kSparseFill = 0.1;
   bool sparse_ = false;
   cmat D_;
-  csparse S_;
+  csc_matrix S_;  // A^dag
 };
 
 struct BathFactors {
@@ -118,21 +98,22 @@ public:
   // With Y_a = sum_t X_t (Lambda_t rho)^dag - K_h,a rho, bath a's dissipator is D_a(rho) = Y_a + Y_a^dag,
   // so J_a = Tr[(H + H_LS) D_a] = 2 Re Tr[(H + H_LS) Y_a] and the bare current
   // Tr[H (D_a - i[H_LS,a, rho])] = sum_i E_i (2 Re (Y_a)_ii + 2 Im (H_LS,a rho)_ii): O(d^2) after the products.
+  // Both need only Re Tr[(H + H_LS) Y_a] and Re (Y_a)_ii, which Y_a^dag (built like the apply's) has too.
   [[nodiscard]] EquationCurrents currents(const rvec& x) const override {
     const cmat rho = blocks_.to_matrix(x);
     const cmat& Htot = gen_.renormalized_hamiltonian();
     const rvec& E = gen_.basis().energies;
     EquationCurrents out;
-    cmat Y, T;
+    cmat Yd, U, T;
     for (std::size_t a = 0; a < baths_.size(); ++a) {
-      baths_[a].K_h->left(rho, Y, false);
-      Y = -Y;
-      add_jumps(baths_[a], rho, Y, T);
-      out.currents.push_back(2.0 * (Htot.transpose().cwiseProduct(Y)).sum().real());
+      baths_[a].K_h->right_adjoint(rho, Yd, false);
+      Yd = -Yd;
+      add_jumps(baths_[a], rho, Yd, U, T);
+      out.currents.push_back(2.0 * (Htot.transpose().cwiseProduct(Yd)).sum().real());
       const cmat& HLS = gen_.baths()[a].H_LS;
       double bare = 0.0;
       for (long i = 0; i < E.size(); ++i)
-        bare += E(i) * (2.0 * Y(i, i).real() + 2.0 * (HLS.row(i).transpose().cwiseProduct(rho.col(i))).sum().imag());
+        bare += E(i) * (2.0 * Yd(i, i).real() + 2.0 * (HLS.row(i).transpose().cwiseProduct(rho.col(i))).sum().imag());
       out.bare_currents.push_back(bare);
     }
     // Rotating-frame jumps (dme, ddme) are not built by this equation.
@@ -151,18 +132,17 @@ public:
     return "eigenbasis, matrix-free (" + std::to_string(1 + 2 * n_terms_) + " products per apply)";
   }
 
-  // Y with L(rho) = Y + Y^dag for Hermitian rho: since (Lambda rho X^dag)^dag = X (Lambda rho)^dag,
-  // Y = M rho + sum_t X_t (Lambda_t rho)^dag -- every product with the operator on the left (sparse
-  // operators then multiply as sparse x dense).
-  void apply(const cmat& rho, cmat& Y, cmat& T) const {
-    M_->left(rho, Y, false);
-    for (const auto& b : baths_) add_jumps(b, rho, Y, T);
+  // Y^dag with L(rho) = Y + Y^dag for Hermitian rho (the file's comment): U = rho Lambda^dag = (Lambda rho)^dag,
+  // T = U^dag, Y^dag += T X^dag.
+  void apply(const cmat& rho, cmat& Yd, cmat& U, cmat& T) const {
+    M_->right_adjoint(rho, Yd, false);
+    for (const auto& b : baths_) add_jumps(b, rho, Yd, U, T);
   }
-  void add_jumps(const BathFactors& b, const cmat& rho, cmat& Y, cmat& T) const {
+  void add_jumps(const BathFactors& b, const cmat& rho, cmat& Yd, cmat& U, cmat& T) const {
     for (const auto& [Lambda, X] : b.terms) {
-      Lambda.left(rho, T, false);
-      T.adjointInPlace();
-      X.left(T, Y, true);
+      Lambda.right_adjoint(rho, U, false);
+      T = U.adjoint();
+      X.right_adjoint(T, Yd, true);
     }
   }
 
@@ -232,20 +212,20 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   p.border = blocks_.trace_functional();
   p.scale = 2.0 * gen_.largest_rate() + 1e-300;
   const auto dd = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
-  p.apply_workspace_bytes = 3 * dd * sizeof(cplx);
+  p.apply_workspace_bytes = 4 * dd * sizeof(cplx);
   p.operator_bytes = dd * (sizeof(double) + sizeof(cplx) / 2);  // preconditioner: population LU, coherence inverses
   for (const auto& b : baths_)
     for (const auto& [l, x] : b.terms) p.operator_bytes += l.bytes() + x.bytes();
   p.operator_bytes += M_->bytes();
   struct Work {
-    cmat rho, Y, T;
+    cmat rho, Yd, U, T;
   };
   auto w = std::make_shared<Work>();  // one problem is solved by one thread
   p.apply = [this, w](const rvec& x, rvec& y) {
     blocks_.unpack(x, 0, w->rho);
-    apply(w->rho, w->Y, w->T);
+    apply(w->rho, w->Yd, w->U, w->T);
     y.resize(x.size());
-    blocks_.pack_plus_adjoint(w->Y, 0, y);
+    blocks_.pack_plus_adjoint(w->Yd, 0, y);
   };
   // Gross jump rate of the state: sum_a (decay rate of level a) p_a.
   rvec decay = rvec::Zero(d);

@@ -65,23 +65,56 @@ def descendants(pid):
     return out
 
 
+def kill(proc):
+    """SIGKILL to the run and every process below it (as a node that dies takes all of them)."""
+    victims = [proc.pid] + descendants(proc.pid)
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    for pid in victims[1:]:  # gone before the next run starts (they are not our children: poll)
+        for _ in range(200):
+            if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+
+
 def kill_after(proc, seconds):
-    """SIGKILL to the run and every process below it after `seconds` (as a node that dies takes all of
-    them), or nothing when it ended earlier; True when killed."""
+    """Kills the run after `seconds`, or nothing when it ended earlier; True when killed."""
     try:
         proc.wait(timeout=seconds)
         return False
     except subprocess.TimeoutExpired:
-        victims = [proc.pid] + descendants(proc.pid)
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.wait()
-        for pid in victims[1:]:  # gone before the next run starts (they are not our children: poll)
-            for _ in range(200):
-                if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
-                    break
-                time.sleep(0.01)
+        kill(proc)
         return True
+
+
+def journal_lines(journal):
+    """Complete lines in a sweep's journal: its identity line, then one per finished point."""
+    try:
+        with open(journal, "rb") as f:
+            return f.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def kill_at_progress(proc, journal, lines, then=0.0, timeout=300.0):
+    """Kills the run `then` seconds after its journal holds `lines` complete lines -- a moment set by the
+    sweep's progress, not by the clock, so that it falls inside the run on a fast machine and a slow one.
+    Nothing when the run ended first; True when killed."""
+    deadline = time.monotonic() + timeout
+    while journal_lines(journal) < lines:
+        if proc.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            kill(proc)
+            pytest.fail(f"the journal did not reach {lines} lines in {timeout} s")
+        time.sleep(0.002)
+    if then > 0:
+        return kill_after(proc, then)
+    if proc.poll() is not None:
+        return False
+    kill(proc)
+    return True

@@ -1,0 +1,25 @@
+// Products of a dense matrix with a sparse one on its right, y (+)= x A: column i of y is a sum of whole
+// columns of x, so every multiply-add runs over contiguous memory. On CPUs with AVX2 and FMA (checked when
+// the program runs; the build stays generic x86-64) the multiply-adds use them. Against Eigen's sparse x
+// dense product and BLAS's zgemm: bench/bench_sparse_products.cpp, bench/README.md "Bloch-Redfield apply".
+#pragma once
+
+#include <Eigen/SparseCore>
+
+#include "qheat/core/types.hpp"
+
+namespace qheat {
+
+using csc_matrix = Eigen::SparseMatrix<cplx, Eigen::ColMajor, long>;
+
+// y = x A (add = false) or y += x A. A compressed; x.cols() == A.rows(); y is resized when add is false.
+// With threads > 1 large products are split over blocks of y's columns (each thread writes its own).
+void dense_times_sparse(const cmat& x, const csc_matrix& A, cmat& y, bool add, int threads = 1);
+
+// Whether dense_times_sparse runs its AVX2/FMA kernel on this CPU. use_generic_dense_times_sparse(true)
+// makes it take the portable loop instead, as on a CPU without AVX2 (for tests and benchmarks; not
+// thread-safe against running products).
+bool dense_times_sparse_vectorized();
+void use_generic_dense_times_sparse(bool generic);
+
+}  // namespace qheat

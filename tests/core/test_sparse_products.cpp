@@ -1,0 +1,89 @@
+// dense_times_sparse against Eigen's (BLAS) dense product, on both of its kernels.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "qheat/core/sparse_products.hpp"
+
+namespace {
+
+using qheat::cmat;
+using qheat::cplx;
+
+cmat random_sparse_dense(long rows, long cols, double fill, unsigned seed) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  cmat A = cmat::Zero(rows, cols);
+  for (long j = 0; j < cols; ++j)
+    for (long i = 0; i < rows; ++i)
+      if (0.5 * (u(g) + 1.0) < fill) A(i, j) = cplx(u(g), u(g));
+  return A;
+}
+
+qheat::csc_matrix compressed(const cmat& A) {
+  qheat::csc_matrix S = A.sparseView();
+  S.makeCompressed();
+  return S;
+}
+
+// Each element of x A is a sum of at most (column fill) products of numbers of order 1: its rounding error
+// is a few eps times that count; 1e-13 relative to the norm leaves room for 50-term sums.
+constexpr double kTol = 1e-13;
+
+class DenseTimesSparse : public ::testing::TestWithParam<bool> {
+protected:
+  void SetUp() override { qheat::use_generic_dense_times_sparse(GetParam()); }
+  void TearDown() override { qheat::use_generic_dense_times_sparse(false); }
+};
+
+// Odd sizes reach every remainder of the vector loop (4, 2, 1 complex numbers); an empty column too.
+TEST_P(DenseTimesSparse, EqualsTheDenseProduct) {
+  for (const long rows : {1L, 2L, 3L, 5L, 37L, 64L}) {
+    cmat A = random_sparse_dense(70, 45, 0.1, 7);
+    A.col(3).setZero();
+    const cmat x = cmat::Random(rows, 70);
+    const cmat exact = x * A;
+    cmat y;
+    qheat::dense_times_sparse(x, compressed(A), y, false);
+    ASSERT_EQ(y.rows(), rows);
+    ASSERT_EQ(y.cols(), 45);
+    EXPECT_LE((y - exact).norm(), kTol * exact.norm()) << rows << " rows";
+    EXPECT_EQ(y.col(3).norm(), 0.0);
+    const cmat y0 = cmat::Random(rows, 45);
+    cmat z = y0;
+    qheat::dense_times_sparse(x, compressed(A), z, true);
+    EXPECT_LE((z - (y0 + exact)).norm(), kTol * (y0 + exact).norm()) << rows << " rows, accumulating";
+  }
+}
+
+// Threads split the columns of y: the same operations per element, so the same bits.
+TEST_P(DenseTimesSparse, ThreadsGiveTheSameBits) {
+  const cmat A = random_sparse_dense(512, 300, 0.02, 11);
+  const qheat::csc_matrix S = compressed(A);
+  ASSERT_GT(static_cast<double>(S.nonZeros()) * 512.0, 1e6);  // large enough to be split
+  const cmat x = cmat::Random(512, 512);
+  cmat one, two;
+  qheat::dense_times_sparse(x, S, one, false, 1);
+  qheat::dense_times_sparse(x, S, two, false, 2);
+  EXPECT_TRUE(one == two);
+  EXPECT_LE((one - x * A).norm(), kTol * one.norm());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, DenseTimesSparse, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Generic" : "Best"; });
+
+// On this project's machines (x86-64 with AVX2 and FMA) the vectorised kernel is the one in use.
+TEST(DenseTimesSparseKernel, VectorizedWhereTheCpuHasAvx2) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << "CPU without AVX2/FMA";
+  EXPECT_TRUE(qheat::dense_times_sparse_vectorized());
+  qheat::use_generic_dense_times_sparse(true);
+  EXPECT_FALSE(qheat::dense_times_sparse_vectorized());
+  qheat::use_generic_dense_times_sparse(false);
+  EXPECT_TRUE(qheat::dense_times_sparse_vectorized());
+#else
+  GTEST_SKIP() << "not x86-64";
+#endif
+}
+
+}  // namespace
