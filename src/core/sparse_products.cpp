@@ -39,11 +39,7 @@ __attribute__((target("avx2,fma"))) void axpy_avx2(double* z, const double* x, d
     const __m256d p0 = _mm256_fmaddsub_pd(x0, r, _mm256_mul_pd(_mm256_permute_pd(x0, 0x5), im));
     _mm256_storeu_pd(z + 2 * j, _mm256_add_pd(_mm256_loadu_pd(z + 2 * j), p0));
   }
-  if (j < n) {
-    const double xr = x[2 * j], xi = x[2 * j + 1];
-    z[2 * j] += xr * vr - xi * vi;
-    z[2 * j + 1] += xr * vi + xi * vr;
-  }
+  axpy_generic(z + 2 * j, x + 2 * j, vr, vi, n - j);  // the odd last one
 }
 
 bool cpu_has_avx2_fma() {
