@@ -36,6 +36,13 @@ def wall(cmd):
         return t
 
 
+def bare(cmd):
+    """Wall time of a command that takes no --out."""
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=ENV)
+    return time.perf_counter() - t0
+
+
 ROUNDS = 5  # the efficiency is reported per round and as the median (--rounds=N)
 POINTS = 16  # points of part 1 (--points=N, even)
 def pair_wall(cmds):
@@ -86,6 +93,12 @@ def main():
     # without MPI (8 points each, one per core) alone and then at the same time; hardware = the throughput of
     # the two at once over the sum of their throughputs alone, (1/p0 + 1/p1)/(1/a0 + 1/a1) -- the best
     # "vs the cores" any distribution could reach while both cores compute.
+    # Floor: the two independent processes split 16 points as well as any distribution could at the speeds
+    # they showed together, 2/(1/p0 + 1/p1) (= p0 = p1 for equal cores), and mpirun itself costs what it
+    # costs around its ranks (mpirun -np 2 true, less a plain `true`); their sum is the two-rank time of a
+    # distribution whose MPI_Init/Finalize, messages and tail cost nothing. "floor" is the efficiency that
+    # time gives, vs best core and vs the cores -- the most any change to qheat's distribution could show
+    # in that round.
     plain = wall(chain)
     print(f"plain process (no mpirun): {plain:.2f} s", flush=True)
     runs = {"c0": mpirun(1) + ["--cpu-set", "0", "--bind-to", "core"] + chain,
@@ -93,7 +106,7 @@ def main():
             "np2": mpirun(2) + chain}
     half = [a if a != f"T_hot=1.5:3:{POINTS}" else f"T_hot=1.5:3:{POINTS // 2}" for a in chain]
     order = ["c0", "c1", "np2", "pair"]
-    eff = {"best": [], "cores": [], "np1": [], "hw": []}
+    eff = {"best": [], "cores": [], "np1": [], "hw": [], "floor": [], "floor_cores": []}
     for r in range(ROUNDS):
         t = {}
         for k in order[r % 4:] + order[:r % 4]:
@@ -101,6 +114,7 @@ def main():
                 t["half0"] = wall(["taskset", "-c", "0"] + half)
                 t["half1"] = wall(["taskset", "-c", "1"] + half)
                 t["pair0"], t["pair1"] = pair_wall([["taskset", "-c", "0"] + half, ["taskset", "-c", "1"] + half])
+                t["launcher"] = min(bare(mpirun(2) + ["true"]) for _ in range(3)) - min(bare(["true"]) for _ in range(3))
             else:
                 t[k] = wall(runs[k])
         t1, t2 = min(t["c0"], t["c1"]), t["np2"]
@@ -109,13 +123,18 @@ def main():
         eff["cores"].append(h / t2)
         eff["np1"].append(t["c0"] / (2 * t2))
         eff["hw"].append((1.0 / t["pair0"] + 1.0 / t["pair1"]) / (1.0 / t["half0"] + 1.0 / t["half1"]))
+        floor = 2.0 / (1.0 / t["pair0"] + 1.0 / t["pair1"]) + t["launcher"]
+        eff["floor"].append(t1 / (2 * floor))
+        eff["floor_cores"].append(h / floor)
         print(f"round {r + 1}: {POINTS} XX-chain points, N = 8, Bloch-Redfield: one rank on core 0 {t['c0']:.2f} s, "
               f"on core 1 {t['c1']:.2f} s, two ranks {t2:.2f} s; efficiency vs best core {eff['best'][-1]:.3f}, "
               f"vs the cores {eff['cores'][-1]:.3f}, mpirun -np 1 {eff['np1'][-1]:.3f}; no MPI, {POINTS // 2} points alone on core 0 "
               f"{t['half0']:.2f} s, on core 1 {t['half1']:.2f} s, both at once {t['pair0']:.2f} s and {t['pair1']:.2f} s: "
-              f"hardware's two-core efficiency {eff['hw'][-1]:.3f}", flush=True)
+              f"hardware's two-core efficiency {eff['hw'][-1]:.3f}; mpirun -np 2 true costs {t['launcher']:.3f} s, "
+              f"floor vs best core {eff['floor'][-1]:.3f}, vs the cores {eff['floor_cores'][-1]:.3f}", flush=True)
     for k, label in (("best", "vs best core"), ("cores", "vs the cores"), ("np1", "mpirun -np 1"),
-                     ("hw", "of the hardware (no MPI)")):
+                     ("hw", "of the hardware (no MPI)"), ("floor", "floor (zero-cost distribution) vs best core"),
+                     ("floor_cores", "floor (zero-cost distribution) vs the cores")):
         v = sorted(eff[k])
         print(f"efficiency {label} over {ROUNDS} rounds: median {v[len(v) // 2]:.3f}, range {v[0]:.3f}-{v[-1]:.3f}")
 
