@@ -41,6 +41,13 @@ int run(int argc, char** argv) {
   }
   return exit_code;
 }
+
+// Before the shared libraries' own start-up (OpenBLAS starts its threads, Open MPI and the C++ library
+// initialise): the restart with glibc's huge pages (core/resources.hpp) costs the process only its
+// dynamic linking. glibc calls .preinit_array entries of the executable with argc, argv and envp.
+void restart_early(int /*argc*/, char** argv, char** envp) { qheat::restart_with_huge_pages(argv, envp); }
+[[gnu::used, gnu::section(".preinit_array")]] const auto g_restart_early = &restart_early;
+
 }  // namespace
 
 int main(int argc, char** argv) {

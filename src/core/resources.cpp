@@ -9,16 +9,20 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
+#include <vector>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 #if defined(__linux__)
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS (cblas.h declares them too)
@@ -138,6 +142,67 @@ void keep_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; fixed (glibc's own moves with every free)
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
+std::string transparent_huge_page_mode() {
+  std::string line;
+#if defined(__linux__)
+  // POSIX reads, no iostreams: restart_with_huge_pages may run before the C++ library is initialised.
+  const int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buffer[256];
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    close(fd);
+    if (n > 0) line.assign(buffer, static_cast<std::size_t>(n));
+  }
+#endif
+  const std::size_t open = line.find('['), close = line.find(']');
+  return open != std::string::npos && close != std::string::npos && close > open ? line.substr(open + 1, close - open - 1)
+                                                                                 : std::string();
+}
+
+std::optional<std::string> huge_page_tunables(const char* current, const std::string& thp_mode) {
+  if (thp_mode != "madvise") return std::nullopt;
+  const std::string now = current != nullptr ? current : "";
+  if (now.find("glibc.malloc.hugetlb") != std::string::npos) return std::nullopt;
+  return now.empty() ? std::string("glibc.malloc.hugetlb=1") : now + ":glibc.malloc.hugetlb=1";
+}
+
+// AddressSanitizer replaces malloc (glibc's tunables would not reach it).
+#if defined(__SANITIZE_ADDRESS__)
+#define QHEAT_MALLOC_REPLACED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QHEAT_MALLOC_REPLACED 1
+#endif
+#endif
+
+void restart_with_huge_pages(char** argv, char** envp) {
+#if defined(__linux__) && defined(__GLIBC__) && __GLIBC_PREREQ(2, 35) && !defined(QHEAT_MALLOC_REPLACED)
+  // Only envp, not getenv/setenv: before libc's own start-up the process's `environ` is not set yet.
+  const std::string_view tunables_key = "GLIBC_TUNABLES=", preload_key = "LD_PRELOAD=";
+  const char* current = nullptr;
+  std::vector<char*> env;
+  for (char** e = envp; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    // Under Valgrind (its preloaded core) an exec would leave Valgrind behind and run the program natively.
+    if (entry.starts_with(preload_key) && entry.find("vgpreload") != std::string_view::npos) return;
+    if (entry.starts_with(tunables_key)) {
+      current = *e + tunables_key.size();
+    } else {
+      env.push_back(*e);
+    }
+  }
+  const std::optional<std::string> tunables = huge_page_tunables(current, transparent_huge_page_mode());
+  if (!tunables) return;
+  std::string entry = std::string(tunables_key) + *tunables;
+  env.push_back(entry.data());
+  env.push_back(nullptr);
+  execve("/proc/self/exe", argv, env.data());  // returns only when it failed (no /proc): run on without
+#else
+  (void)argv;
+  (void)envp;
 #endif
 }
 

@@ -49,3 +49,25 @@ TEST(Resources, TurnsOffNagleOnTcpSocketsOnly) {
   EXPECT_EQ(type, SOCK_STREAM);
   for (int fd : {listener, client, server, unix_pair[0], unix_pair[1]}) close(fd);
 }
+
+// glibc's huge-page tunable is added only where it helps (the kernel's "madvise" mode) and never over
+// the user's own glibc.malloc.hugetlb; other tunables are kept.
+TEST(Resources, HugePageTunablesOnlyWhereTheyHelp) {
+  EXPECT_EQ(qheat::huge_page_tunables(nullptr, "madvise"), "glibc.malloc.hugetlb=1");
+  EXPECT_EQ(qheat::huge_page_tunables("", "madvise"), "glibc.malloc.hugetlb=1");
+  EXPECT_EQ(qheat::huge_page_tunables("glibc.malloc.arena_max=2", "madvise"),
+            "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
+  EXPECT_EQ(qheat::huge_page_tunables("glibc.malloc.hugetlb=0", "madvise"), std::nullopt);  // the user's choice
+  EXPECT_EQ(qheat::huge_page_tunables("glibc.malloc.hugetlb=1", "madvise"), std::nullopt);  // after the restart
+  EXPECT_EQ(qheat::huge_page_tunables(nullptr, "always"), std::nullopt);  // the kernel backs the heap already
+  EXPECT_EQ(qheat::huge_page_tunables(nullptr, "never"), std::nullopt);
+  EXPECT_EQ(qheat::huge_page_tunables(nullptr, ""), std::nullopt);  // unknown: no sysfs
+}
+
+TEST(Resources, TransparentHugePageModeIsTheKernelsBracketedWord) {
+  const std::string mode = qheat::transparent_huge_page_mode();
+  EXPECT_TRUE(mode == "always" || mode == "madvise" || mode == "never" || mode.empty()) << mode;
+  if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
+    EXPECT_FALSE(mode.empty());
+  }
+}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "qheat/core/types.hpp"
@@ -56,6 +57,26 @@ int hardware_threads();
 // point, and with glibc's defaults every point's matrices were fresh mappings whose pages faulted in again
 // (bench/README.md, "Issue 13"). Called once by the command line, before any thread starts; no-op elsewhere.
 void keep_freed_memory();
+
+// Transparent huge pages through glibc (glibc.malloc.hugetlb=1, glibc >= 2.35: malloc advises the kernel
+// to back its heap and every block it maps on its own with 2 MiB pages). With the kernel's THP mode
+// "madvise" (Debian's default) nothing else does: a first N = 8 Bloch-Redfield point faulted ~10 000 4 KiB
+// pages in (8 us each in this virtual machine) and an N = 10 solve spent its time in TLB misses
+// (bench/README.md, "Huge pages"). glibc reads its tunables only when a program starts, so the command line
+// re-executes itself once with them (restart_with_huge_pages).
+//
+// The kernel's THP mode: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled ("always",
+// "madvise", "never"); empty when it cannot be read.
+std::string transparent_huge_page_mode();
+// The GLIBC_TUNABLES value that adds glibc.malloc.hugetlb=1 to `current` (null: unset), or nothing when
+// no change would help: THP mode other than "madvise" ("always" backs the heap already, "never" cannot),
+// or `current` already sets glibc.malloc.hugetlb (the user's choice stands; =0 turns this off).
+std::optional<std::string> huge_page_tunables(const char* current, const std::string& thp_mode);
+// The command line's first act (from .preinit_array, before any library starts): when huge_page_tunables()
+// of the environment `envp` gives a value (and glibc has the tunable, no sanitizer replaces malloc and
+// Valgrind is not running the program), executes the program again (/proc/self/exe: the same process,
+// arguments and environment, GLIBC_TUNABLES set); returns when nothing changes or exec fails.
+void restart_with_huge_pages(char** argv, char** envp);
 
 // Sets TCP_NODELAY on every TCP stream socket the process has open (Linux; elsewhere nothing) and returns
 // how many. For MPI ranks right after MPI_Init: PMIx 4.2 (Debian's) talks to the launcher over loopback TCP
