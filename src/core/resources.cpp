@@ -181,11 +181,13 @@ std::optional<std::string> huge_page_tunables(const char* current, const std::st
 void restart_with_huge_pages(char** argv, char** envp) {
 #if defined(__linux__) && defined(__GLIBC__) && __GLIBC_PREREQ(2, 35) && !defined(QHEAT_MALLOC_REPLACED)
   // Only envp, not getenv/setenv: before libc's own start-up the process's `environ` is not set yet.
-  const std::string_view tunables_key = "GLIBC_TUNABLES=", preload_key = "LD_PRELOAD=";
+  const std::string_view tunables_key = "GLIBC_TUNABLES=", preload_key = "LD_PRELOAD=", restarted = "QHEAT_RESTARTED=";
   const char* current = nullptr;
   std::vector<char*> env;
   for (char** e = envp; e != nullptr && *e != nullptr; ++e) {
     const std::string_view entry(*e);
+    // At most once, even if a C library dropped GLIBC_TUNABLES from the environment it passes on.
+    if (entry.starts_with(restarted)) return;
     // Under Valgrind (its preloaded core) an exec would leave Valgrind behind and run the program natively.
     if (entry.starts_with(preload_key) && entry.find("vgpreload") != std::string_view::npos) return;
     if (entry.starts_with(tunables_key)) {
@@ -196,8 +198,9 @@ void restart_with_huge_pages(char** argv, char** envp) {
   }
   const std::optional<std::string> tunables = huge_page_tunables(current, transparent_huge_page_mode());
   if (!tunables) return;
-  std::string entry = std::string(tunables_key) + *tunables;
+  std::string entry = std::string(tunables_key) + *tunables, mark = std::string(restarted) + "huge-pages";
   env.push_back(entry.data());
+  env.push_back(mark.data());
   env.push_back(nullptr);
   execve("/proc/self/exe", argv, env.data());  // returns only when it failed (no /proc): run on without
 #else

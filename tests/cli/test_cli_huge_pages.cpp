@@ -1,7 +1,8 @@
 // The command line runs with glibc's transparent huge pages where the kernel's THP mode is "madvise"
 // (core/resources.hpp, restart_with_huge_pages): the running sweep's environment carries the tunable and
-// its memory holds huge pages; glibc.malloc.hugetlb=0 from the user stands and gives none; and the rows
-// are byte-identical either way (the pages change where memory comes from, not the arithmetic).
+// its memory holds huge pages; glibc.malloc.hugetlb=0 from the user stands and gives none; the rows are
+// byte-identical either way (the pages change where memory comes from, not the arithmetic); and a process
+// marked as restarted (QHEAT_RESTARTED) does not restart again.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -24,6 +25,7 @@ namespace {
 struct Observed {
   int code = -1;
   bool tunable_in_environment = false;  // /proc/PID/environ held the wanted GLIBC_TUNABLES entry
+  bool marked_restarted = false;        // and QHEAT_RESTARTED=huge-pages
   long most_huge_kib = 0;               // largest AnonHugePages of /proc/PID/smaps_rollup seen
 };
 
@@ -40,11 +42,13 @@ long anon_huge_kib(pid_t pid) {
 
 // Runs QHEAT_CLI with `args` and GLIBC_TUNABLES = `tunables` (unset when empty), watching its /proc entries
 // every 2 ms until it exits.
-Observed watch(const std::vector<std::string>& args, const std::string& tunables, const std::string& wanted) {
+Observed watch(const std::vector<std::string>& args, const std::string& tunables, const std::string& wanted,
+              const std::string& extra_environment = "") {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "GLIBC_TUNABLES=", 15) != 0) env.emplace_back(*e);
+    if (std::strncmp(*e, "GLIBC_TUNABLES=", 15) != 0 && std::strncmp(*e, "QHEAT_RESTARTED=", 16) != 0) env.emplace_back(*e);
   if (!tunables.empty()) env.push_back("GLIBC_TUNABLES=" + tunables);
+  if (!extra_environment.empty()) env.push_back(extra_environment);
   std::vector<std::string> argv{QHEAT_CLI};
   argv.insert(argv.end(), args.begin(), args.end());
   auto pointers = [](std::vector<std::string>& v) {
@@ -62,6 +66,7 @@ Observed watch(const std::vector<std::string>& args, const std::string& tunables
     int status = 0;
     const std::string environment = read_all("/proc/" + std::to_string(pid) + "/environ");
     if (environment.find(entry + '\0') != std::string::npos) o.tunable_in_environment = true;
+    if (environment.find(std::string("QHEAT_RESTARTED=huge-pages") + '\0') != std::string::npos) o.marked_restarted = true;
     o.most_huge_kib = std::max(o.most_huge_kib, anon_huge_kib(pid));
     if (waitpid(pid, &status, WNOHANG) == pid) {
       o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -91,14 +96,24 @@ TEST(CliHugePages, SweepRunsWithGlibcHugePagesUnlessTheUserSaysNo) {
   const Observed on = watch(with_args, "", "glibc.malloc.hugetlb=1");
   EXPECT_EQ(on.code, 0);
   EXPECT_TRUE(on.tunable_in_environment);
+  EXPECT_TRUE(on.marked_restarted);
   EXPECT_GT(on.most_huge_kib, 0);  // at least one 2 MiB page (a point's matrices and Krylov basis: tens of MiB)
 
   const Observed off = watch(without_args, "glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=0");
   EXPECT_EQ(off.code, 0);
   EXPECT_TRUE(off.tunable_in_environment);  // left as the user set it
+  EXPECT_FALSE(off.marked_restarted);       // and no restart
   EXPECT_EQ(off.most_huge_kib, 0);          // nothing in the process asks for huge pages then
 
   const std::string a = qheat::test::slurp(with), b = qheat::test::slurp(without);
   EXPECT_FALSE(a.empty());
   EXPECT_EQ(a, b);
+
+  // Already restarted once (the mark is there): no second restart, even without the tunable.
+  auto again_args = sweep;
+  again_args.push_back((dir / "again.csv").string());
+  const Observed again = watch(again_args, "", "glibc.malloc.hugetlb=1", "QHEAT_RESTARTED=huge-pages");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_FALSE(again.tunable_in_environment);
+  EXPECT_EQ(again.most_huge_kib, 0);
 }

@@ -75,7 +75,8 @@ std::optional<std::string> huge_page_tunables(const char* current, const std::st
 // The command line's first act (from .preinit_array, before any library starts): when huge_page_tunables()
 // of the environment `envp` gives a value (and glibc has the tunable, no sanitizer replaces malloc and
 // Valgrind is not running the program), executes the program again (/proc/self/exe: the same process,
-// arguments and environment, GLIBC_TUNABLES set); returns when nothing changes or exec fails.
+// arguments and environment, GLIBC_TUNABLES set, QHEAT_RESTARTED=huge-pages marking that it happened and
+// must not again); returns when nothing changes or exec fails.
 void restart_with_huge_pages(char** argv, char** envp);
 
 // Sets TCP_NODELAY on every TCP stream socket the process has open (Linux; elsewhere nothing) and returns
