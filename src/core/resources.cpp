@@ -157,8 +157,8 @@ std::string transparent_huge_page_mode() {
     if (n > 0) line.assign(buffer, static_cast<std::size_t>(n));
   }
 #endif
-  const std::size_t open = line.find('['), close = line.find(']');
-  return open != std::string::npos && close != std::string::npos && close > open ? line.substr(open + 1, close - open - 1)
+  const std::size_t left = line.find('['), right = line.find(']');
+  return left != std::string::npos && right != std::string::npos && right > left ? line.substr(left + 1, right - left - 1)
                                                                                  : std::string();
 }
 

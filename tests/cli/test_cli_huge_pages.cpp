@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,13 +28,8 @@ struct Observed {
   long most_huge_kib = 0;               // largest AnonHugePages of /proc/PID/smaps_rollup seen
 };
 
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
 long anon_huge_kib(pid_t pid) {
-  const std::string text = read_all("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  const std::string text = qheat::test::slurp("/proc/" + std::to_string(pid) + "/smaps_rollup");
   const std::size_t at = text.find("AnonHugePages:");
   return at == std::string::npos ? 0 : std::atol(text.c_str() + at + std::strlen("AnonHugePages:"));
 }
@@ -64,7 +58,7 @@ Observed watch(const std::vector<std::string>& args, const std::string& tunables
   const std::string entry = "GLIBC_TUNABLES=" + wanted;
   while (true) {
     int status = 0;
-    const std::string environment = read_all("/proc/" + std::to_string(pid) + "/environ");
+    const std::string environment = qheat::test::slurp("/proc/" + std::to_string(pid) + "/environ");
     if (environment.find(entry + '\0') != std::string::npos) o.tunable_in_environment = true;
     if (environment.find(std::string("QHEAT_RESTARTED=huge-pages") + '\0') != std::string::npos) o.marked_restarted = true;
     o.most_huge_kib = std::max(o.most_huge_kib, anon_huge_kib(pid));
