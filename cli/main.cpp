@@ -29,6 +29,19 @@ int run(int argc, char** argv) {
   qheat::cli::register_plot(app, exit_code);
   qheat::cli::register_check(app, exit_code);
   qheat::cli::register_response(app, exit_code);
+  // Only `sweep` spreads its work over MPI ranks; any other command would run once per rank and print its
+  // output K times (K JSON documents on one stdout, K processes writing one PNG). Checked after parsing,
+  // before the command runs, on every rank alike (docs/conventions.md, "Sweep journal, resume and MPI").
+  app.parse_complete_callback([&app] {
+    const int ranks = qheat::mpi_size();
+    if (ranks <= 1) return;
+    for (const CLI::App* sub : app.get_subcommands())
+      if (sub->get_name() != "sweep")
+        throw qheat::Error("mpi-ranks", "'qheat " + sub->get_name() + "' runs as one process, and under mpirun/srun each of the " +
+                                            std::to_string(ranks) +
+                                            " ranks would run it again: start it without mpirun/srun or with one rank "
+                                            "(only 'qheat sweep' spreads its points over ranks; docs/cluster.md)");
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

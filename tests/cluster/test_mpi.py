@@ -88,3 +88,24 @@ def test_one_node_asks_for_ob1_unless_the_user_chose():
     assert r.returncode == 0, r.stderr
     log = r.stdout + r.stderr
     assert "found loaded component cm" in log and log.count("select: component ob1 selected") == 2, log
+
+
+@pytest.mark.parametrize("command", [["ness", CHAIN], ["gibbs", CHAIN], ["response", CHAIN, "--perturbation", "sz(q1)"],
+                                     ["check"], ["plot", CHAIN, "--out", "p.png"]])
+def test_other_commands_refuse_several_ranks(tmp_path, command):
+    # Only `sweep` is distributed. Any other command under mpirun -np 2 would run twice and print twice (two
+    # JSON documents on one stdout); every rank stops before running it, rank 0 alone says why, exit code 2.
+    r = run(mpirun(2) + [CLI, *command], cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    errors = [l for l in r.stderr.splitlines() if l.startswith("qheat: error")]
+    assert len(errors) == 1 and "[mpi-ranks]" in errors[0] and f"'qheat {command[0]}'" in errors[0], r.stderr
+    assert r.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_one_rank_runs_any_command():
+    # One rank (mpirun -np 1, or srun -n 1 in a job script) is one process: the command runs as without mpirun.
+    plain = run([CLI, "ness", CHAIN, "--format", "json"])
+    r = run(mpirun(1) + [CLI, "ness", CHAIN, "--format", "json"])
+    assert plain.returncode == 0 and r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout and r.stdout.lstrip().startswith("{")
