@@ -12,6 +12,7 @@ command of the command line is a function returning objects: :meth:`Model.solve`
 ``.rule``, ``.line``, ``.message``. Units, signs and method names are those of docs/conventions.md.
 """
 
+import csv as _csv
 import json as _json
 
 import numpy as _np
@@ -25,7 +26,7 @@ __all__ = [
     "Error", "ModelError", "MethodError", "ExpressionError", "MemoryLimitError",
     "SpectralDensity", "Flat", "OhmicExp", "Drude", "PowerLaw", "Tabulated",
     "Bath", "Drive", "Model", "Solution", "GibbsState", "Response", "CheckReport",
-    "load_model", "solve", "sweep", "to_dataframe", "response", "gibbs", "check",
+    "load_model", "solve", "sweep", "read_sweep", "to_dataframe", "response", "gibbs", "check",
     "set_threads", "set_max_memory", "METHODS",
 ]
 
@@ -386,6 +387,62 @@ def sweep(model, vary, methods=("global",), *, lamb_shift="auto", observables=()
                        "" if reference is None else str(reference), bool(progress))
     table = _structured(out["columns"])
     return to_dataframe(table) if as_frame else table
+
+
+def read_sweep(path, *, as_frame=False):
+    """The table of a ``qheat sweep`` CSV file -- one written by ``mpirun -np K qheat sweep`` on a cluster, say
+    (docs/cluster.md): the structured array :func:`sweep` returns for the same sweep, column for column and
+    value for value (the CSV's numbers have 17 significant digits and read back to the same doubles), or a
+    pandas DataFrame with ``as_frame=True``. A file that is not such a CSV raises :class:`Error` (rule
+    ``sweep-csv``) naming the line."""
+    try:
+        with open(path, newline="") as f:
+            numbered = [(n, line) for n, line in enumerate(f, 1) if not line.startswith("#")]
+    except OSError as e:
+        raise Error(f"cannot read '{path}': {e.strerror}", "sweep-csv") from None
+    reader = _csv.reader(line for _, line in numbered)
+    try:
+        records = [(numbered[reader.line_num - 1][0], record) for record in reader]
+    except _csv.Error as e:
+        raise Error(f"'{path}': {e}", "sweep-csv") from None
+    if not records:
+        raise Error(f"'{path}' has no header line: not a qheat sweep CSV", "sweep-csv")
+    line, header = records[0]
+    kinds = _sweep_column_kinds(header)
+    if kinds is None:
+        raise Error(f"'{path}' line {line}: not the header of a qheat sweep CSV (docs/conventions.md, "
+                    f"\"Sweep CSV\"): {','.join(header)}", "sweep-csv", line=line)
+    read = {"number": float, "integer": int, "flag": lambda t: {"0": False, "1": True}[t], "text": str}
+    values = [[] for _ in header]
+    for line, record in records[1:]:
+        if len(record) != len(header):
+            raise Error(f"'{path}' line {line}: {len(record)} fields, the header has {len(header)}", "sweep-csv",
+                        line=line)
+        for c, text in enumerate(record):
+            try:
+                values[c].append(read[kinds[c]](text))
+            except (ValueError, KeyError):
+                raise Error(f"'{path}' line {line}: column {header[c]} holds '{text}', not a {kinds[c]}",
+                            "sweep-csv", line=line) from None
+    table = _structured(list(zip(header, kinds, values)))
+    return to_dataframe(table) if as_frame else table
+
+
+def _sweep_column_kinds(header):
+    """The kind of each column of a sweep CSV header (number, integer, flag, text), by its place: the varied
+    parameters, method, lamb_shift, status, the numbers up to warnings, diagnostics, the numbers after it
+    (observables, deviations), error last (src/sweep/table.cpp, sweep_columns); None if it is not one."""
+    if "method" not in header:
+        return None
+    m = header.index("method")
+    w = header.index("warnings", m) if "warnings" in header[m:] else -1
+    if (m == 0 or header[m + 1:m + 3] != ["lamb_shift", "status"] or w < 0 or w + 1 >= len(header) - 1
+            or header[w + 1] != "diagnostics" or header[-1] != "error"):
+        return None
+    kinds = ["number"] * len(header)
+    for i, kind in ((m, "text"), (m + 1, "flag"), (m + 2, "text"), (w, "integer"), (w + 1, "text"), (-1, "text")):
+        kinds[i] = kind
+    return kinds
 
 
 def _structured(columns):

@@ -344,6 +344,18 @@ def sweep(
 ) -> npt.NDArray[numpy.void] | pandas.DataFrame:
     """A grid of steady states (``qheat sweep``): a structured array, or a DataFrame with as_frame=True."""
 
+@overload
+def read_sweep(path: str | os.PathLike[str], *, as_frame: Literal[False] = False) -> npt.NDArray[numpy.void]:
+    """The table of a ``qheat sweep`` CSV file: the structured array :func:`sweep` returns for that sweep."""
+
+@overload
+def read_sweep(path: str | os.PathLike[str], *, as_frame: Literal[True]) -> pandas.DataFrame:
+    """The table of a ``qheat sweep`` CSV file as a pandas DataFrame."""
+
+@overload
+def read_sweep(path: str | os.PathLike[str], *, as_frame: bool = False) -> npt.NDArray[numpy.void] | pandas.DataFrame:
+    """The table of a ``qheat sweep`` CSV file: a structured array, or a DataFrame with as_frame=True."""
+
 def to_dataframe(table: npt.NDArray[numpy.void]) -> pandas.DataFrame:
     """A sweep's structured array as a pandas DataFrame (python3-pandas)."""
 

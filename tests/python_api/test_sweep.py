@@ -117,3 +117,57 @@ def test_dataframe_and_progress(qheat, capsys):
     assert list(frame["T1"]) == [5, 50, 100] and frame["J_hot"].dtype == np.float64
     err = capsys.readouterr().err
     assert "3/3" in err and "elapsed" in err
+
+
+def same_tables(a, b):
+    """Same dtype (names, kinds, string widths) and the same values, NaN where NaN."""
+    assert a.dtype == b.dtype
+    for name in a.dtype.names:
+        x, y = a[name], b[name]
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+
+
+def test_read_sweep_gives_the_table_of_sweep(qheat, tmp_path):
+    # The CSV of the command line (as `mpirun -np K qheat sweep --out` writes it on a cluster) reads back to
+    # the table qheat.sweep returns for the same sweep: failing points, observables and a reference included.
+    out = tmp_path / "map.csv"
+    code, _, err = run_cli("sweep", ZHANG, "--vary", "T1=5:205:4", "--vary", "T2=-1,5", "--method",
+                           "global,redfield,local", "--observable", "sz(q1)", "--observable", "sp(q1)*sm(q2)",
+                           "--reference", "redfield", "--quiet", "--out", out)
+    assert code == 0, err
+    table = qheat.sweep(qheat.load_model(ZHANG), vary={"T1": "5:205:4", "T2": [-1, 5]},
+                        methods=["global", "redfield", "local"], observables=["sz(q1)", "sp(q1)*sm(q2)"],
+                        reference="redfield")
+    read = qheat.read_sweep(out)
+    same_tables(read, table)
+    assert set(read["status"]) == {"converged", "error"} and read["lamb_shift"].dtype == np.bool_
+    frame = qheat.read_sweep(str(out), as_frame=True)
+    assert list(frame.columns) == list(table.dtype.names) and frame["warnings"].dtype == np.int64
+    # One point, no observables: the smallest CSV the command line writes.
+    code, _, err = run_cli("sweep", ZHANG, "--vary", "g=0.5", "--quiet", "--out", out)
+    assert code == 0, err
+    same_tables(qheat.read_sweep(out), qheat.sweep(qheat.load_model(ZHANG), vary={"g": [0.5]}))
+
+
+def test_read_sweep_errors_name_the_line(qheat, tmp_path):
+    with pytest.raises(qheat.Error) as e:
+        qheat.read_sweep(tmp_path / "missing.csv")
+    assert e.value.rule == "sweep-csv" and "missing.csv" in e.value.message
+    with pytest.raises(qheat.Error) as e:  # a model file is not a sweep CSV
+        qheat.read_sweep(ZHANG)
+    assert e.value.rule == "sweep-csv" and "not the header of a qheat sweep CSV" in e.value.message
+    out = tmp_path / "map.csv"
+    code, _, err = run_cli("sweep", ZHANG, "--vary", "T1=5,50,100", "--quiet", "--out", out)
+    assert code == 0, err
+    lines = out.read_text().splitlines(keepends=True)
+    n = len(lines)  # the last line: a row cut short, then a number that is not one
+    (tmp_path / "short.csv").write_text("".join(lines[:-1]) + lines[-1][:20] + "\n")
+    with pytest.raises(qheat.Error) as e:
+        qheat.read_sweep(tmp_path / "short.csv")
+    assert e.value.rule == "sweep-csv" and e.value.line == n and f"line {n}:" in e.value.message
+    fields = lines[-1].split(",")
+    fields[0] = "hot"
+    (tmp_path / "word.csv").write_text("".join(lines[:-1]) + ",".join(fields))
+    with pytest.raises(qheat.Error) as e:
+        qheat.read_sweep(tmp_path / "word.csv")
+    assert e.value.line == n and "column T1 holds 'hot', not a number" in e.value.message
