@@ -4,14 +4,18 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 namespace qheat {
 namespace {
@@ -43,18 +47,17 @@ SteadyStatus status_of(const std::string& name) {
   return SteadyStatus::converged;  // "error" rows: no solution
 }
 
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 std::string identity_line(const SweepIdentity& identity) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& [k, v] : identity) j.push_back({k, v});
   return nlohmann::json{{"qheat-sweep-journal", 1}, {"identity", j}}.dump();
 }
 
+[[noreturn]] void io_error_text(const std::string& what, const std::string& path, const std::string& why) {
+  throw Error("journal", what + " '" + path + "': " + why);
+}
 [[noreturn]] void io_error(const std::string& what, const std::string& path) {
-  throw Error("journal", what + " '" + path + "': " + std::strerror(errno));
+  io_error_text(what, path, std::strerror(errno));
 }
 
 }  // namespace
@@ -158,15 +161,63 @@ void lock_journal(int fd, const std::string& path) {
 }
 }  // namespace
 
+// The background flush: waits for written lines, keeps at least sync_interval between two flushes, and
+// records the first failure for append()/close() to throw on the sweep's thread.
+struct SweepJournal::Flusher {
+  using Clock = std::chrono::steady_clock;
+  Flusher(int fd_, std::size_t size) : fd(fd_), written(size), synced(size) {}
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (true) {
+      wake.wait(lock, [this] { return stop || written > synced_target; });
+      if (stop) return;  // close() flushes what is left
+      const auto due = last + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(sync_interval));
+      if (wake.wait_until(lock, due, [this] { return stop; })) return;
+      const std::size_t target = written;
+      synced_target = target;
+      lock.unlock();
+      const int rc = ::fdatasync(fd);
+      const int err = errno;
+      lock.lock();
+      last = Clock::now();
+      if (rc != 0 && failure.empty()) failure = std::strerror(err);
+      if (rc == 0) synced = target;
+    }
+  }
+  int fd;
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::size_t written, synced;
+  std::size_t synced_target = written;  // the bytes the last flush started with
+  Clock::time_point last = Clock::time_point{};  // long ago: the first line is flushed at once
+  bool stop = false;
+  std::string failure;
+  std::thread thread;
+};
+
+SweepJournal::SweepJournal(std::string path, int fd, std::size_t size)
+    : path_(std::move(path)), fd_(fd), flusher_(std::make_unique<Flusher>(fd, size)) {
+  flusher_->last = Flusher::Clock::now();  // the file was just flushed (create, resume)
+  flusher_->thread = std::thread([f = flusher_.get()] { f->run(); });
+}
+
+SweepJournal::SweepJournal(SweepJournal&& other) noexcept
+    : path_(std::move(other.path_)), fd_(other.fd_), flusher_(std::move(other.flusher_)) {
+  other.fd_ = -1;
+}
+
 SweepJournal SweepJournal::create(const std::string& path, const SweepIdentity& identity) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) io_error("cannot create the journal", path);
   lock_journal(fd, path);
-  SweepJournal j(path, fd);
+  SweepJournal j(path, fd, 0);
   if (::ftruncate(fd, 0) != 0) io_error("cannot empty the journal", path);
-  j.write_line(identity_line(identity));
+  j.write_line(identity_line(identity) + "\n");
   if (::fdatasync(fd) != 0) io_error("cannot flush the journal", path);
-  j.last_sync_ = now_seconds();
+  {
+    const std::lock_guard<std::mutex> lock(j.flusher_->mutex);
+    j.flusher_->synced = std::max(j.flusher_->synced, j.flusher_->written);
+  }
   return j;
 }
 
@@ -228,23 +279,25 @@ SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& 
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) io_error("cannot open the journal", path);
   lock_journal(fd, path);
-  SweepJournal j(path, fd);
+  SweepJournal j(path, fd, keep);
   if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) io_error("cannot cut the journal", path);
-  j.last_sync_ = now_seconds();
+  if (::fdatasync(fd) != 0) io_error("cannot flush the journal", path);
   return j;
 }
 
-SweepJournal::SweepJournal(SweepJournal&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), last_sync_(other.last_sync_) {
-  other.fd_ = -1;
-}
-
 SweepJournal::~SweepJournal() {
+  if (flusher_ && flusher_->thread.joinable()) {
+    {
+      const std::lock_guard<std::mutex> lock(flusher_->mutex);
+      flusher_->stop = true;
+    }
+    flusher_->wake.notify_one();
+    flusher_->thread.join();
+  }
   if (fd_ >= 0) ::close(fd_);
 }
 
-void SweepJournal::write_line(const std::string& line) {
-  const std::string data = line + "\n";
+void SweepJournal::write_line(const std::string& data) {
   std::size_t off = 0;
   while (off < data.size()) {
     const ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
@@ -254,22 +307,46 @@ void SweepJournal::write_line(const std::string& line) {
     }
     off += static_cast<std::size_t>(n);
   }
+  bool idle = false;  // the flusher waits for a first unflushed line (else it already has one to flush)
+  {
+    const std::lock_guard<std::mutex> lock(flusher_->mutex);
+    idle = flusher_->written == flusher_->synced_target;
+    flusher_->written += data.size();
+  }
+  if (idle) flusher_->wake.notify_one();
 }
 
 void SweepJournal::append(std::size_t p, const std::vector<SweepRow>& rows) {
-  write_line(encode_point(p, rows));
-  const double t = now_seconds();
-  if (t - last_sync_ > sync_interval) {
-    if (::fdatasync(fd_) != 0) io_error("cannot flush the journal", path_);
-    last_sync_ = t;
+  {
+    const std::lock_guard<std::mutex> lock(flusher_->mutex);
+    if (!flusher_->failure.empty()) throw Error("journal", "cannot flush the journal '" + path_ + "': " + flusher_->failure);
   }
+  write_line(encode_point(p, rows) + "\n");
 }
 
 void SweepJournal::close() {
   if (fd_ < 0) return;
+  {
+    const std::lock_guard<std::mutex> lock(flusher_->mutex);
+    flusher_->stop = true;
+  }
+  flusher_->wake.notify_one();
+  flusher_->thread.join();
+  if (!flusher_->failure.empty()) io_error_text("cannot flush the journal", path_, flusher_->failure);
   if (::fdatasync(fd_) != 0) io_error("cannot flush the journal", path_);
+  flusher_->synced = flusher_->written;
   ::close(fd_);
   fd_ = -1;
+}
+
+std::size_t SweepJournal::synced_bytes() const {
+  const std::lock_guard<std::mutex> lock(flusher_->mutex);
+  return flusher_->synced;
+}
+
+std::size_t SweepJournal::written_bytes() const {
+  const std::lock_guard<std::mutex> lock(flusher_->mutex);
+  return flusher_->written;
 }
 
 }  // namespace qheat

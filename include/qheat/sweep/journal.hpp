@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,21 +46,28 @@ public:
   SweepJournal& operator=(const SweepJournal&) = delete;
   ~SweepJournal();
 
-  // Appends one point with a single write(2) (a killed process loses no line it has written) and flushes it
-  // to the disk (fdatasync) when the last flush is more than `sync_interval` seconds ago.
+  // Appends one point with a single write(2) (a killed process loses no line it has written). The line is on
+  // the disk (fdatasync) within `sync_interval` seconds of its write: at once when the last flush is older
+  // than that, otherwise a background thread flushes it `sync_interval` after the last flush (points that
+  // finish many per second share one flush). Throws Error("journal") for a failed write or an earlier
+  // failed flush.
   void append(std::size_t p, const std::vector<SweepRow>& rows);
-  // fdatasync and close.
+  // Flushes what is left and closes; throws Error("journal") if a flush failed.
   void close();
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // Bytes of the journal known to be on the disk (the last completed flush) and written so far.
+  [[nodiscard]] std::size_t synced_bytes() const;
+  [[nodiscard]] std::size_t written_bytes() const;
 
   static constexpr double sync_interval = 1.0;
 
 private:
-  SweepJournal(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  struct Flusher;
+  SweepJournal(std::string path, int fd, std::size_t size);
   void write_line(const std::string& line);
   std::string path_;
   int fd_ = -1;
-  double last_sync_ = 0.0;
+  std::unique_ptr<Flusher> flusher_;
 };
 
 // The journal next to a CSV: FILE.journal.
