@@ -15,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 namespace qheat {
@@ -165,7 +166,7 @@ void lock_journal(int fd, const std::string& path) {
 // records the first failure for append()/close() to throw on the sweep's thread.
 struct SweepJournal::Flusher {
   using Clock = std::chrono::steady_clock;
-  Flusher(int fd_, std::size_t size) : fd(fd_), written(size), synced(size) {}
+  Flusher(int file, std::size_t size) : fd(file), written(size), synced(size) {}
   void run() {
     std::unique_lock<std::mutex> lock(mutex);
     while (true) {
@@ -189,7 +190,7 @@ struct SweepJournal::Flusher {
   std::condition_variable wake;
   std::size_t written, synced;
   std::size_t synced_target = written;  // the bytes the last flush started with
-  Clock::time_point last = Clock::time_point{};  // long ago: the first line is flushed at once
+  Clock::time_point last = Clock::now();  // the file was just flushed (create, resume)
   bool stop = false;
   std::string failure;
   std::thread thread;
@@ -197,8 +198,12 @@ struct SweepJournal::Flusher {
 
 SweepJournal::SweepJournal(std::string path, int fd, std::size_t size)
     : path_(std::move(path)), fd_(fd), flusher_(std::make_unique<Flusher>(fd, size)) {
-  flusher_->last = Flusher::Clock::now();  // the file was just flushed (create, resume)
-  flusher_->thread = std::thread([f = flusher_.get()] { f->run(); });
+  try {
+    flusher_->thread = std::thread([f = flusher_.get()] { f->run(); });
+  } catch (const std::system_error& e) {
+    ::close(fd_);
+    throw Error("journal", "cannot start the journal's flush thread for '" + path_ + "': " + e.what());
+  }
 }
 
 SweepJournal::SweepJournal(SweepJournal&& other) noexcept
