@@ -185,6 +185,20 @@ struct SweepJournal::Flusher {
       if (rc == 0) synced = target;
     }
   }
+  // Stops the thread (close() and the destructor; a second call does nothing).
+  void finish() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    wake.notify_one();
+    if (thread.joinable()) thread.join();
+  }
+  // Everything written is on the disk (after an fdatasync of the caller's).
+  void all_synced() {
+    const std::lock_guard<std::mutex> lock(mutex);
+    synced = written;
+  }
   int fd;
   std::mutex mutex;
   std::condition_variable wake;
@@ -219,10 +233,7 @@ SweepJournal SweepJournal::create(const std::string& path, const SweepIdentity& 
   if (::ftruncate(fd, 0) != 0) io_error("cannot empty the journal", path);
   j.write_line(identity_line(identity) + "\n");
   if (::fdatasync(fd) != 0) io_error("cannot flush the journal", path);
-  {
-    const std::lock_guard<std::mutex> lock(j.flusher_->mutex);
-    j.flusher_->synced = std::max(j.flusher_->synced, j.flusher_->written);
-  }
+  j.flusher_->all_synced();
   return j;
 }
 
@@ -291,14 +302,7 @@ SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& 
 }
 
 SweepJournal::~SweepJournal() {
-  if (flusher_ && flusher_->thread.joinable()) {
-    {
-      const std::lock_guard<std::mutex> lock(flusher_->mutex);
-      flusher_->stop = true;
-    }
-    flusher_->wake.notify_one();
-    flusher_->thread.join();
-  }
+  if (flusher_) flusher_->finish();
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -324,22 +328,17 @@ void SweepJournal::write_line(const std::string& data) {
 void SweepJournal::append(std::size_t p, const std::vector<SweepRow>& rows) {
   {
     const std::lock_guard<std::mutex> lock(flusher_->mutex);
-    if (!flusher_->failure.empty()) throw Error("journal", "cannot flush the journal '" + path_ + "': " + flusher_->failure);
+    if (!flusher_->failure.empty()) io_error_text("cannot flush the journal", path_, flusher_->failure);
   }
   write_line(encode_point(p, rows) + "\n");
 }
 
 void SweepJournal::close() {
   if (fd_ < 0) return;
-  {
-    const std::lock_guard<std::mutex> lock(flusher_->mutex);
-    flusher_->stop = true;
-  }
-  flusher_->wake.notify_one();
-  flusher_->thread.join();
+  flusher_->finish();
   if (!flusher_->failure.empty()) io_error_text("cannot flush the journal", path_, flusher_->failure);
   if (::fdatasync(fd_) != 0) io_error("cannot flush the journal", path_);
-  flusher_->synced = flusher_->written;
+  flusher_->all_synced();
   ::close(fd_);
   fd_ = -1;
 }
