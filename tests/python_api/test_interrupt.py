@@ -15,7 +15,8 @@ import pytest
 from conftest import example
 
 # The interrupt must arrive long before the work would end by itself (the sweep below takes >= 40 s, the
-# solve >= 10 s on this machine) — a wait for the end would exceed this; 5 s leaves room for a loaded
+# solve 22 s on this machine, idle, 2026-12-03; depth 9 had become 1.4 s after the HEOM speed-ups and ended
+# before the signal) — a wait for the end would exceed this; 5 s leaves room for a loaded
 # CI machine while the measured latency is printed (typically milliseconds).
 LATENCY = 5.0
 
@@ -33,7 +34,7 @@ CHILD = textwrap.dedent("""
         if kind == "sweep":
             qheat.sweep(m, vary={"T_hot": "1:3:400"}, methods=["redfield"], jobs=2, threads=1)
         else:
-            m.solve("heom", heom_depth=9, heom_terms=3, threads=1)  # 24310 ADOs, ~14 s
+            m.solve("heom", heom_depth=14, heom_terms=3, threads=1)  # 319770 ADOs, 22 s
         print("finished", flush=True)
     except KeyboardInterrupt:
         t = time.monotonic()
