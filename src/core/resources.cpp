@@ -169,17 +169,8 @@ std::optional<std::string> huge_page_tunables(const char* current, const std::st
   return now.empty() ? std::string("glibc.malloc.hugetlb=1") : now + ":glibc.malloc.hugetlb=1";
 }
 
-// AddressSanitizer replaces malloc (glibc's tunables would not reach it).
-#if defined(__SANITIZE_ADDRESS__)
-#define QHEAT_MALLOC_REPLACED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define QHEAT_MALLOC_REPLACED 1
-#endif
-#endif
-
 void restart_with_huge_pages(char** argv, char** envp) {
-#if defined(__linux__) && defined(__GLIBC__) && __GLIBC_PREREQ(2, 35) && !defined(QHEAT_MALLOC_REPLACED)
+#if defined(__linux__) && defined(__GLIBC__) && __GLIBC_PREREQ(2, 35) && !defined(QHEAT_ADDRESS_SANITIZER)  // it replaces malloc
   // Only envp, not getenv/setenv: before libc's own start-up the process's `environ` is not set yet.
   const std::string_view tunables_key = "GLIBC_TUNABLES=", preload_key = "LD_PRELOAD=", restarted = "QHEAT_RESTARTED=";
   const char* current = nullptr;

@@ -73,9 +73,7 @@ Observed watch(const std::vector<std::string>& args, const std::string& tunables
 }  // namespace
 
 TEST(CliHugePages, SweepRunsWithGlibcHugePagesUnlessTheUserSaysNo) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer replaces malloc; the command line does not restart under it";
-#endif
+  if (qheat::kAddressSanitizer) GTEST_SKIP() << "AddressSanitizer replaces malloc; the command line does not restart under it";
   if (qheat::transparent_huge_page_mode() != "madvise") GTEST_SKIP() << "the kernel's THP mode is not madvise";
   const auto dir = qheat::test::scratch_dir();
   const std::string with = (dir / "with.csv").string(), without = (dir / "without.csv").string();

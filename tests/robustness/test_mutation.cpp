@@ -28,6 +28,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "qheat/core/resources.hpp"
 #include "qheat/core/types.hpp"
 #include "qheat/generators/generator.hpp"
 #include "qheat/model/model.hpp"
@@ -39,17 +40,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Fewer cases under AddressSanitizer (the same seeds, a prefix of them).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 4;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr int kScale = 4;
-#else
-constexpr int kScale = 1;
-#endif
-#else
-constexpr int kScale = 1;
-#endif
+constexpr int kScale = qheat::kAddressSanitizer ? 4 : 1;
 
 // QHEAT_ROBUST_MULTIPLIER=k runs k times as many in-process cases (new seeds after the usual ones).
 int multiplier() {

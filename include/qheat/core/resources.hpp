@@ -68,6 +68,20 @@ void keep_freed_memory();
 // The kernel's THP mode: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled ("always",
 // "madvise", "never"); empty when it cannot be read.
 std::string transparent_huge_page_mode();
+// True in a build under AddressSanitizer (GCC defines __SANITIZE_ADDRESS__, clang has the feature), which
+// replaces malloc: glibc's tunables do not reach it, and the tests run fewer cases.
+#if defined(__SANITIZE_ADDRESS__)
+#define QHEAT_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QHEAT_ADDRESS_SANITIZER 1
+#endif
+#endif
+#ifdef QHEAT_ADDRESS_SANITIZER
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
 // The GLIBC_TUNABLES value that adds glibc.malloc.hugetlb=1 to `current` (null: unset), or nothing when
 // no change would help: THP mode other than "madvise" ("always" backs the heap already, "never" cannot),
 // or `current` already sets glibc.malloc.hugetlb (the user's choice stands; =0 turns this off).
