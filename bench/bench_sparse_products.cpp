@@ -51,11 +51,11 @@ void BM_Product(benchmark::State& state, Product which) {
 }
 // Args: d, fill in per cent.
 BENCHMARK_CAPTURE(BM_Product, dense_times_sparse_avx2, Product::avx2)
-    ->Args({256, 5})->Args({256, 11})->Args({256, 20})->Args({512, 5})->Unit(benchmark::kMicrosecond);
+    ->Args({256, 5})->Args({256, 11})->Args({256, 20})->Args({256, 30})->Args({256, 40})->Args({512, 5})->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Product, dense_times_sparse_generic, Product::generic)
-    ->Args({256, 5})->Args({256, 11})->Args({256, 20})->Args({512, 5})->Unit(benchmark::kMicrosecond);
+    ->Args({256, 5})->Args({256, 11})->Args({256, 20})->Args({256, 30})->Args({256, 40})->Args({512, 5})->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Product, eigen_sparse_times_dense, Product::eigen_sparse_times_dense)
-    ->Args({256, 5})->Args({256, 11})->Args({256, 20})->Args({512, 5})->Unit(benchmark::kMicrosecond);
+    ->Args({256, 5})->Args({256, 11})->Args({256, 20})->Args({256, 30})->Args({256, 40})->Args({512, 5})->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Product, blas_zgemm, Product::blas_zgemm)->Args({256, 5})->Args({512, 5})->Unit(benchmark::kMicrosecond);
 
 }  // namespace

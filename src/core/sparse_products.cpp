@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <cstring>
 #include <thread>
 #include <vector>
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -13,33 +14,97 @@
 namespace qheat {
 namespace {
 
-// z[0..n) += v x[0..n), complex numbers as interleaved (re, im) doubles.
-void axpy_generic(double* z, const double* x, double vr, double vi, long n) {
-  for (long j = 0; j < n; ++j) {
-    const double xr = x[2 * j], xi = x[2 * j + 1];
-    z[2 * j] += xr * vr - xi * vi;
-    z[2 * j + 1] += xr * vi + xi * vr;
+// x is packed once per product into panels of kRows rows (each panel's rows column after column); then
+// each run of A's columns whose elements fit in the core's cache is multiplied by one panel after the
+// other. A panel (d = 256: 32 KiB) stays in L1/L2 while A's run streams past it, and every element of y
+// is summed in registers: per element of A one 128-byte slice of a panel is read, where an axpy per
+// element read a whole column of x and wrote one of y (bench/README.md, "Bloch-Redfield apply").
+constexpr long kRows = 8;                        // complex rows per block: four AVX2 registers
+constexpr std::size_t kTileBytes = 256 * 1024;   // A's elements (value + row index) per column run
+constexpr std::size_t kKeptPanelBytes = std::size_t{64} << 20;  // x packed in blocks (d = 2048: 64 MiB)
+
+// What one block computes: rows [r0, r0 + nr) of y's columns [c0, c1), y = or += (x A) there; complex
+// numbers as interleaved (re, im) doubles. `panel` holds x's rows [r0, r0 + kRows) packed column after
+// column (2 kRows doubles per column of x, zeros past the last row); y is column-major with `rows` rows.
+struct Block {
+  const double* panel;
+  double* y;
+  long rows, r0, nr, c0, c1;
+  const long* outer;
+  const long* inner;
+  const cplx* value;
+  bool add;
+};
+
+// Sum_p v_p x_p for a block, with v x = (xr vr - xi vi, xi vr + xr vi): x vr and x vi are summed apart
+// and combined once per element of y. The portable loop takes a complex number as one two-double vector
+// (GCC/Clang vector extensions: SSE2, NEON) and the block's rows four at a time (8 sums in registers).
+using Pair = double __attribute__((vector_size(16)));
+void block_generic(const Block& b) {
+  constexpr long kPart = 4;
+  for (long i = b.c0; i < b.c1; ++i) {
+    double* y = b.y + 2 * (i * b.rows + b.r0);
+    for (long r = 0; r < b.nr; r += kPart) {
+      Pair a[kPart] = {}, c[kPart] = {};
+      for (long p = b.outer[i]; p < b.outer[i + 1]; ++p) {
+        const Pair vr = {b.value[p].real(), b.value[p].real()}, vi = {b.value[p].imag(), b.value[p].imag()};
+        const double* x = b.panel + 2 * (kRows * b.inner[p] + r);  // zeros past the last row of x
+        for (long k = 0; k < kPart; ++k) {
+          Pair xk;
+          std::memcpy(&xk, x + 2 * k, sizeof xk);
+          a[k] += xk * vr;
+          c[k] += xk * vi;
+        }
+      }
+      for (long k = 0; k < std::min(kPart, b.nr - r); ++k) {
+        const double re = a[k][0] - c[k][1], im = a[k][1] + c[k][0];
+        y[2 * (r + k)] = b.add ? y[2 * (r + k)] + re : re;
+        y[2 * (r + k) + 1] = b.add ? y[2 * (r + k) + 1] + im : im;
+      }
+    }
   }
 }
 
 #if defined(QHEAT_X86_DISPATCH)
-__attribute__((target("avx2,fma"))) void axpy_avx2(double* z, const double* x, double vr, double vi, long n) {
-  const __m256d r = _mm256_set1_pd(vr), im = _mm256_set1_pd(vi);
-  long j = 0;
-  for (; j + 4 <= n; j += 4) {  // four complex numbers per step, two registers
-    const __m256d x0 = _mm256_loadu_pd(x + 2 * j), x1 = _mm256_loadu_pd(x + 2 * j + 4);
-    // (xr, xi) v = (xr vr - xi vi, xi vr + xr vi): fmaddsub of x vr with the swapped x times vi
-    const __m256d p0 = _mm256_fmaddsub_pd(x0, r, _mm256_mul_pd(_mm256_permute_pd(x0, 0x5), im));
-    const __m256d p1 = _mm256_fmaddsub_pd(x1, r, _mm256_mul_pd(_mm256_permute_pd(x1, 0x5), im));
-    _mm256_storeu_pd(z + 2 * j, _mm256_add_pd(_mm256_loadu_pd(z + 2 * j), p0));
-    _mm256_storeu_pd(z + 2 * j + 4, _mm256_add_pd(_mm256_loadu_pd(z + 2 * j + 4), p1));
+// kRows = 8 complex rows in four registers; other block heights go to block_generic.
+__attribute__((target("avx2,fma"))) void block_avx2(const Block& b) {
+  if (b.nr != kRows) {
+    block_generic(b);
+    return;
   }
-  for (; j + 2 <= n; j += 2) {
-    const __m256d x0 = _mm256_loadu_pd(x + 2 * j);
-    const __m256d p0 = _mm256_fmaddsub_pd(x0, r, _mm256_mul_pd(_mm256_permute_pd(x0, 0x5), im));
-    _mm256_storeu_pd(z + 2 * j, _mm256_add_pd(_mm256_loadu_pd(z + 2 * j), p0));
+  for (long i = b.c0; i < b.c1; ++i) {
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+    for (long p = b.outer[i]; p < b.outer[i + 1]; ++p) {
+      const __m256d r = _mm256_set1_pd(b.value[p].real()), m = _mm256_set1_pd(b.value[p].imag());
+      const double* x = b.panel + 2 * kRows * b.inner[p];
+      const __m256d x0 = _mm256_loadu_pd(x), x1 = _mm256_loadu_pd(x + 4), x2 = _mm256_loadu_pd(x + 8),
+                    x3 = _mm256_loadu_pd(x + 12);
+      a0 = _mm256_fmadd_pd(x0, r, a0);
+      c0 = _mm256_fmadd_pd(x0, m, c0);
+      a1 = _mm256_fmadd_pd(x1, r, a1);
+      c1 = _mm256_fmadd_pd(x1, m, c1);
+      a2 = _mm256_fmadd_pd(x2, r, a2);
+      c2 = _mm256_fmadd_pd(x2, m, c2);
+      a3 = _mm256_fmadd_pd(x3, r, a3);
+      c3 = _mm256_fmadd_pd(x3, m, c3);
+    }
+    double* y = b.y + 2 * (i * b.rows + b.r0);
+    const __m256d s0 = _mm256_addsub_pd(a0, _mm256_permute_pd(c0, 0x5));
+    const __m256d s1 = _mm256_addsub_pd(a1, _mm256_permute_pd(c1, 0x5));
+    const __m256d s2 = _mm256_addsub_pd(a2, _mm256_permute_pd(c2, 0x5));
+    const __m256d s3 = _mm256_addsub_pd(a3, _mm256_permute_pd(c3, 0x5));
+    if (b.add) {
+      _mm256_storeu_pd(y, _mm256_add_pd(_mm256_loadu_pd(y), s0));
+      _mm256_storeu_pd(y + 4, _mm256_add_pd(_mm256_loadu_pd(y + 4), s1));
+      _mm256_storeu_pd(y + 8, _mm256_add_pd(_mm256_loadu_pd(y + 8), s2));
+      _mm256_storeu_pd(y + 12, _mm256_add_pd(_mm256_loadu_pd(y + 12), s3));
+    } else {
+      _mm256_storeu_pd(y, s0);
+      _mm256_storeu_pd(y + 4, s1);
+      _mm256_storeu_pd(y + 8, s2);
+      _mm256_storeu_pd(y + 12, s3);
+    }
   }
-  axpy_generic(z + 2 * j, x + 2 * j, vr, vi, n - j);  // the odd last one
 }
 
 bool cpu_has_avx2_fma() {
@@ -48,39 +113,78 @@ bool cpu_has_avx2_fma() {
 }
 #endif
 
-using Axpy = void (*)(double*, const double*, double, double, long);
+using BlockKernel = void (*)(const Block&);
 
-Axpy best_axpy() {
+BlockKernel best_kernel() {
 #if defined(QHEAT_X86_DISPATCH)
-  return cpu_has_avx2_fma() ? axpy_avx2 : axpy_generic;
+  return cpu_has_avx2_fma() ? block_avx2 : block_generic;
 #else
-  return axpy_generic;
+  return block_generic;
 #endif
 }
 
-std::atomic<Axpy> g_axpy{best_axpy()};
+std::atomic<BlockKernel> g_kernel{best_kernel()};
+
+// x's rows in blocks of kRows, each block's rows column after column: panel b starts at b * 2 kRows cols.
+void pack_panels(const cmat& x, std::vector<double>& panels) {
+  const long rows = x.rows(), cols = x.cols(), blocks = (rows + kRows - 1) / kRows;
+  panels.resize(static_cast<std::size_t>(blocks * 2 * kRows * cols));
+  const auto* xd = reinterpret_cast<const double*>(x.data());
+  const long full = rows / kRows;
+  for (long j = 0; j < cols; ++j) {
+    const double* from = xd + 2 * j * rows;
+    double* to = panels.data() + 2 * kRows * j;
+    for (long b = 0; b < full; ++b, from += 2 * kRows, to += 2 * kRows * cols)
+      std::memcpy(to, from, 2 * kRows * sizeof(double));  // a fixed size: inlined as vector moves
+    if (full < blocks)  // the last rows, then zeros
+      for (long k = 0; k < 2 * kRows; ++k) to[k] = k < 2 * (rows - full * kRows) ? from[k] : 0.0;
+  }
+}
 
 }  // namespace
 
-bool dense_times_sparse_vectorized() { return g_axpy.load() != axpy_generic; }
+bool dense_times_sparse_vectorized() { return g_kernel.load() != block_generic; }
 
-void use_generic_dense_times_sparse(bool generic) { g_axpy = generic ? axpy_generic : best_axpy(); }
+void use_generic_dense_times_sparse(bool generic) { g_kernel = generic ? block_generic : best_kernel(); }
 
 void dense_times_sparse(const cmat& x, const csc_matrix& A, cmat& y, bool add, int threads) {
   assert(A.isCompressed() && x.cols() == A.rows());
   const long rows = x.rows();
-  if (!add) y.setZero(rows, A.cols());
-  const Axpy axpy = g_axpy.load();
+  if (!add) y.resize(rows, A.cols());
+  const BlockKernel kernel = g_kernel.load();
+  // This thread's packed x outlives the call up to kKeptPanelBytes (an apply makes several products of one
+  // size, a sweep many applies); a larger one is freed when the product is done.
+  thread_local std::vector<double> panels;
+  struct Release {
+    std::vector<double>& v;
+    ~Release() {
+      if (v.capacity() * sizeof(double) > kKeptPanelBytes) std::vector<double>().swap(v);
+    }
+  } release{panels};
+  pack_panels(x, panels);
   const long* outer = A.outerIndexPtr();
-  const long* inner = A.innerIndexPtr();
-  const cplx* value = A.valuePtr();
   // std::complex<double> is an array of two doubles (real, imaginary) by the standard.
-  const auto* xd = reinterpret_cast<const double*>(x.data());
-  auto* yd = reinterpret_cast<double*>(y.data());
+  const Block proto{panels.data(), reinterpret_cast<double*>(y.data()), rows, 0, 0, 0, 0,
+                    outer, A.innerIndexPtr(), A.valuePtr(), add};
+  constexpr auto kPerElement = static_cast<long>(sizeof(cplx) + sizeof(long));
+  const long tile_elements = std::max<long>(1, static_cast<long>(kTileBytes) / kPerElement);
+  const long panel_stride = 2 * kRows * x.cols();
+  const double* packed = panels.data();  // the calling thread's (a worker's own `panels` is another object)
   auto columns = [&](long first, long last) {
-    for (long i = first; i < last; ++i)
-      for (long p = outer[i]; p < outer[i + 1]; ++p)
-        axpy(yd + 2 * i * rows, xd + 2 * inner[p] * rows, value[p].real(), value[p].imag(), rows);
+    Block b = proto;
+    for (long c0 = first; c0 < last;) {
+      long c1 = c0 + 1;  // a run of columns with at most tile_elements elements (at least one column)
+      while (c1 < last && outer[c1 + 1] - outer[c0] <= tile_elements) ++c1;
+      b.c0 = c0;
+      b.c1 = c1;
+      for (long r0 = 0; r0 < rows; r0 += kRows) {
+        b.r0 = r0;
+        b.nr = std::min(kRows, rows - r0);
+        b.panel = packed + (r0 / kRows) * panel_stride;
+        kernel(b);
+      }
+      c0 = c1;
+    }
   };
   const long cols = A.cols();
   // Below ~1e6 complex multiply-adds a thread costs more than it saves.

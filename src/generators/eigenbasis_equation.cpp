@@ -55,8 +55,9 @@ public:
 
 private:
   // Up to these fills the sparse product beats BLAS's one-thread zgemm (bench/README.md, "Bloch-Redfield
-  // apply": d = 256, zgemm 2.6 ms; the AVX2 kernel 1.5 ms at 20 % fill, the portable loop 1.8 ms at 11 %).
-  static constexpr double kSparseFill = 0.1, kSparseFillVectorized = 0.2;
+  // apply", panels: d = 256, zgemm 3.4-3.6 ms; the AVX2 kernel 2.2-2.4 ms at 40 % fill, the portable loop
+  // 2.5-3.3 ms at 20 %).
+  static constexpr double kSparseFill = 0.2, kSparseFillVectorized = 0.4;
   bool sparse_ = false;
   cmat D_;
   csc_matrix S_;  // A^dag
@@ -214,7 +215,7 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   p.border = blocks_.trace_functional();
   p.scale = 2.0 * gen_.largest_rate() + 1e-300;
   const auto dd = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
-  p.apply_workspace_bytes = 4 * dd * sizeof(cplx);
+  p.apply_workspace_bytes = 5 * dd * sizeof(cplx);  // rho, Yd, U, T and dense_times_sparse's packed state
   p.operator_bytes = dd * (sizeof(double) + sizeof(cplx) / 2);  // preconditioner: population LU, coherence inverses
   for (const auto& b : baths_)
     for (const auto& [l, x] : b.terms) p.operator_bytes += l.bytes() + x.bytes();

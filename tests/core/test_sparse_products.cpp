@@ -56,6 +56,27 @@ TEST_P(DenseTimesSparse, EqualsTheDenseProduct) {
   }
 }
 
+// The product runs over runs of A's columns of at most 256 KiB of elements (10 922 elements): a
+// 1200 x 1200 operator at 1 % fill (~14 400 elements) takes two runs, and a column with 12 000 elements is
+// a run of its own; row counts around the 8-row blocks.
+TEST_P(DenseTimesSparse, EqualsTheDenseProductAcrossColumnRuns) {
+  const cmat A = random_sparse_dense(1200, 1200, 0.01, 5);
+  ASSERT_GT(compressed(A).nonZeros(), 10922);
+  cmat B = random_sparse_dense(12000, 3, 0.001, 9);
+  B.col(1) = cmat::Random(12000, 1);
+  for (const long rows : {7L, 8L, 17L}) {
+    const cmat x = cmat::Random(rows, 1200);
+    cmat y;
+    qheat::dense_times_sparse(x, compressed(A), y, false);
+    const cmat exact = x * A;
+    EXPECT_LE((y - exact).norm(), kTol * exact.norm()) << rows << " rows";
+    const cmat u = cmat::Random(rows, 12000);
+    qheat::dense_times_sparse(u, compressed(B), y, false);
+    // The long column sums 12 000 products: its rounding error is up to ~1e4 eps relative.
+    EXPECT_LE((y - u * B).norm(), 1e-11 * (u * B).norm()) << rows << " rows, a column longer than a run";
+  }
+}
+
 // Threads split the columns of y: the same operations per element, so the same bits.
 TEST_P(DenseTimesSparse, ThreadsGiveTheSameBits) {
   const cmat A = random_sparse_dense(512, 300, 0.02, 11);

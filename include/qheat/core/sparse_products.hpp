@@ -1,6 +1,8 @@
-// Products of a dense matrix with a sparse one on its right, y (+)= x A: column i of y is a sum of whole
-// columns of x, so every multiply-add runs over contiguous memory. On CPUs with AVX2 and FMA (checked when
-// the program runs; the build stays generic x86-64) the multiply-adds use them. Against Eigen's sparse x
+// Products of a dense matrix with a sparse one on its right, y (+)= x A, in blocks of x's rows packed
+// next to each other so that the part of x a block needs stays in cache and y's elements are summed in
+// registers. On CPUs with AVX2 and FMA (checked when the program runs; the build stays generic x86-64) the
+// multiply-adds use them; elsewhere a portable two-double vector loop. Memory: x's packed copy, kept per
+// thread up to 64 MiB between products. Against Eigen's sparse x
 // dense product and BLAS's zgemm: bench/bench_sparse_products.cpp, bench/README.md "Bloch-Redfield apply".
 #pragma once
 
