@@ -125,51 +125,81 @@ BlockKernel best_kernel() {
 
 std::atomic<BlockKernel> g_kernel{best_kernel()};
 
-// x's rows in blocks of kRows, each block's rows column after column: panel b starts at b * 2 kRows cols.
-void pack_panels(const cmat& x, std::vector<double>& panels) {
-  const long rows = x.rows(), cols = x.cols(), blocks = (rows + kRows - 1) / kRows;
-  panels.resize(static_cast<std::size_t>(blocks * 2 * kRows * cols));
-  const auto* xd = reinterpret_cast<const double*>(x.data());
-  const long full = rows / kRows;
-  for (long j = 0; j < cols; ++j) {
-    const double* from = xd + 2 * j * rows;
-    double* to = panels.data() + 2 * kRows * j;
-    for (long b = 0; b < full; ++b, from += 2 * kRows, to += 2 * kRows * cols)
-      std::memcpy(to, from, 2 * kRows * sizeof(double));  // a fixed size: inlined as vector moves
-    if (full < blocks)  // the last rows, then zeros
-      for (long k = 0; k < 2 * kRows; ++k) to[k] = k < 2 * (rows - full * kRows) ? from[k] : 0.0;
-  }
-}
-
 }  // namespace
 
 bool dense_times_sparse_vectorized() { return g_kernel.load() != block_generic; }
 
 void use_generic_dense_times_sparse(bool generic) { g_kernel = generic ? block_generic : best_kernel(); }
 
+// Panel b (rows [b kRows, (b + 1) kRows)) starts at b * 2 kRows cols; zeros past the last row.
+void PackedRows::pack(const cmat& x) {
+  rows_ = x.rows();
+  cols_ = x.cols();
+  const long blocks = (rows_ + kRows - 1) / kRows, full = rows_ / kRows;
+  data_.resize(static_cast<std::size_t>(blocks * 2 * kRows * cols_));
+  const auto* xd = reinterpret_cast<const double*>(x.data());
+  for (long j = 0; j < cols_; ++j) {
+    const double* from = xd + 2 * j * rows_;
+    double* to = data_.data() + 2 * kRows * j;
+    for (long b = 0; b < full; ++b, from += 2 * kRows, to += 2 * kRows * cols_)
+      std::memcpy(to, from, 2 * kRows * sizeof(double));  // a fixed size: inlined as vector moves
+    if (full < blocks)  // the last rows, then zeros
+      for (long k = 0; k < 2 * kRows; ++k) to[k] = k < 2 * (rows_ - full * kRows) ? from[k] : 0.0;
+  }
+}
+
+// Row r of u^dagger is column r of u conjugated: each of u's columns is read once, in order, into one
+// panel (which stays in L1 while its kRows columns are written).
+void PackedRows::pack_adjoint(const cmat& u) {
+  rows_ = u.cols();
+  cols_ = u.rows();
+  const long blocks = (rows_ + kRows - 1) / kRows;
+  data_.resize(static_cast<std::size_t>(blocks * 2 * kRows * cols_));
+  const auto* ud = reinterpret_cast<const double*>(u.data());
+  for (long b = 0; b < blocks; ++b) {
+    double* panel = data_.data() + b * 2 * kRows * cols_;
+    for (long k = 0; k < kRows; ++k) {
+      const long r = b * kRows + k;
+      if (r < rows_) {
+        const double* col = ud + 2 * r * cols_;
+        for (long j = 0; j < cols_; ++j) {
+          panel[2 * (kRows * j + k)] = col[2 * j];
+          panel[2 * (kRows * j + k) + 1] = -col[2 * j + 1];
+        }
+      } else {
+        for (long j = 0; j < cols_; ++j) panel[2 * (kRows * j + k)] = panel[2 * (kRows * j + k) + 1] = 0.0;
+      }
+    }
+  }
+}
+
 void dense_times_sparse(const cmat& x, const csc_matrix& A, cmat& y, bool add, int threads) {
+  // This thread's packed x outlives the call up to kKeptPanelBytes (an apply makes several products of one
+  // size, a sweep many applies); a larger one is freed when the product is done.
+  thread_local PackedRows packed;
+  struct Release {
+    PackedRows& p;
+    ~Release() {
+      if (p.bytes() > kKeptPanelBytes) p.release();
+    }
+  } release{packed};
+  packed.pack(x);
+  dense_times_sparse(packed, A, y, add, threads);
+}
+
+void dense_times_sparse(const PackedRows& x, const csc_matrix& A, cmat& y, bool add, int threads) {
   assert(A.isCompressed() && x.cols() == A.rows());
   const long rows = x.rows();
   if (!add) y.resize(rows, A.cols());
   const BlockKernel kernel = g_kernel.load();
-  // This thread's packed x outlives the call up to kKeptPanelBytes (an apply makes several products of one
-  // size, a sweep many applies); a larger one is freed when the product is done.
-  thread_local std::vector<double> panels;
-  struct Release {
-    std::vector<double>& v;
-    ~Release() {
-      if (v.capacity() * sizeof(double) > kKeptPanelBytes) std::vector<double>().swap(v);
-    }
-  } release{panels};
-  pack_panels(x, panels);
   const long* outer = A.outerIndexPtr();
+  const double* packed = x.data();
   // std::complex<double> is an array of two doubles (real, imaginary) by the standard.
-  const Block proto{panels.data(), reinterpret_cast<double*>(y.data()), rows, 0, 0, 0, 0,
+  const Block proto{packed, reinterpret_cast<double*>(y.data()), rows, 0, 0, 0, 0,
                     outer, A.innerIndexPtr(), A.valuePtr(), add};
   constexpr auto kPerElement = static_cast<long>(sizeof(cplx) + sizeof(long));
   const long tile_elements = std::max<long>(1, static_cast<long>(kTileBytes) / kPerElement);
   const long panel_stride = 2 * kRows * x.cols();
-  const double* packed = panels.data();  // the calling thread's (a worker's own `panels` is another object)
   auto columns = [&](long first, long last) {
     Block b = proto;
     for (long c0 = first; c0 < last;) {

@@ -22,6 +22,32 @@
 namespace qheat {
 namespace {
 
+// The left factor of the apply's products: a matrix, or the adjoint of one (T = U^dag), held as the matrix
+// and, once a sparse product asks, packed (PackedRows; U^dag is packed straight from U).
+class Operand {
+public:
+  Operand(const cmat& m, PackedRows& rows, cmat* adjoint = nullptr) : m_(m), rows_(rows), adjoint_(adjoint) {}
+  const cmat& matrix() {
+    if (adjoint_ == nullptr) return m_;
+    if (!adjoint_made_) *adjoint_ = m_.adjoint();
+    adjoint_made_ = true;
+    return *adjoint_;
+  }
+  const PackedRows& packed() {
+    if (!packed_) {
+      if (adjoint_ == nullptr) rows_.pack(m_); else rows_.pack_adjoint(m_);
+    }
+    packed_ = true;
+    return rows_;
+  }
+
+private:
+  const cmat& m_;
+  PackedRows& rows_;
+  cmat* adjoint_;
+  bool packed_ = false, adjoint_made_ = false;
+};
+
 // An operator A multiplied from the right as A^dag, y (+)= x A^dag, dense (BLAS) or sparse, whichever
 // its fill makes cheaper.
 class Factor {
@@ -40,12 +66,14 @@ public:
       D_ = m;
     }
   }
-  // y = x A^dag (assign) or y += x A^dag.
-  void right_adjoint(const cmat& x, cmat& y, bool add) const {
+  [[nodiscard]] bool sparse() const { return sparse_; }
+  // y = x A^dag (assign) or y += x A^dag; x as a matrix and, for a sparse A, packed (x.pack() packs it the
+  // first time a product needs it, so that the products with one state pack it once).
+  void right_adjoint(Operand& x, cmat& y, bool add) const {
     if (sparse_) {
-      dense_times_sparse(x, S_, y, add, thread_count());
+      dense_times_sparse(x.packed(), S_, y, add, thread_count());
     } else {
-      if (add) y.noalias() += x * D_.adjoint(); else y.noalias() = x * D_.adjoint();
+      if (add) y.noalias() += x.matrix() * D_.adjoint(); else y.noalias() = x.matrix() * D_.adjoint();
     }
   }
   [[nodiscard]] std::size_t bytes() const {
@@ -107,11 +135,13 @@ public:
     const cmat& Htot = gen_.renormalized_hamiltonian();
     const rvec& E = gen_.basis().energies;
     EquationCurrents out;
-    cmat Yd, U, T;
+    Workspace w;
+    Operand r(rho, w.rho_packed);
     for (std::size_t a = 0; a < baths_.size(); ++a) {
-      baths_[a].K_h->right_adjoint(rho, Yd, false);
-      Yd = -Yd;
-      add_jumps(baths_[a], rho, Yd, U, T);
+      baths_[a].K_h->right_adjoint(r, w.Yd, false);
+      w.Yd = -w.Yd;
+      add_jumps(baths_[a], r, w);
+      const cmat& Yd = w.Yd;
       out.currents.push_back(2.0 * (Htot.transpose().cwiseProduct(Yd)).sum().real());
       const cmat& HLS = gen_.baths()[a].H_LS;
       double bare = 0.0;
@@ -135,17 +165,23 @@ public:
     return "eigenbasis, matrix-free (" + std::to_string(1 + 2 * n_terms_) + " products per apply)";
   }
 
+  // The apply's matrices: Y^dag, U, T = U^dag (only for a dense X), rho and T packed for sparse products.
+  struct Workspace {
+    cmat rho, Yd, U, T;
+    PackedRows rho_packed, T_packed;
+  };
   // Y^dag with L(rho) = Y + Y^dag for Hermitian rho (the file's comment): U = rho Lambda^dag = (Lambda rho)^dag,
-  // T = U^dag, Y^dag += T X^dag.
-  void apply(const cmat& rho, cmat& Yd, cmat& U, cmat& T) const {
-    M_->right_adjoint(rho, Yd, false);
-    for (const auto& b : baths_) add_jumps(b, rho, Yd, U, T);
+  // T = U^dag, Y^dag += T X^dag. w.rho holds rho.
+  void apply(Workspace& w) const {
+    Operand rho(w.rho, w.rho_packed);
+    M_->right_adjoint(rho, w.Yd, false);
+    for (const auto& b : baths_) add_jumps(b, rho, w);
   }
-  void add_jumps(const BathFactors& b, const cmat& rho, cmat& Yd, cmat& U, cmat& T) const {
+  void add_jumps(const BathFactors& b, Operand& rho, Workspace& w) const {
     for (const auto& [Lambda, X] : b.terms) {
-      Lambda.right_adjoint(rho, U, false);
-      T = U.adjoint();
-      X.right_adjoint(T, Yd, true);
+      Lambda.right_adjoint(rho, w.U, false);
+      Operand T(w.U, w.T_packed, &w.T);
+      X.right_adjoint(T, w.Yd, true);
     }
   }
 
@@ -215,18 +251,15 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   p.border = blocks_.trace_functional();
   p.scale = 2.0 * gen_.largest_rate() + 1e-300;
   const auto dd = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
-  p.apply_workspace_bytes = 5 * dd * sizeof(cplx);  // rho, Yd, U, T and dense_times_sparse's packed state
+  p.apply_workspace_bytes = 6 * dd * sizeof(cplx);  // Workspace: rho, Yd, U, T, rho and T packed
   p.operator_bytes = dd * (sizeof(double) + sizeof(cplx) / 2);  // preconditioner: population LU, coherence inverses
   for (const auto& b : baths_)
     for (const auto& [l, x] : b.terms) p.operator_bytes += l.bytes() + x.bytes();
   p.operator_bytes += M_->bytes();
-  struct Work {
-    cmat rho, Yd, U, T;
-  };
-  auto w = std::make_shared<Work>();  // one problem is solved by one thread
+  auto w = std::make_shared<Workspace>();  // one problem is solved by one thread
   p.apply = [this, w](const rvec& x, rvec& y) {
     blocks_.unpack(x, 0, w->rho);
-    apply(w->rho, w->Yd, w->U, w->T);
+    apply(*w);
     y.resize(x.size());
     blocks_.pack_plus_adjoint(w->Yd, 0, y);
   };

@@ -77,6 +77,31 @@ TEST_P(DenseTimesSparse, EqualsTheDenseProductAcrossColumnRuns) {
   }
 }
 
+// One packing serves several products; pack_adjoint packs u^dagger from u (rectangular u, rows around the
+// 8-row blocks), and the packed forms give the same bits as the matrix forms.
+TEST_P(DenseTimesSparse, PackedOperandsEqualTheMatrixForms) {
+  const cmat A = random_sparse_dense(70, 45, 0.1, 3), B = random_sparse_dense(70, 20, 0.2, 4);
+  for (const long rows : {5L, 8L, 19L}) {
+    const cmat x = cmat::Random(rows, 70), u = cmat::Random(70, rows);
+    qheat::PackedRows px, pu;
+    px.pack(x);
+    pu.pack_adjoint(u);
+    ASSERT_EQ(pu.rows(), rows);
+    ASSERT_EQ(pu.cols(), 70);
+    cmat y1, y2, z1, z2;
+    qheat::dense_times_sparse(px, compressed(A), y1, false);
+    qheat::dense_times_sparse(px, compressed(B), y2, false);
+    qheat::dense_times_sparse(pu, compressed(A), z1, false);
+    EXPECT_LE((y1 - x * A).norm(), kTol * (x * A).norm()) << rows << " rows";
+    EXPECT_LE((y2 - x * B).norm(), kTol * (x * B).norm()) << rows << " rows";
+    EXPECT_LE((z1 - u.adjoint() * A).norm(), kTol * (u.adjoint() * A).norm()) << rows << " rows";
+    qheat::dense_times_sparse(cmat(u.adjoint()), compressed(A), z2, false);
+    EXPECT_TRUE(z1 == z2) << rows << " rows";
+    qheat::dense_times_sparse(x, compressed(A), z2, false);
+    EXPECT_TRUE(y1 == z2) << rows << " rows";
+  }
+}
+
 // Threads split the columns of y: the same operations per element, so the same bits.
 TEST_P(DenseTimesSparse, ThreadsGiveTheSameBits) {
   const cmat A = random_sparse_dense(512, 300, 0.02, 11);
