@@ -20,7 +20,7 @@ namespace {
 // is summed in registers: per element of A one 128-byte slice of a panel is read, where an axpy per
 // element read a whole column of x and wrote one of y (bench/README.md, "Bloch-Redfield apply").
 constexpr long kRows = 8;                        // complex rows per block: four AVX2 registers
-constexpr std::size_t kTileBytes = 256 * 1024;   // A's elements (value + row index) per column run
+constexpr std::size_t kTileBytes = std::size_t{256} << 10;  // A's elements (value + row index) per column run
 constexpr std::size_t kKeptPanelBytes = std::size_t{64} << 20;  // x packed in blocks (d = 2048: 64 MiB)
 
 // What one block computes: rows [r0, r0 + nr) of y's columns [c0, c1), y = or += (x A) there; complex
