@@ -37,8 +37,12 @@ def resume_until_done(out, seed, ranks=0, jobs=1, max_rounds=30):
         left = POINTS - have
         # The first three runs are killed (k below the points left); later ones finish when k >= left.
         k = rng.randint(0, max(0, min(12, left - 1))) if round_ < 3 else rng.randint(0, left + 2)
+        # The first run is killed as soon as its journal has 1 + k lines (at least 12 points are left, which
+        # no run finishes between two polls of the journal), so that every seed kills at least once however
+        # fast the points are; later kills wait a random extra time.
+        then = rng.uniform(0.0, 0.3)
         p = start(sweep_cmd(out, *extra, ranks=ranks, jobs=jobs))
-        if k < left and kill_at_progress(p, journal, 1 + have + k, then=rng.uniform(0.0, 0.3)):
+        if k < left and kill_at_progress(p, journal, 1 + have + k, then=then if round_ > 0 else 0.0):
             kills += 1
             continue
         if p.poll() is None:
