@@ -14,7 +14,7 @@
 namespace qheat {
 namespace {
 
-// x is packed once per product into panels of kRows rows (each panel's rows column after column); then
+// x comes packed into panels of kRows rows (PackedRows: each panel's rows column after column); then
 // each run of A's columns whose elements fit in the core's cache is multiplied by one panel after the
 // other. A panel (d = 256: 32 KiB) stays in L1/L2 while A's run streams past it, and every element of y
 // is summed in registers: per element of A one 128-byte slice of a panel is read, where an axpy per

@@ -66,8 +66,7 @@ public:
       D_ = m;
     }
   }
-  [[nodiscard]] bool sparse() const { return sparse_; }
-  // y = x A^dag (assign) or y += x A^dag; x as a matrix and, for a sparse A, packed (x.pack() packs it the
+  // y = x A^dag (assign) or y += x A^dag; x as a matrix and, for a sparse A, packed (x.packed() packs it the
   // first time a product needs it, so that the products with one state pack it once).
   void right_adjoint(Operand& x, cmat& y, bool add) const {
     if (sparse_) {
