@@ -21,7 +21,6 @@ namespace {
 // element read a whole column of x and wrote one of y (bench/README.md, "Bloch-Redfield apply").
 constexpr long kRows = 8;                        // complex rows per block: four AVX2 registers
 constexpr std::size_t kTileBytes = std::size_t{256} << 10;  // A's elements (value + row index) per column run
-constexpr std::size_t kKeptPanelBytes = std::size_t{64} << 20;  // x packed in blocks (d = 2048: 64 MiB)
 
 // What one block computes: rows [r0, r0 + nr) of y's columns [c0, c1), y = or += (x A) there; complex
 // numbers as interleaved (re, im) doubles. `panel` holds x's rows [r0, r0 + kRows) packed column after
@@ -174,15 +173,7 @@ void PackedRows::pack_adjoint(const cmat& u) {
 }
 
 void dense_times_sparse(const cmat& x, const csc_matrix& A, cmat& y, bool add, int threads) {
-  // This thread's packed x outlives the call up to kKeptPanelBytes (an apply makes several products of one
-  // size, a sweep many applies); a larger one is freed when the product is done.
-  thread_local PackedRows packed;
-  struct Release {
-    PackedRows& p;
-    ~Release() {
-      if (p.bytes() > kKeptPanelBytes) p.release();
-    }
-  } release{packed};
+  PackedRows packed;
   packed.pack(x);
   dense_times_sparse(packed, A, y, add, threads);
 }

@@ -24,8 +24,6 @@ public:
   [[nodiscard]] long rows() const { return rows_; }
   [[nodiscard]] long cols() const { return cols_; }
   [[nodiscard]] const double* data() const { return data_.data(); }
-  [[nodiscard]] std::size_t bytes() const { return data_.capacity() * sizeof(double); }
-  void release() { std::vector<double>().swap(data_); }
 
 private:
   std::vector<double> data_;
@@ -34,7 +32,7 @@ private:
 
 // y = x A (add = false) or y += x A. A compressed; x.cols() == A.rows(); y is resized when add is false.
 // With threads > 1 large products are split over blocks of y's columns (each thread writes its own).
-// The cmat form packs x into this thread's buffer first (kept up to 64 MiB between calls).
+// The cmat form packs x first (for a single product; the Bloch-Redfield apply packs each state once).
 void dense_times_sparse(const PackedRows& x, const csc_matrix& A, cmat& y, bool add, int threads = 1);
 void dense_times_sparse(const cmat& x, const csc_matrix& A, cmat& y, bool add, int threads = 1);
 
