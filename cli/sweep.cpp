@@ -163,9 +163,16 @@ int run_sweep_command(const SweepArgs& args) {
       if (args.resume) {
         std::size_t dropped = 0;
         journal.emplace(SweepJournal::resume(jpath, sweep_identity(args), skeleton, opt.known, dropped));
+        // A point refused for memory is no result: whether it fits depends on the resources of that run
+        // (--max-memory, --jobs, ranks per node), which may change on resume. It is solved again.
+        const std::size_t refused = std::erase_if(opt.known, [](const auto& point) {
+          return std::any_of(point.second.begin(), point.second.end(),
+                             [](const SweepRow& row) { return row.error_rule == "memory-limit"; });
+        });
         if (!args.quiet)
-          std::fprintf(stderr, "qheat sweep: resuming: %zu of %zu points are in the journal%s\n", opt.known.size(),
-                       sweep_points(skeleton), dropped > 0 ? " (an incomplete last line was dropped)" : "");
+          std::fprintf(stderr, "qheat sweep: resuming: %zu of %zu points are in the journal%s%s\n", opt.known.size(),
+                       sweep_points(skeleton), dropped > 0 ? " (an incomplete last line was dropped)" : "",
+                       refused > 0 ? (" (" + std::to_string(refused) + " refused for memory are solved again)").c_str() : "");
       } else {
         if (std::filesystem::exists(jpath))
           throw Error("journal-exists", "'" + jpath + "' holds the points of an unfinished sweep to " + args.out +

@@ -32,6 +32,8 @@ extern "C" int blas_thread_shutdown_(void);  // OpenBLAS: joins its workers (a l
 namespace qheat {
 namespace {
 std::atomic<std::size_t> g_limit{0};
+std::atomic<int> g_sharers{1};                  // MemoryShare in force
+std::atomic<std::size_t> g_shared_available{0};  // available_memory() when it began
 
 std::size_t read_meminfo_available() {
   std::ifstream in("/proc/meminfo");
@@ -70,7 +72,8 @@ std::size_t available_memory() {
 
 std::size_t memory_limit() {
   const std::size_t set = g_limit.load();
-  if (set > 0) return set;
+  const auto sharers = static_cast<std::size_t>(std::max(1, g_sharers.load()));
+  if (set > 0) return set / sharers;
   // /proc/meminfo read at most every 0.2 s: a sweep checks its estimate at every point, and opening the
   // files each time cost ~30 us per point of P1 (measured with perf: __libc_open).
   static std::atomic<std::size_t> cached{0};
@@ -81,10 +84,26 @@ std::size_t memory_limit() {
     cached.store(available_memory());
     stamp.store(now);
   }
+  // A share: of the memory available when it began (the other solves' memory is not available now), and
+  // never more than is available now (other processes may have taken some since).
+  if (sharers > 1) return std::min(cached.load(), g_shared_available.load() / sharers);
   return cached.load();
 }
 
 void set_memory_limit(std::size_t bytes) { g_limit.store(bytes); }
+
+MemoryShare::MemoryShare(int sharers)
+    : previous_sharers_(g_sharers.load()), previous_available_(g_shared_available.load()) {
+  g_shared_available.store(available_memory());
+  g_sharers.store(std::max(1, sharers));
+}
+
+MemoryShare::~MemoryShare() {
+  g_sharers.store(previous_sharers_);
+  g_shared_available.store(previous_available_);
+}
+
+int memory_sharers() { return std::max(1, g_sharers.load()); }
 
 std::size_t parse_memory_size(const std::string& text) {
   std::size_t pos = 0;
@@ -120,9 +139,13 @@ std::string format_bytes(std::size_t bytes) {
 void check_memory(std::size_t estimate, const std::string& what, const std::string& advice) {
   const std::size_t limit = memory_limit();
   if (estimate <= limit) return;
+  const int sharers = memory_sharers();
+  const std::string source = g_limit.load() > 0 ? "--max-memory" : "memory available";
+  const std::string shared = " shared by " + std::to_string(sharers) + " solves at once on this machine";
   throw MemoryLimitError(what + " needs an estimated " + format_bytes(estimate) + ", more than the limit of " +
-                             format_bytes(limit) + (g_limit.load() > 0 ? " (--max-memory)" : " (memory available)") +
-                             (advice.empty() ? std::string() : "; " + advice),
+                             format_bytes(limit) + " (" + source + (sharers > 1 ? shared : "") + ")" +
+                             (advice.empty() ? std::string() : "; " + advice) +
+                             (sharers > 1 ? "; or solve fewer points at once (--jobs, MPI ranks per node)" : ""),
                          estimate, limit);
 }
 

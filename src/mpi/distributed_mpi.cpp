@@ -47,6 +47,18 @@ void prefer_shared_memory_on_one_node() {
   if (size != nullptr && local != nullptr && std::string(size) == local) setenv("OMPI_MCA_pml", "ob1", 0);
 }
 
+// The sum of `mine` over the ranks that share this rank's node (MPI-3 shared-memory split; collective).
+int solves_on_this_node(int mine) {
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, mpi_rank(), MPI_INFO_NULL, &node);
+  int sum = mine;
+  if (node != MPI_COMM_NULL) {
+    MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, node);
+    MPI_Comm_free(&node);
+  }
+  return sum;
+}
+
 }  // namespace
 
 MpiSession::MpiSession(int& argc, char**& argv) {
@@ -88,6 +100,9 @@ bool mpi_all_ok(bool ok) {
 std::optional<SweepResult> run_sweep_distributed(const PointModel& model_at, const std::vector<SweepAxis>& axes,
                                                  const SweepOptions& options) {
   if (mpi_size() <= 1) return run_sweep(model_at, axes, options);
+  // The ranks of one node share its memory: each solve checks its estimate against an equal share among all
+  // the solves the node's ranks run at once (rank 0's --jobs workers, one on every other rank).
+  const MemoryShare share(solves_on_this_node(mpi_rank() == 0 ? std::max(1, options.jobs) : 1));
   SweepResult result = prepare_sweep(axes, options);
   const std::size_t nm = options.methods.size();
 

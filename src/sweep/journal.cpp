@@ -279,7 +279,7 @@ SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& 
     if (ok) {
       try {
         auto [p, rows] = decode_point(line, skeleton);
-        known.emplace(p, std::move(rows));  // a point written twice keeps its first rows
+        known[p] = std::move(rows);  // a point written twice (refused for memory, solved on resume): the last
       } catch (const Error&) {
         ok = false;
       }

@@ -283,6 +283,8 @@ SweepResult run_sweep(const PointModel& model_at, const std::vector<SweepAxis>& 
   std::mutex mutex;  // progress, on_point, failure
   std::size_t done = (points - todo.size()) * nm;
   std::exception_ptr failure;
+  // The workers' solves run at once: each checks its estimate against an equal share of the memory limit.
+  const MemoryShare share(jobs);
   auto worker = [&]() {
     SolveWorkspace ws;
     try {

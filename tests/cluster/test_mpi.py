@@ -109,3 +109,25 @@ def test_one_rank_runs_any_command():
     r = run(mpirun(1) + [CLI, "ness", CHAIN, "--format", "json"])
     assert plain.returncode == 0 and r.returncode == 0, r.stderr
     assert r.stdout == plain.stdout and r.stdout.lstrip().startswith("{")
+
+
+def test_ranks_on_a_node_share_its_memory(tmp_path):
+    # Each solve checks its estimate against an equal share of --max-memory (or of the memory available)
+    # among the solves the node's ranks run at once (docs/conventions.md, "--max-memory"): K ranks that
+    # each fit alone must not together exhaust the node. The estimate E of the point's first check (the
+    # global equation's eigenvectors and operators, fixed by the model) comes from a run with a 1 KiB limit;
+    # with a limit of 1.4 E one rank solves the point, two ranks get 0.7 E each and refuse it as a row with
+    # status error that names the share.
+    point = ["--set", "N=8", "--vary", "T_hot=2", "--method", "global", "--threads", "1", "--quiet"]
+    r = run([CLI, "ness", CHAIN, "--set", "N=8", "--method", "global", "--max-memory", "1K"])
+    m = re.search(r"needs an estimated ([\d.]+) MiB", r.stderr)
+    assert r.returncode == 2 and m, r.stderr
+    limit = f"{1.4 * float(m.group(1)):.2f}M"
+    one = run(mpirun(1) + [CLI, "sweep", CHAIN, *point, "--max-memory", limit])
+    assert one.returncode == 0, one.stderr
+    assert ",converged," in one.stdout and "[memory-limit]" not in one.stdout, one.stdout
+    for ranks, jobs in ((2, 1), (3, 1), (2, 2)):
+        r = run(mpirun(ranks) + [CLI, "sweep", CHAIN, *point, "--jobs", str(jobs), "--max-memory", limit])
+        assert r.returncode == 0, r.stderr  # a refused point is a row, not a failed sweep
+        solves = ranks - 1 + jobs
+        assert "[memory-limit]" in r.stdout and f"shared by {solves} solves at once" in r.stdout, (ranks, jobs, r.stdout)

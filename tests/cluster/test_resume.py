@@ -4,6 +4,7 @@ lost, none duplicated; an incomplete last journal line (a kill during its write)
 solved again; a journal of other arguments or another model file is refused naming the difference."""
 import os
 import random
+import re
 import shutil
 
 import pytest
@@ -146,3 +147,31 @@ def test_rules_around_the_journal(tmp_path):
     assert r.returncode == 0 and "0 of 2 points are in the journal" in r.stderr, r.stderr
     r = run([CLI, "sweep", CHAIN, "--vary", "N=2,3", "--resume"])
     assert r.returncode == 2 and r.stderr.startswith("qheat: error [resume]"), r.stderr
+
+
+def test_points_refused_for_memory_are_solved_again_on_resume(tmp_path):
+    # Whether a point fits depends on the run's resources (--max-memory, --jobs, ranks per node), which may
+    # change on resume; a point refused for memory is no result and --resume solves it again. The limit
+    # L = 1.4 E(N = 9), E from the first check's estimate: with --jobs 2 each solve gets 0.7 E and the
+    # N = 9 point is refused at once while the N = 8 points (a quarter of the size) are solved; the run is
+    # killed after the refused point and one N = 8 point are in the journal, and resumed with --jobs 1,
+    # which has room for N = 9. The CSV equals an uninterrupted --jobs 1 run: no error row left.
+    r = run([CLI, "ness", CHAIN, "--set", "N=9", "--method", "redfield", "--max-memory", "1K"])
+    m = re.search(r"needs an estimated ([\d.]+) MiB", r.stderr)
+    assert r.returncode == 2 and m, r.stderr
+    limit = f"{1.4 * float(m.group(1)):.1f}M"
+    args = [CLI, "sweep", CHAIN, "--vary", "N=9,8,8,8,8", "--method", "redfield", "--threads", "1", "--quiet",
+            "--max-memory", limit]
+    ref = tmp_path / "ref.csv"
+    r = run(args + ["--jobs", "1", "--out", ref])
+    assert r.returncode == 0, r.stderr
+    assert b"[memory-limit]" not in ref.read_bytes()
+    out = tmp_path / "s.csv"
+    journal = str(out) + ".journal"
+    p = start(args + ["--jobs", "2", "--out", out])
+    assert kill_at_progress(p, journal, 3), "the sweep should still run when killed"
+    assert b"memory-limit" in open(journal, "rb").read()
+    r = run([a for a in args if a != "--quiet"] + ["--jobs", "1", "--out", out, "--resume"])
+    assert r.returncode == 0, r.stderr
+    assert "1 refused for memory are solved again" in r.stderr, r.stderr
+    assert out.read_bytes() == ref.read_bytes()

@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+
 #include "qheat/core/resources.hpp"
 
 namespace {
@@ -70,4 +73,50 @@ TEST(Resources, TransparentHugePageModeIsTheKernelsBracketedWord) {
   if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
     EXPECT_FALSE(mode.empty());
   }
+}
+
+// Solves that run at once share the limit equally (a sweep's --jobs, MPI ranks on a node): an explicit
+// limit is divided exactly; the memory available is divided as it was when the share began; the message
+// names the share; the limit before comes back when the share ends, also when shares nest.
+TEST(Resources, MemoryShareDividesTheLimitAmongSolvesAtOnce) {
+  using qheat::MemoryShare;
+  qheat::set_memory_limit(std::size_t{3} << 30);
+  {
+    const MemoryShare share(3);
+    EXPECT_EQ(qheat::memory_sharers(), 3);
+    EXPECT_EQ(qheat::memory_limit(), std::size_t{1} << 30);
+    try {
+      qheat::check_memory(std::size_t{2} << 30, "a solve", "");
+      ADD_FAILURE() << "2 GiB passed a 1 GiB share";
+    } catch (const qheat::MemoryLimitError& e) {
+      EXPECT_EQ(e.limit(), std::size_t{1} << 30);
+      const std::string m = e.what();
+      EXPECT_NE(m.find("more than the limit of 1.0 GiB (--max-memory shared by 3 solves at once on this machine)"),
+                std::string::npos) << m;
+      EXPECT_NE(m.find("fewer points at once (--jobs, MPI ranks per node)"), std::string::npos) << m;
+    }
+    {
+      const MemoryShare inner(1);  // a sweep of one job inside: the whole limit
+      EXPECT_EQ(qheat::memory_limit(), std::size_t{3} << 30);
+    }
+    EXPECT_EQ(qheat::memory_limit(), std::size_t{1} << 30);
+  }
+  EXPECT_EQ(qheat::memory_sharers(), 1);
+  EXPECT_EQ(qheat::memory_limit(), std::size_t{3} << 30);
+  EXPECT_NO_THROW(qheat::check_memory(std::size_t{2} << 30, "a solve", ""));
+
+  qheat::set_memory_limit(0);  // the memory available: a quarter of it with four solves at once
+  const double before = static_cast<double>(qheat::available_memory());
+  double shared = 0.0;
+  {
+    const MemoryShare share(4);
+    shared = static_cast<double>(qheat::memory_limit());
+  }
+  const double after = static_cast<double>(qheat::available_memory());
+  // MemAvailable moves while other tests run (ctest -j2); the share is of the value at its start, which lies
+  // within the range seen around it up to what other processes allocate or free meanwhile: 20 % of slack
+  // either way. Without the share the limit would be ~4 times this.
+  EXPECT_LE(shared, 1.2 * std::max(before, after) / 4) << before << " " << after;
+  EXPECT_GE(shared, 0.8 * std::min(before, after) / 4) << before << " " << after;
+  EXPECT_GE(static_cast<double>(qheat::memory_limit()), 0.5 * std::min(before, after));  // the whole again
 }

@@ -183,3 +183,20 @@ def test_wrong_argument_types(qheat):
     with pytest.raises(qheat.Error) as e:
         qheat.load_model(ZHANG, T1=[1, 2])
     assert e.value.rule == "set-syntax"
+
+
+def test_sweep_jobs_share_the_memory_limit(qheat):
+    # The points a sweep solves at once share the limit (docs/conventions.md, "Resources"): the global
+    # equation of an 8-site chain needs an estimated 7.0 MiB before anything else (the first check, fixed by
+    # the model); a 10 MiB limit fits one point at a time and refuses both of two at once (5 MiB each).
+    chain = qheat.load_model(example("examples/chain/xx_chain.toml"), N=8)
+    qheat.set_max_memory("10M")
+    try:
+        one = qheat.sweep(chain, {"T_hot": [2, 3]}, "global", jobs=1, threads=1)
+        two = qheat.sweep(chain, {"T_hot": [2, 3]}, "global", jobs=2, threads=1)
+    finally:
+        qheat.set_max_memory(None)
+    assert list(one["status"]) == ["converged", "converged"], one["error"]
+    assert list(two["status"]) == ["error", "error"]
+    for message in two["error"]:
+        assert "[memory-limit]" in message and "--max-memory shared by 2 solves at once" in message, message

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <mutex>
 #include <string>
 
 #include "../cli_support.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/sweep/sweep.hpp"
 
 namespace qheat {
@@ -99,6 +101,33 @@ TEST(Sweep, FailedPointIsARowNotAnAbort) {
   EXPECT_EQ(r2.rows[0].status, "converged");
   EXPECT_EQ(r2.rows[1].status, "error");
   EXPECT_EQ(r2.rows[1].error_rule, "method-needs-drive");
+}
+
+// Points solved at once share the memory limit (docs/conventions.md, "--max-memory"): with --jobs 2 every
+// solve sees half of it, with one job the whole; after the sweep the whole again.
+TEST(Sweep, JobsShareTheMemoryLimit) {
+  const ModelSource src = ModelSource::from_file(kZhang);
+  const std::vector<SweepAxis> axes{parse_vary("T1=5:15:4")};
+  const PointModel file_model = file_point_model(src, {}, axes);
+  std::mutex mutex;
+  std::vector<std::size_t> seen;
+  const PointModel model_at = [&](const std::vector<double>& point) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    seen.push_back(memory_limit());
+    return file_model(point);
+  };
+  set_memory_limit(std::size_t{2} << 30);
+  for (int jobs : {2, 1}) {
+    seen.clear();
+    SweepOptions opt;
+    opt.jobs = jobs;
+    const SweepResult r = run_sweep(model_at, axes, opt);
+    EXPECT_EQ(r.rows.size(), 4u);
+    ASSERT_EQ(seen.size(), 4u);
+    for (std::size_t limit : seen) EXPECT_EQ(limit, (std::size_t{2} << 30) / static_cast<std::size_t>(jobs)) << jobs;
+  }
+  EXPECT_EQ(memory_limit(), std::size_t{2} << 30);
+  set_memory_limit(0);
 }
 
 TEST(Sweep, ObservablesAreSteadyStateExpectations) {

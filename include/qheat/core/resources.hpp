@@ -29,9 +29,30 @@ private:
 // limit when one is set).
 std::size_t available_memory();
 
-// The memory limit in force: set_memory_limit()'s value, else available_memory().
+// The memory limit in force for one solve: set_memory_limit()'s value, else available_memory(); while a
+// MemoryShare of n > 1 is in force, an n-th of it (of the memory available when the share began, and never
+// more than is available now).
 std::size_t memory_limit();
 void set_memory_limit(std::size_t bytes);  // 0: back to available_memory()
+
+// Solves that run at once share the limit equally: a sweep's --jobs worker threads, and the MPI ranks of one
+// node (docs/conventions.md, "--max-memory"). Each solve checks its own estimate, so without the share n
+// points that each fit alone would together ask for up to n times the memory and the machine's OOM killer,
+// not a memory-limit error, would end the run. Process-wide while the object lives (the sweep holds it
+// around its solves); the share before it comes back on destruction.
+class MemoryShare {
+public:
+  explicit MemoryShare(int sharers);  // sharers < 1 count as 1
+  ~MemoryShare();
+  MemoryShare(const MemoryShare&) = delete;
+  MemoryShare& operator=(const MemoryShare&) = delete;
+
+private:
+  int previous_sharers_;
+  std::size_t previous_available_;
+};
+// The number of solves sharing the limit now (1 outside a MemoryShare).
+int memory_sharers();
 
 // "512M", "12G", "1.5GiB", "800000000": bytes. Throws Error("memory-size") otherwise.
 std::size_t parse_memory_size(const std::string& text);

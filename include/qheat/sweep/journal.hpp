@@ -34,7 +34,8 @@ public:
   // A new journal at `path` (replacing any file there) that starts with the identity line.
   static SweepJournal create(const std::string& path, const SweepIdentity& identity);
   // Continues the journal at `path`: its identity must equal `identity` (Error("journal-mismatch") naming the
-  // first item that differs), every complete line is a known point; an incomplete or corrupt last line (a
+  // first item that differs), every complete line is a known point (a point on several lines: its last
+  // line); an incomplete or corrupt last line (a
   // kill during its write) is dropped and the file cut back before it. Without a journal (or with only
   // part of its first line: killed before any point was solved) it is create().
   static SweepJournal resume(const std::string& path, const SweepIdentity& identity, const SweepResult& skeleton,
