@@ -102,7 +102,8 @@ void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& 
   cmd->add_option("--threads", args.threads, threads_help)->check(positive_count("--threads", "threads"));
   cmd->add_option("--max-memory", args.max_memory,
                   "memory limit, e.g. 256M or 8G (default: the memory available); a solver whose estimated peak "
-                  "exceeds it stops with an error")
+                  "exceeds it stops with an error; in a sweep the points solved at once on a machine (--jobs, MPI "
+                  "ranks) share it equally")
       ->check(memory_size());
 }
 
