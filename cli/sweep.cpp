@@ -179,6 +179,11 @@ int run_sweep_command(const SweepArgs& args) {
                                             ": add --resume to continue it, or delete it to start over");
         journal.emplace(SweepJournal::create(jpath, sweep_identity(args)));
       }
+      if (!journal->unlocked().empty())  // said even with --quiet: nothing else guards the journal now
+        std::fprintf(stderr,
+                     "qheat sweep: note: the journal '%s' cannot be locked on this file system (%s); start no other "
+                     "run with this --out while this one runs\n",
+                     jpath.c_str(), journal->unlocked().c_str());
       opt.on_point = [&journal](std::size_t p, const std::vector<SweepRow>& rows) { journal->append(p, rows); };
     }
     opt.progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };

@@ -154,11 +154,21 @@ std::pair<std::size_t, std::vector<SweepRow>> decode_point(const std::string& li
 namespace {
 // An exclusive lock on the open journal for the life of the process (released by the kernel when it
 // dies): two runs never write one journal.
-void lock_journal(int fd, const std::string& path) {
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+// Locks the journal against a second run; returns why it could not when the file system has no locks
+// (empty: locked). flock fails with EWOULDBLOCK when another process holds the lock; ENOSYS, EOPNOTSUPP,
+// ENOLCK or EINVAL come from file systems without lock support (Lustre mounted noflock, NFS without its lock
+// daemon), where refusing would leave no way to run with --out: the run goes on without the guard.
+std::string lock_journal(int fd, const std::string& path) {
+  int rc = 0;
+  do {
+    rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return {};
+  if (errno == EWOULDBLOCK) {
     ::close(fd);
     throw Error("journal-busy", "'" + path + "' is being written by another qheat sweep (still running?)");
   }
+  return std::strerror(errno);
 }
 }  // namespace
 
@@ -221,15 +231,17 @@ SweepJournal::SweepJournal(std::string path, int fd, std::size_t size)
 }
 
 SweepJournal::SweepJournal(SweepJournal&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), flusher_(std::move(other.flusher_)) {
+    : path_(std::move(other.path_)), fd_(other.fd_), flusher_(std::move(other.flusher_)),
+      unlocked_(std::move(other.unlocked_)) {
   other.fd_ = -1;
 }
 
 SweepJournal SweepJournal::create(const std::string& path, const SweepIdentity& identity) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) io_error("cannot create the journal", path);
-  lock_journal(fd, path);
+  std::string unlocked = lock_journal(fd, path);
   SweepJournal j(path, fd, 0);
+  j.unlocked_ = std::move(unlocked);
   if (::ftruncate(fd, 0) != 0) io_error("cannot empty the journal", path);
   j.write_line(identity_line(identity) + "\n");
   if (::fdatasync(fd) != 0) io_error("cannot flush the journal", path);
@@ -294,8 +306,9 @@ SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& 
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) io_error("cannot open the journal", path);
-  lock_journal(fd, path);
+  std::string unlocked = lock_journal(fd, path);
   SweepJournal j(path, fd, keep);
+  j.unlocked_ = std::move(unlocked);
   if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) io_error("cannot cut the journal", path);
   if (::fdatasync(fd) != 0) io_error("cannot flush the journal", path);
   return j;

@@ -6,6 +6,7 @@ import os
 import random
 import re
 import shutil
+import time
 
 import pytest
 
@@ -175,3 +176,36 @@ def test_points_refused_for_memory_are_solved_again_on_resume(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "1 refused for memory are solved again" in r.stderr, r.stderr
     assert out.read_bytes() == ref.read_bytes()
+
+
+def test_second_run_on_a_journal_in_use_is_refused(tmp_path, reference):
+    # The journal is locked (flock) while a run writes it: a second run with the same --out and --resume stops
+    # with journal-busy and leaves the first alone, which then finishes with the uninterrupted CSV.
+    out = tmp_path / "s.csv"
+    journal = str(out) + ".journal"
+    p = start(sweep_cmd(out))
+    deadline = time.monotonic() + 300
+    while journal_lines(journal) < 2 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert p.poll() is None, "the first run should still be running"
+    r = run(sweep_cmd(out, "--resume"))
+    assert r.returncode == 2 and r.stderr.startswith("qheat: error [journal-busy]"), r.stderr
+    _, err = p.communicate()
+    assert p.returncode == 0, err
+    assert out.read_bytes() == reference
+
+
+def test_file_system_without_locks(tmp_path, reference, monkeypatch):
+    # Where flock is not supported (Lustre mounted noflock, NFS without its lock daemon; here a preloaded
+    # flock that fails with ENOSYS) the sweep runs without the guard and says so once, also with --quiet;
+    # kill and resume still end with the uninterrupted CSV.
+    monkeypatch.setenv("LD_PRELOAD", os.environ["QHEAT_FLOCK_UNSUPPORTED"])
+    out = tmp_path / "s.csv"
+    journal = str(out) + ".journal"
+    p = start(sweep_cmd(out))
+    assert kill_at_progress(p, journal, 3), "the sweep should still run when killed"
+    r = run(sweep_cmd(out, "--resume"))
+    assert r.returncode == 0, r.stderr
+    notes = [l for l in r.stderr.splitlines() if "cannot be locked on this file system" in l]
+    assert len(notes) == 1 and "Function not implemented" in notes[0], r.stderr
+    assert out.read_bytes() == reference

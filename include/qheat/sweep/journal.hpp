@@ -60,6 +60,10 @@ public:
   [[nodiscard]] std::size_t synced_bytes() const;
   [[nodiscard]] std::size_t written_bytes() const;
 
+  // Why the journal is not locked against a second run (the file system has no flock: Lustre mounted
+  // noflock, NFS without its lock daemon; strerror's text); empty when it is locked.
+  [[nodiscard]] const std::string& unlocked() const noexcept { return unlocked_; }
+
   static constexpr double sync_interval = 1.0;
 
 private:
@@ -69,6 +73,7 @@ private:
   std::string path_;
   int fd_ = -1;
   std::unique_ptr<Flusher> flusher_;
+  std::string unlocked_;
 };
 
 // The journal next to a CSV: FILE.journal.
