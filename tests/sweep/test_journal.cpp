@@ -82,5 +82,36 @@ TEST(SweepJournal, ResumedJournalFlushesItsNewLines) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
+// A point on several lines (refused for memory, then solved again on resume, cli/sweep.cpp) is its last
+// line; the journal is locked against a second run while one holds it.
+TEST(SweepJournal, APointWrittenTwiceIsItsLastLine) {
+  const std::string path = temp_journal("c.journal");
+  SweepResult skeleton = prepare_sweep({SweepAxis{"T", {1.0, 2.0}}}, SweepOptions{});
+  const SweepIdentity identity{{"model", "m.toml"}};
+  {
+    SweepJournal j = SweepJournal::create(path, identity);
+    EXPECT_EQ(j.unlocked(), "");  // this file system has flock
+    j.append(0, error_row("refused"));
+    j.append(1, error_row("other"));
+    j.append(0, error_row("solved again"));
+    std::map<std::size_t, std::vector<SweepRow>> known;
+    std::size_t dropped = 0;
+    try {
+      (void)SweepJournal::resume(path, identity, skeleton, known, dropped);
+      ADD_FAILURE() << "a journal in use was opened twice";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.rule(), "journal-busy");
+    }
+  }
+  std::map<std::size_t, std::vector<SweepRow>> known;
+  std::size_t dropped = 0;
+  SweepJournal j = SweepJournal::resume(path, identity, skeleton, known, dropped);
+  ASSERT_EQ(known.size(), 2U);
+  EXPECT_EQ(known.at(0).at(0).error, "solved again");
+  EXPECT_EQ(known.at(1).at(0).error, "other");
+  j.close();
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
 }  // namespace
 }  // namespace qheat
