@@ -153,9 +153,8 @@ std::pair<std::size_t, std::vector<SweepRow>> decode_point(const std::string& li
 
 namespace {
 // An exclusive lock on the open journal for the life of the process (released by the kernel when it
-// dies): two runs never write one journal.
-// Locks the journal against a second run; returns why it could not when the file system has no locks
-// (empty: locked). flock fails with EWOULDBLOCK when another process holds the lock; ENOSYS, EOPNOTSUPP,
+// dies), so that two runs never write one journal; returns why there is none when the file system has no
+// locks (empty: locked). flock fails with EWOULDBLOCK when another process holds the lock; ENOSYS, EOPNOTSUPP,
 // ENOLCK or EINVAL come from file systems without lock support (Lustre mounted noflock, NFS without its lock
 // daemon), where refusing would leave no way to run with --out: the run goes on without the guard.
 std::string lock_journal(int fd, const std::string& path) {

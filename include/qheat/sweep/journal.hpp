@@ -35,9 +35,9 @@ public:
   static SweepJournal create(const std::string& path, const SweepIdentity& identity);
   // Continues the journal at `path`: its identity must equal `identity` (Error("journal-mismatch") naming the
   // first item that differs), every complete line is a known point (a point on several lines: its last
-  // line); an incomplete or corrupt last line (a
-  // kill during its write) is dropped and the file cut back before it. Without a journal (or with only
-  // part of its first line: killed before any point was solved) it is create().
+  // line); an incomplete or corrupt last line (a kill during its write) is dropped and the file cut back
+  // before it. Without a journal (or with only part of its first line: killed before any point was
+  // solved) it is create().
   static SweepJournal resume(const std::string& path, const SweepIdentity& identity, const SweepResult& skeleton,
                              std::map<std::size_t, std::vector<SweepRow>>& known, std::size_t& dropped_lines);
 
