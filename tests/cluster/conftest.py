@@ -1,6 +1,7 @@
 """Helpers of the sweep-at-scale tests (issue 13, docs/cluster.md): the qheat binary of this build
 (QHEAT_CLI, set by ctest), mpirun as this machine needs it, and an interrupted-run harness."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,15 @@ def sweep_cmd(out, *extra, ranks=0, jobs=1):
 
 def run(cmd, **kw):
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=mpi_env(), **kw)
+
+
+def first_estimate_mib(n, method):
+    """The memory estimate (MiB) of the first check of CHAIN's N = n point under `method`, from the error of a
+    run with a 1 KiB limit (fixed by the model: eigenvectors and operators)."""
+    r = run([CLI, "ness", CHAIN, "--set", f"N={n}", "--method", method, "--max-memory", "1K"])
+    m = re.search(r"needs an estimated ([\d.]+) MiB", r.stderr)
+    assert r.returncode == 2 and m, r.stderr
+    return float(m.group(1))
 
 
 def start(cmd):

@@ -4,13 +4,12 @@ lost, none duplicated; an incomplete last journal line (a kill during its write)
 solved again; a journal of other arguments or another model file is refused naming the difference."""
 import os
 import random
-import re
 import shutil
 import time
 
 import pytest
 
-from conftest import CHAIN, CLI, GRID, journal_lines, kill_at_progress, run, start, sweep_cmd
+from conftest import CHAIN, CLI, GRID, first_estimate_mib, journal_lines, kill_at_progress, run, start, sweep_cmd
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +156,7 @@ def test_points_refused_for_memory_are_solved_again_on_resume(tmp_path):
     # N = 9 point is refused at once while the N = 8 points (a quarter of the size) are solved; the run is
     # killed after the refused point and one N = 8 point are in the journal, and resumed with --jobs 1,
     # which has room for N = 9. The CSV equals an uninterrupted --jobs 1 run: no error row left.
-    r = run([CLI, "ness", CHAIN, "--set", "N=9", "--method", "redfield", "--max-memory", "1K"])
-    m = re.search(r"needs an estimated ([\d.]+) MiB", r.stderr)
-    assert r.returncode == 2 and m, r.stderr
-    limit = f"{1.4 * float(m.group(1)):.1f}M"
+    limit = f"{1.4 * first_estimate_mib(9, 'redfield'):.1f}M"
     args = [CLI, "sweep", CHAIN, "--vary", "N=9,8,8,8,8", "--method", "redfield", "--threads", "1", "--quiet",
             "--max-memory", limit]
     ref = tmp_path / "ref.csv"
