@@ -206,21 +206,25 @@ void bind_model(py::module_& m) {
       })
       .def_property_readonly("bath_names", [](const PyModel& p) {
         std::vector<std::string> n;
+        n.reserve(p.model.baths.size());
         for (const Bath& b : p.model.baths) n.push_back(b.name);
         return n;
       })
       .def_property_readonly("temperatures", [](const PyModel& p) {
         std::vector<double> t;
+        t.reserve(p.model.baths.size());
         for (const Bath& b : p.model.baths) t.push_back(b.temperature);
         return t;
       })
       .def_property_readonly("spectral_densities", [](const PyModel& p) {
         std::vector<SpectralDensity> s;
+        s.reserve(p.model.baths.size());
         for (const Bath& b : p.model.baths) s.push_back(b.spectral);
         return s;
       })
       .def_property_readonly("bath_couplings", [](const PyModel& p) {
         std::vector<std::string> s;
+        s.reserve(p.model.baths.size());
         for (const Bath& b : p.model.baths) s.emplace_back(b.coupling == CouplingKind::hermitian ? "hermitian" : "exchange");
         return s;
       })
@@ -228,6 +232,7 @@ void bind_model(py::module_& m) {
       .def_property_readonly("hamiltonian", [](const PyModel& p) { return to_numpy(p.model.hamiltonian); })
       .def_property_readonly("operator_names", [](const PyModel& p) {
         std::vector<std::string> n;
+        n.reserve(p.model.operators.size());
         for (const auto& [k, v] : p.model.operators) n.push_back(k);
         return n;
       })

@@ -106,7 +106,7 @@ __attribute__((target("avx2,fma"))) void block_avx2(const Block& b) {
   }
 }
 
-bool cpu_has_avx2_fma() {
+bool cpu_has_avx2_fma() noexcept {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
@@ -114,7 +114,7 @@ bool cpu_has_avx2_fma() {
 
 using BlockKernel = void (*)(const Block&);
 
-BlockKernel best_kernel() {
+BlockKernel best_kernel() noexcept {
 #if defined(QHEAT_X86_DISPATCH)
   return cpu_has_avx2_fma() ? block_avx2 : block_generic;
 #else

@@ -102,6 +102,7 @@ std::vector<double> tridiagonal_poles(const std::vector<double>& offdiag, std::s
   rmat V;
   linalg::symmetric_eigen(A, w, V);  // ascending: the most negative eigenvalues first
   std::vector<double> poles;
+  poles.reserve(count);
   for (std::size_t j = 0; j < count; ++j) poles.push_back(-2.0 / w(static_cast<long>(j)));
   return poles;
 }

@@ -242,6 +242,7 @@ class HierarchyOperator {
         auto it = shift_index.find(g);
         if (it == shift_index.end()) {
           std::vector<cvec> ks;
+          ks.reserve(baths.size());
           for (std::size_t b = 0; b < baths.size(); ++b) ks.push_back(residual_kernel(E, baths[b], g) - kernel0[b]);
           shift.push_back(std::move(ks));
           it = shift_index.emplace(g, static_cast<int>(shift.size()) - 1).first;
@@ -603,6 +604,7 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
   if (options.terms < 0) throw MethodError("heom-terms", "--heom-terms must be >= 0");
   auto expansions = [&](int terms) {
     std::vector<CorrelationExpansion> e;
+    e.reserve(model.baths.size());
     for (const Bath& b : model.baths) e.push_back(drude_correlation(b.spectral, b.temperature, options.decomposition, terms));
     return e;
   };
@@ -683,7 +685,7 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
         ch_terms.reset();
         continue;
       }
-      if (resolved > options.tolerance && (*ch_depth > options.tolerance || *ch_terms > options.tolerance))
+      if (resolved > options.tolerance && (*ch_depth > options.tolerance || (ch_terms && *ch_terms > options.tolerance)))
         stopped = "solver-precision";
       break;
     } catch (const MemoryLimitError&) {

@@ -330,6 +330,7 @@ class Loader {
         if (arr->empty()) error("wrong-type", what + " is an empty array", p.line);
         if (arr->size() > 100000) error("dimension", what + " has more than 100000 entries", p.line);
         std::vector<double> values;
+        values.reserve(arr->size());
         for (std::size_t i = 0; i < arr->size(); ++i)
           values.push_back(literal_number((*arr)[i], what + " entry " + std::to_string(i + 1)));
         p.value.value = std::move(values);
@@ -353,6 +354,7 @@ class Loader {
 
   std::vector<std::string> param_names() const {
     std::vector<std::string> out;
+    out.reserve(params_.size());
     for (const auto& p : params_) out.push_back(p.name);
     return out;
   }
@@ -827,6 +829,7 @@ class Loader {
       error("wrong-type", what + " must be an array of numbers, not " + type_name(n), line_of(n));
     if (a->size() > 100000) error("dimension", what + " has more than 100000 entries", line_of(n));
     std::vector<double> out;
+    out.reserve(a->size());
     for (std::size_t i = 0; i < a->size(); ++i)
       out.push_back(number_field((*a)[i], what + " entry " + std::to_string(i + 1)));
     return out;

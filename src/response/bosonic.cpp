@@ -738,6 +738,7 @@ ResponseResult bosonic_linear_response(const Model& model, const cmat& V, const 
   const Space& space = model.space;
   const Polynomial H0 = bosonic::extract_polynomial(model.hamiltonian, space, "the Hamiltonian");
   std::vector<bosonic::BathInput> inputs;
+  inputs.reserve(model.baths.size());
   for (const Bath& bath : model.baths)
     inputs.push_back(bosonic::BathInput{bath.name, bath.coupling,
                                         bosonic::extract_polynomial(bath.op, space, "the operator of bath '" + bath.name + "'"),

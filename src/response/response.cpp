@@ -391,6 +391,7 @@ ResponseResult dense_linear_response(const Model& model, const cmat& V, const st
     double t_prev = 0.0, h_prev = -1.0;
     cmat step;
     std::vector<std::pair<double, std::size_t>> order;
+    order.reserve(times.size());
     for (std::size_t i = 0; i < times.size(); ++i) order.emplace_back(times[i], i);
     std::sort(order.begin(), order.end());
     res.times = times;
@@ -425,6 +426,7 @@ ResponseResult dense_linear_response(const Model& model, const cmat& V, const st
         // rho_1(t) = Phi's operators themselves: the currents (eq. 51) and sigma_1 (eq. D11) at time t.
         const ResponseParts ent = entropy_response(rk, rd);
         std::vector<ResponseParts> cur;
+        cur.reserve(model.baths.size());
         for (std::size_t a = 0; a < model.baths.size(); ++a) cur.push_back(current_response(a, rk, rd));
         res.currents_t[idx] = std::move(cur);
         res.entropy_production_t[idx] = ent;

@@ -626,6 +626,7 @@ ResponseResult sector_linear_response(const Model& model, const cmat& V, const s
   // Time series: sorted times, results at the original positions.
   const std::vector<double>& times = options.times;
   std::vector<std::pair<double, std::size_t>> order;
+  order.reserve(times.size());
   for (std::size_t i = 0; i < times.size(); ++i) order.emplace_back(times[i], i);
   std::sort(order.begin(), order.end());
   const std::size_t nt = times.size();

@@ -174,6 +174,7 @@ CheckReport run_checks(const std::vector<std::string>& files) {
     for (const CheckSpec& c : read_checks(file)) {
       const ModelSource src = ModelSource::from_file(c.model);
       std::vector<SweepAxis> axes;
+      axes.reserve(c.vary.size());
       for (const auto& v : c.vary) axes.push_back(parse_vary(v));
       SweepOptions opt;
       opt.methods = {parse_method(c.method)};

@@ -38,7 +38,7 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const Floqu
   th.entropy_production = entropy_production(th.currents, s.temperatures);
   if (fr.status == SteadyStatus::not_unique)
     th.diagnostics.push_back({"error", "not-unique", "the Floquet rate equations have more than one steady state"});
-  const double span = fr.quasienergies.size() > 0 ? model.drive->frequency : 0.0;
+  const double span = model.drive && fr.quasienergies.size() > 0 ? model.drive->frequency : 0.0;
   audit_balance(th, s.bath_names, s.temperatures, fr.largest_rate * span);
   audit_secular(th.diagnostics, fr.smallest_quasienergy_splitting, fr.largest_rate, "quasienergy differences");
   if (!fr.near_degenerate.empty()) {

@@ -151,7 +151,7 @@ void name_baths(SweepResult& result, const ModelSource& source, const std::vecto
   try {  // every point failed: name the baths anyway
     for (const Bath& b : source.instantiate(fixed).baths) result.bath_names.push_back(b.name);
   } catch (const Error&) {
-    // the rows carry the errors
+    result.bath_names.clear();  // no names when the fixed model fails too; the rows carry the errors
   }
 }
 
@@ -228,8 +228,12 @@ std::vector<SweepRow> solve_point(const PointModel& model_at, const SweepResult&
       so.state = !observables.empty();
       row.solution = solve(*model, row.method, so, &ws);
       row.status = status_name(row.solution.status);
-      for (const cmat& O : observables)
-        row.observables.push_back(row.solution.rho ? (*row.solution.rho * O).trace() : cplx(std::nan(""), std::nan("")));
+      if (row.solution.rho) {
+        const cmat& rho = *row.solution.rho;
+        for (const cmat& O : observables) row.observables.push_back((rho * O).trace());
+      } else {
+        row.observables.insert(row.observables.end(), observables.size(), cplx(std::nan(""), std::nan("")));
+      }
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {

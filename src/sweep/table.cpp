@@ -17,6 +17,11 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
+// The number of columns sweep_columns names (and sweep_fields fills) for this result.
+std::size_t column_count(const SweepResult& r) {
+  const std::size_t baths = r.bath_names.size();
+  return r.axes.size() + 3 + baths + 3 + 2 + 2 * r.observables.size() + (r.reference ? baths + 1 : 0) + 1;
+}
 }  // namespace
 
 std::string sweep_number(double v) {
@@ -41,6 +46,7 @@ std::string progress_text(std::size_t done, std::size_t total, double elapsed) {
 
 std::vector<SweepColumn> sweep_columns(const SweepResult& r) {
   std::vector<SweepColumn> c;
+  c.reserve(column_count(r));
   for (const auto& ax : r.axes) c.push_back({ax.name, ColumnKind::number});
   c.push_back({"method", ColumnKind::text});
   c.push_back({"lamb_shift", ColumnKind::flag});
@@ -65,6 +71,7 @@ std::vector<std::string> sweep_fields(const SweepResult& r, std::size_t k) {
   const double nan = std::nan("");
   const SweepRow& row = r.rows.at(k);
   std::vector<std::string> f;
+  f.reserve(column_count(r));
   for (double v : row.point) f.push_back(sweep_number(v));
   const bool ok = row.status != "error";
   const Thermodynamics& th = row.solution.thermo;
