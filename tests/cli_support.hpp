@@ -22,11 +22,15 @@ inline std::string slurp(const std::string& path) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-// A scratch directory unique per process and test (ctest runs tests in parallel).
+// The scratch directory of one test in this process (ctest runs tests in parallel). Removed when the test
+// passes (tests/scratch_cleanup.cpp); a failed test's stays for inspection.
+inline std::filesystem::path scratch_path(const ::testing::TestInfo& info) {
+  return std::filesystem::temp_directory_path() /
+         ("qheat_cli_" + std::to_string(::getpid()) + "_" + info.test_suite_name() + "_" + info.name());
+}
+
 inline std::filesystem::path scratch_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("qheat_cli_" + std::to_string(::getpid()) + "_" + info->test_suite_name() + "_" + info->name());
+  const auto dir = scratch_path(*::testing::UnitTest::GetInstance()->current_test_info());
   std::filesystem::create_directories(dir);
   return dir;
 }

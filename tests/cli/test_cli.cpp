@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -21,10 +20,7 @@ using qheat::test::CliRun;
 CliRun run(const std::string& args) { return qheat::test::run_cli(args); }
 
 std::string write_model(const std::string& name, const std::string& text) {
-  // Unique per test and process: ctest runs the tests of this file in parallel.
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto p = std::filesystem::temp_directory_path() /
-                 ("qheat_cli_" + std::to_string(::getpid()) + "_" + info->name() + "_" + name + ".toml");
+  const auto p = qheat::test::scratch_dir() / (name + ".toml");
   std::ofstream(p) << text;
   return p.string();
 }

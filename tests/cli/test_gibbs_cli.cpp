@@ -1,40 +1,16 @@
 // `qheat gibbs FILE`: the JSON contract of the mean-force Gibbs state and its errors.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../cli_support.hpp"
+
 namespace {
 
-struct GibbsRun {
-  int code = -1;
-  std::string out, err;
-};
-
-GibbsRun run_gibbs(const std::string& args) {
-  namespace fs = std::filesystem;
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir = fs::temp_directory_path() / ("qheat_gibbs_" + std::to_string(::getpid()) + "_" + info->name());
-  fs::create_directories(dir);
-  const std::string out = (dir / "out").string(), err = (dir / "err").string();
-  const std::string cmd = std::string(QHEAT_CLI) + " gibbs " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  GibbsRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+using GibbsRun = qheat::test::CliRun;
+GibbsRun run_gibbs(const std::string& args) { return qheat::test::run_cli("gibbs " + args); }
 
 const std::string kZhang = std::string(QHEAT_SOURCE_DIR) + "/examples/zhang2025/two_qubits.toml";
 
