@@ -2,8 +2,6 @@
 // class of bad input (conventions.md, "Command line and JSON").
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
