@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 #include "qheat/core/sparse_products.hpp"
 #include "qheat/generators/equation.hpp"
@@ -121,13 +120,7 @@ public:
   [[nodiscard]] int dim() const override { return gen_.dim(); }
 
   [[nodiscard]] LinearProblem<double> steady_problem(const SteadyStateOptions& options) const override;
-  [[nodiscard]] StateChecks checks(const rvec& x) const override {
-    StateChecks c;
-    const cmat rho = blocks_.to_matrix(x);
-    c.trace = rho.trace().real();
-    c.min_eigenvalue = linalg::hermitian_eigenvalues(rho).minCoeff();
-    return c;
-  }
+  [[nodiscard]] StateChecks checks(const rvec& x) const override { return block_state_checks(blocks_, x); }
   // With Y_a = sum_t X_t (Lambda_t rho)^dag - K_h,a rho, bath a's dissipator is D_a(rho) = Y_a + Y_a^dag,
   // so J_a = Tr[(H + H_LS) D_a] = 2 Re Tr[(H + H_LS) Y_a] and the bare current
   // Tr[H (D_a - i[H_LS,a, rho])] = sum_i E_i (2 Re (Y_a)_ii + 2 Im (H_LS,a rho)_ii): O(d^2) after the products.

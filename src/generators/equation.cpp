@@ -1,8 +1,28 @@
 #include "qheat/generators/equation.hpp"
 
+#include <algorithm>
+
+#include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/operators/hermitian_blocks.hpp"
 
 namespace qheat {
+
+StateChecks block_state_checks(const HermitianBlocks& blocks, const rvec& x) {
+  StateChecks c;
+  c.trace = blocks.trace_functional().dot(x);
+  c.min_eigenvalue = std::numeric_limits<double>::infinity();
+  cmat blk;
+  for (int b = 0; b < blocks.count(); ++b) {
+    if (blocks.size(b) == 1) {
+      c.min_eigenvalue = std::min(c.min_eigenvalue, x(blocks.offset(b)));
+      continue;
+    }
+    blocks.unpack(x, b, blk);
+    c.min_eigenvalue = std::min(c.min_eigenvalue, linalg::hermitian_eigenvalues(blk).minCoeff());
+  }
+  return c;
+}
 
 // Defined beside their classes.
 std::unique_ptr<MasterEquation> make_secular_equation(const Model& model, const GeneratorOptions& options);

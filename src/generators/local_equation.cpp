@@ -534,21 +534,7 @@ double LocalEquation::trace_with(const std::vector<BlockEntry>& G, const rvec& x
   return t;
 }
 
-StateChecks LocalEquation::checks(const rvec& x) const {
-  StateChecks c;
-  c.trace = blocks_.trace_functional().dot(x);
-  c.min_eigenvalue = std::numeric_limits<double>::infinity();
-  cmat blk;
-  for (int b = 0; b < blocks_.count(); ++b) {
-    if (blocks_.size(b) == 1) {
-      c.min_eigenvalue = std::min(c.min_eigenvalue, x(blocks_.offset(b)));
-      continue;
-    }
-    blocks_.unpack(x, b, blk);
-    c.min_eigenvalue = std::min(c.min_eigenvalue, linalg::hermitian_eigenvalues(blk).minCoeff());
-  }
-  return c;
-}
+StateChecks LocalEquation::checks(const rvec& x) const { return block_state_checks(blocks_, x); }
 
 EquationCurrents LocalEquation::currents(const rvec& x) const {
   EquationCurrents out;

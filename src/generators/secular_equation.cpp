@@ -3,7 +3,6 @@
 // degenerate energies -- where the generator is a rate equation between cluster blocks
 // (docs/methods.md, "The zero-frequency sector"). No d^2 x d^2 object is built: the rates come from
 // |X_ab|^2 and Gamma(w) directly, one evaluation per distinct Bohr frequency.
-#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -401,22 +400,7 @@ LinearProblem<double> SecularEquation::steady_problem(const SteadyStateOptions& 
   return p;
 }
 
-StateChecks SecularEquation::checks(const rvec& x) const {
-  StateChecks c;
-  c.trace = blocks_.trace_functional().dot(x);
-  c.min_eigenvalue = std::numeric_limits<double>::infinity();
-  cmat blk;
-  for (int b = 0; b < blocks_.count(); ++b) {
-    if (blocks_.size(b) == 1) {
-      c.min_eigenvalue = std::min(c.min_eigenvalue, x(blocks_.offset(b)));
-      continue;
-    }
-    blocks_.unpack(x, b, blk);
-    Eigen::SelfAdjointEigenSolver<cmat> es(blk, Eigen::EigenvaluesOnly);
-    c.min_eigenvalue = std::min(c.min_eigenvalue, es.eigenvalues().minCoeff());
-  }
-  return c;
-}
+StateChecks SecularEquation::checks(const rvec& x) const { return block_state_checks(blocks_, x); }
 
 EquationCurrents SecularEquation::currents(const rvec& x) const {
   EquationCurrents out;

@@ -28,6 +28,11 @@ struct StateChecks {
   double min_eigenvalue = 0.0;
 };
 
+class HermitianBlocks;
+// Trace and smallest eigenvalue of the block-diagonal state with coordinates x (per block: one-level blocks
+// are their population, larger ones go to LAPACK).
+StateChecks block_state_checks(const HermitianBlocks& blocks, const rvec& x);
+
 class MasterEquation {
 public:
   virtual ~MasterEquation() = default;
