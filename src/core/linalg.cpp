@@ -40,6 +40,40 @@ int as_int(long n) {
   if (n > 2000000000L) throw MethodError("eigensolver", "matrix too large for LAPACK's 32-bit indices");
   return static_cast<int>(n);
 }
+
+// LAPACK's divide-and-conquer eigensolvers with their workspace query: eigenvalues of the symmetric or
+// Hermitian A into w (resized), and with jobz "V" its eigenvectors over A. Returns LAPACK's info.
+int dsyevd(const char* jobz, rmat& A, rvec& w) {
+  const int n = as_int(A.rows());
+  w.resize(A.rows());
+  int info = 0, lwork = -1, liwork = -1, iwq = 0;
+  double wq = 0.0;
+  dsyevd_(jobz, "L", &n, A.data(), &n, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+  lwork = static_cast<int>(wq);
+  liwork = iwq;
+  std::vector<double> work(static_cast<std::size_t>(lwork));
+  std::vector<int> iwork(static_cast<std::size_t>(liwork));
+  dsyevd_(jobz, "L", &n, A.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  return info;
+}
+
+int zheevd(const char* jobz, cmat& A, rvec& w) {
+  const int n = as_int(A.rows());
+  w.resize(A.rows());
+  int info = 0, lwork = -1, lrwork = -1, liwork = -1, iwq = 0;
+  cplx wq;
+  double rwq = 0.0;
+  zheevd_(jobz, "L", &n, A.data(), &n, w.data(), &wq, &lwork, &rwq, &lrwork, &iwq, &liwork, &info);
+  lwork = static_cast<int>(wq.real());
+  lrwork = static_cast<int>(rwq);
+  liwork = iwq;
+  std::vector<cplx> work(static_cast<std::size_t>(lwork));
+  std::vector<double> rwork(static_cast<std::size_t>(lrwork));
+  std::vector<int> iwork(static_cast<std::size_t>(liwork));
+  zheevd_(jobz, "L", &n, A.data(), &n, w.data(), work.data(), &lwork, rwork.data(), &lrwork, iwork.data(), &liwork,
+          &info);
+  return info;
+}
 }  // namespace
 
 bool is_real(const cmat& m) {
@@ -60,16 +94,7 @@ void symmetric_eigen(const rmat& H, rvec& w, rmat& V) {
     return;
   }
   V = H;
-  w.resize(d);
-  const int n = as_int(d);
-  int info = 0, lwork = -1, liwork = -1, iwq = 0;
-  double wq = 0.0;
-  dsyevd_("V", "L", &n, V.data(), &n, w.data(), &wq, &lwork, &iwq, &liwork, &info);
-  lwork = static_cast<int>(wq);
-  liwork = iwq;
-  std::vector<double> work(static_cast<std::size_t>(lwork));
-  std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  dsyevd_("V", "L", &n, V.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  const int info = dsyevd("V", V, w);
   if (info != 0) throw MethodError("eigensolver", "diagonalisation of a symmetric matrix failed (dsyevd info " +
                                                       std::to_string(info) + ")");
 }
@@ -90,20 +115,7 @@ void hermitian_eigen(const cmat& H, rvec& w, cmat& V) {
     return;
   }
   V = H;
-  w.resize(d);
-  const int n = as_int(d);
-  int info = 0, lwork = -1, lrwork = -1, liwork = -1, iwq = 0;
-  cplx wq;
-  double rwq = 0.0;
-  zheevd_("V", "L", &n, V.data(), &n, w.data(), &wq, &lwork, &rwq, &lrwork, &iwq, &liwork, &info);
-  lwork = static_cast<int>(wq.real());
-  lrwork = static_cast<int>(rwq);
-  liwork = iwq;
-  std::vector<cplx> work(static_cast<std::size_t>(lwork));
-  std::vector<double> rwork(static_cast<std::size_t>(lrwork));
-  std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  zheevd_("V", "L", &n, V.data(), &n, w.data(), work.data(), &lwork, rwork.data(), &lrwork, iwork.data(), &liwork,
-          &info);
+  const int info = zheevd("V", V, w);
   if (info != 0) throw MethodError("eigensolver", "diagonalisation of the Hamiltonian failed (zheevd info " +
                                                       std::to_string(info) + ")");
 }
@@ -115,31 +127,13 @@ rvec hermitian_eigenvalues(const cmat& H) {
     Eigen::SelfAdjointEigenSolver<cmat> es(H, Eigen::EigenvaluesOnly);
     return es.eigenvalues();
   }
-  const int n = as_int(d);
-  int info = 0, lwork = -1, liwork = -1, iwq = 0;
+  int info = 0;
   if (is_real(H)) {
     rmat A = H.real();
-    double wq = 0.0;
-    dsyevd_("N", "L", &n, A.data(), &n, w.data(), &wq, &lwork, &iwq, &liwork, &info);
-    lwork = static_cast<int>(wq);
-    liwork = iwq;
-    std::vector<double> work(static_cast<std::size_t>(lwork));
-    std::vector<int> iwork(static_cast<std::size_t>(liwork));
-    dsyevd_("N", "L", &n, A.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+    info = dsyevd("N", A, w);
   } else {
     cmat A = H;
-    int lrwork = -1;
-    cplx wq;
-    double rwq = 0.0;
-    zheevd_("N", "L", &n, A.data(), &n, w.data(), &wq, &lwork, &rwq, &lrwork, &iwq, &liwork, &info);
-    lwork = static_cast<int>(wq.real());
-    lrwork = static_cast<int>(rwq);
-    liwork = iwq;
-    std::vector<cplx> work(static_cast<std::size_t>(lwork));
-    std::vector<double> rwork(static_cast<std::size_t>(lrwork));
-    std::vector<int> iwork(static_cast<std::size_t>(liwork));
-    zheevd_("N", "L", &n, A.data(), &n, w.data(), work.data(), &lwork, rwork.data(), &lrwork, iwork.data(), &liwork,
-            &info);
+    info = zheevd("N", A, w);
   }
   if (info != 0) throw MethodError("eigensolver", "eigenvalues of a Hermitian matrix failed (info " + std::to_string(info) + ")");
   return w;
