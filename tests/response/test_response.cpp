@@ -8,6 +8,7 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include "../support.hpp"
+#include "random_model.hpp"
 #include "qheat/response/perturbed.hpp"
 
 using namespace qheat;
@@ -15,29 +16,7 @@ using namespace qheat::test;
 
 namespace {
 
-// A qubit and a three-level system with random Hamiltonian, two baths (one hermitian, Drude; one
-// exchange with a random operator, ohmic), random temperatures; Lamb shift on or off. (Ohmic densities:
-// the random couplings have zero-frequency components, whose flat-density rate would be infinite.)
-Model random_model(std::mt19937& rng, bool lamb_shift) {
-  std::uniform_real_distribution<double> U(0.0, 1.0);
-  Space sp({make_qubit("q"), make_level("l", 3)});
-  cmat H = random_hermitian(6, rng, 0.6);
-  H += 2.0 * op(sp, "q", local_ops::sigma_z());  // keeps the levels well apart on average
-  const cmat Sq = op(sp, "q", local_ops::sigma_x());
-  Bath a = bath(sp, "a", 0.5 + 3 * U(rng), CouplingKind::hermitian, "q", local_ops::sigma_x(),
-                drude(0.02 + 0.05 * U(rng), 8.0));
-  a.lamb_shift_default = lamb_shift;
-  Bath b;
-  b.name = "b";
-  b.temperature = 0.2 + 2 * U(rng);
-  b.coupling = CouplingKind::exchange;
-  b.op = random_matrix(6, rng) * 0.3;
-  b.sites = {0, 1};
-  b.spectral = ohmic_exp(0.03, 6.0);
-  b.lamb_shift_default = lamb_shift;
-  (void)Sq;
-  return model(sp, H, {a, b});
-}
+Model random_model(std::mt19937& rng, bool lamb_shift) { return random_response_model(rng, lamb_shift, false); }
 
 // V with vanishing diagonal in the eigenbasis of H0 (non-degenerate): only eigenvectors change.
 cmat eigenvector_perturbation(const cmat& H0, std::mt19937& rng) {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "../support.hpp"
+#include "random_model.hpp"
 #include "qheat/response/perturbed.hpp"
 #include "qheat/run/solve.hpp"
 
@@ -15,35 +16,8 @@ using namespace qheat::test;
 
 namespace {
 
-// As tests/response/test_response.cpp: a qubit and a three-level system, a hermitian Drude bath and an
-// exchange ohmic bath with a random operator, random temperatures; H0 optionally with degenerate levels.
 Model random_model(std::mt19937& rng, bool lamb_shift, bool degenerate) {
-  std::uniform_real_distribution<double> U(0.0, 1.0);
-  Space sp({make_qubit("q"), make_level("l", 3)});
-  cmat H = random_hermitian(6, rng, 0.6);
-  H += 2.0 * op(sp, "q", local_ops::sigma_z());
-  if (degenerate) {
-    // Levels {-2, -2, -0.7, 0.4, 0.4, 1.9} in a random basis: two degenerate pairs.
-    const Eigenbasis e = diagonalize(random_hermitian(6, rng));
-    rvec E(6);
-    E << -2.0, -2.0, -0.7, 0.4, 0.4, 1.9;
-    H = e.vectors * E.cast<cplx>().asDiagonal() * e.vectors.adjoint();
-    H = 0.5 * (H + H.adjoint());
-  }
-  Bath a = bath(sp, "a", 0.5 + 3 * U(rng), CouplingKind::hermitian, "q", local_ops::sigma_x(),
-                drude(0.02 + 0.05 * U(rng), 8.0));
-  a.lamb_shift_default = lamb_shift;
-  Bath b;
-  b.name = "b";
-  b.temperature = 0.2 + 2 * U(rng);
-  b.coupling = CouplingKind::exchange;
-  b.op = random_matrix(6, rng) * 0.3;
-  b.sites = {0, 1};
-  b.spectral = ohmic_exp(0.03, 6.0);
-  // A random exchange operator has non-normal blocks inside degenerate levels, whose zero-frequency Lamb
-  // shift diverges for an ohmic density: the Lamb shift of bath b only for non-degenerate H0.
-  b.lamb_shift_default = lamb_shift && !degenerate;
-  return model(sp, H, {a, b});
+  return random_response_model(rng, lamb_shift, degenerate);
 }
 
 // V without first-order level shifts: zero blocks on the (degenerate) levels of H0.
