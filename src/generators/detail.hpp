@@ -75,6 +75,6 @@ std::vector<double> cluster_values(const std::vector<double>& values, double tol
 cmat rotating_frame_hamiltonian(const Model& model, Method method);
 
 // Eigen-decomposition, reused from the cache when the Hamiltonian is bitwise the same.
-Eigenbasis diagonalize_cached(const cmat& H, GeneratorCache* cache);
+Eigenbasis diagonalize_cached(const cmat& H, const std::vector<int>& q, GeneratorCache* cache);
 
 }  // namespace qheat::detail

@@ -12,10 +12,13 @@
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <tuple>
 
 #include "qheat/core/resources.hpp"
 #include "qheat/core/sparse_products.hpp"
 #include "qheat/generators/equation.hpp"
+#include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
 
 namespace qheat {
@@ -92,10 +95,44 @@ private:
   csc_matrix S_;  // A^dag
 };
 
-struct BathFactors {
-  std::vector<std::pair<Factor, Factor>> terms;  // (Lambda, X) per dissipator term
-  std::unique_ptr<Factor> K_h;
+// A block of an operator between two charge sectors (rows in sector `to`, columns in sector `from`).
+struct SectorBlock {
+  int from, to;
+  Factor lambda, x;  // of one dissipator term: Lambda and X
 };
+
+struct BathFactors {
+  std::vector<std::vector<SectorBlock>> terms;  // per dissipator term, its blocks
+  std::vector<Factor> K_h;                      // per sector
+};
+
+// The elements of `m` in rows I and columns J.
+cmat sub_block(const cmat& m, const std::vector<int>& I, const std::vector<int>& J) {
+  cmat out(static_cast<long>(I.size()), static_cast<long>(J.size()));
+  for (std::size_t j = 0; j < J.size(); ++j)
+    for (std::size_t i = 0; i < I.size(); ++i) out(static_cast<long>(i), static_cast<long>(j)) = m(I[i], J[j]);
+  return out;
+}
+
+// Charge sectors of the Bloch-Redfield steady state: the classes of the eigenbasis's charge modulo the largest
+// m for which H + H_LS and every K_h conserve it and every term's X and Lambda shift it by one amount
+// (operators/charge.hpp); all levels in one sector when there is no such m > 1.
+std::vector<std::vector<int>> redfield_sectors(const Generator& gen, int& modulus) {
+  const Eigenbasis& B = gen.basis();
+  int m = B.charge.empty() ? 1 : B.charge_modulus;
+  m = charge_modulus(gen.renormalized_hamiltonian(), B.charge, m, true);
+  for (const auto& b : gen.baths()) {
+    m = charge_modulus(b.K_h, B.charge, m, true);
+    for (const auto& t : b.terms) m = charge_modulus(t.Lambda, B.charge, charge_modulus(t.X, B.charge, m, false), false);
+  }
+  modulus = m;
+  if (m == 1) {
+    std::vector<int> all(static_cast<std::size_t>(gen.dim()));
+    std::iota(all.begin(), all.end(), 0);
+    return {all};
+  }
+  return charge_sectors(charge_classes(B.charge, m));
+}
 
 class EigenbasisEquation final : public MasterEquation {
 public:
@@ -103,14 +140,37 @@ public:
     lamb_shift_ = gen_.lamb_shift();
     names_ = gen_.bath_names();
     temps_ = gen_.temperatures();
-    const long d = gen_.dim();
-    blocks_ = HermitianBlocks::full(static_cast<int>(d));
+    const std::vector<std::vector<int>> sectors = redfield_sectors(gen_, modulus_);
+    const auto ns = static_cast<int>(sectors.size());
+    std::vector<int> sector_of(static_cast<std::size_t>(gen_.dim()));
+    for (int s = 0; s < ns; ++s)
+      for (int i : sectors[static_cast<std::size_t>(s)]) sector_of[static_cast<std::size_t>(i)] = s;
+    blocks_ = HermitianBlocks(sectors, gen_.dim());
     cmat M = cplx(0.0, -1.0) * gen_.renormalized_hamiltonian();
     for (const auto& b : gen_.baths()) M -= b.K_h;
-    M_ = std::make_unique<Factor>(M);
+    for (int s = 0; s < ns; ++s) M_.emplace_back(sub_block(M, blocks_.indices(s), blocks_.indices(s)));
     for (const auto& b : gen_.baths()) {
-      BathFactors f{{}, std::make_unique<Factor>(b.K_h)};
-      for (const auto& t : b.terms) f.terms.emplace_back(Factor(t.Lambda), Factor(t.X));
+      BathFactors f;
+      for (int s = 0; s < ns; ++s) f.K_h.emplace_back(sub_block(b.K_h, blocks_.indices(s), blocks_.indices(s)));
+      for (const auto& t : b.terms) {
+        // The sector each sector's columns go to (a fixed shift of the charge: at most one).
+        std::vector<int> to(static_cast<std::size_t>(ns), -1);
+        for (const cmat* op : {&t.X, &t.Lambda}) {
+          const double thr = op->size() > 0 ? 1e-14 * std::sqrt(op->cwiseAbs2().maxCoeff()) : 0.0;
+          for (long j = 0; j < op->cols(); ++j)
+            for (long i = 0; i < op->rows(); ++i)
+              if (std::abs((*op)(i, j)) > thr) to[static_cast<std::size_t>(sector_of[static_cast<std::size_t>(j)])] = sector_of[static_cast<std::size_t>(i)];
+        }
+        std::vector<SectorBlock> blocks;
+        for (int s = 0; s < ns; ++s) {
+          const int r = to[static_cast<std::size_t>(s)];
+          if (r < 0) continue;
+          const auto& I = blocks_.indices(r);
+          const auto& J = blocks_.indices(s);
+          blocks.push_back(SectorBlock{s, r, Factor(sub_block(t.Lambda, I, J)), Factor(sub_block(t.X, I, J))});
+        }
+        f.terms.push_back(std::move(blocks));
+      }
       baths_.push_back(std::move(f));
     }
     for (const auto& b : baths_) n_terms_ += b.terms.size();
@@ -124,24 +184,33 @@ public:
   // With Y_a = sum_t X_t (Lambda_t rho)^dag - K_h,a rho, bath a's dissipator is D_a(rho) = Y_a + Y_a^dag,
   // so J_a = Tr[(H + H_LS) D_a] = 2 Re Tr[(H + H_LS) Y_a] and the bare current
   // Tr[H (D_a - i[H_LS,a, rho])] = sum_i E_i (2 Re (Y_a)_ii + 2 Im (H_LS,a rho)_ii): O(d^2) after the products.
-  // Both need only Re Tr[(H + H_LS) Y_a] and Re (Y_a)_ii, which Y_a^dag (built like the apply's) has too.
+  // Both need only Re Tr[(H + H_LS) Y_a] and Re (Y_a)_ii, which Y_a^dag (built like the apply's) has too; Y_a,
+  // rho and H + H_LS are block diagonal over the charge sectors, so the traces run over the sectors.
   [[nodiscard]] EquationCurrents currents(const rvec& x) const override {
-    const cmat rho = blocks_.to_matrix(x);
     const cmat& Htot = gen_.renormalized_hamiltonian();
     const rvec& E = gen_.basis().energies;
     EquationCurrents out;
     Workspace w;
-    Operand r(rho, w.rho_packed);
+    std::vector<Operand> rho = unpack(x, w);
     for (std::size_t a = 0; a < baths_.size(); ++a) {
-      baths_[a].K_h->right_adjoint(r, w.Yd, false);
-      w.Yd = -w.Yd;
-      add_jumps(baths_[a], r, w);
-      const cmat& Yd = w.Yd;
-      out.currents.push_back(2.0 * (Htot.transpose().cwiseProduct(Yd)).sum().real());
+      for (int s = 0; s < blocks_.count(); ++s) {
+        baths_[a].K_h[static_cast<std::size_t>(s)].right_adjoint(rho[static_cast<std::size_t>(s)], w.Yd[static_cast<std::size_t>(s)], false);
+        w.Yd[static_cast<std::size_t>(s)] = -w.Yd[static_cast<std::size_t>(s)];
+      }
+      add_jumps(baths_[a], rho, w);
       const cmat& HLS = gen_.baths()[a].H_LS;
-      double bare = 0.0;
-      for (long i = 0; i < E.size(); ++i)
-        bare += E(i) * (2.0 * Yd(i, i).real() + 2.0 * (HLS.row(i).transpose().cwiseProduct(rho.col(i))).sum().imag());
+      double current = 0.0, bare = 0.0;
+      for (int s = 0; s < blocks_.count(); ++s) {
+        const auto& I = blocks_.indices(s);
+        const cmat& Yd = w.Yd[static_cast<std::size_t>(s)];
+        const cmat& r = w.rho[static_cast<std::size_t>(s)];
+        current += 2.0 * (sub_block(Htot, I, I).transpose().cwiseProduct(Yd)).sum().real();
+        const cmat hls = sub_block(HLS, I, I);
+        for (long i = 0; i < Yd.rows(); ++i)
+          bare += E(I[static_cast<std::size_t>(i)]) *
+                  (2.0 * Yd(i, i).real() + 2.0 * (hls.row(i).transpose().cwiseProduct(r.col(i))).sum().imag());
+      }
+      out.currents.push_back(current);
       out.bare_currents.push_back(bare);
     }
     // Rotating-frame jumps (dme, ddme) are not built by this equation.
@@ -157,33 +226,55 @@ public:
     return gen_.method() == Method::redfield ? std::numeric_limits<double>::infinity() : gen_.smallest_bohr_splitting();
   }
   [[nodiscard]] std::string structure() const override {
-    return "eigenbasis, matrix-free (" + std::to_string(1 + 2 * n_terms_) + " products per apply)";
+    std::string s = "eigenbasis, matrix-free (" + std::to_string(1 + 2 * n_terms_) + " products per apply)";
+    if (blocks_.count() > 1)
+      s += ", " + std::to_string(blocks_.count()) + " charge sectors (excitation number" +
+           (modulus_ > 0 ? " mod " + std::to_string(modulus_) : std::string()) + ")";
+    return s;
   }
 
-  // The apply's matrices: Y^dag, U, T = U^dag (only for a dense X), rho and T packed for sparse products.
+  // The apply's matrices, per charge sector: rho and Y^dag (and rho packed for sparse products); U and
+  // T = U^dag of one term's block at a time (T packed).
   struct Workspace {
-    cmat rho, Yd, U, T;
-    PackedRows rho_packed, T_packed;
+    std::vector<cmat> rho, Yd;
+    std::vector<PackedRows> rho_packed;
+    cmat U, T;
+    PackedRows T_packed;
   };
-  // Y^dag with L(rho) = Y + Y^dag for Hermitian rho (the file's comment): U = rho Lambda^dag = (Lambda rho)^dag,
-  // T = U^dag, Y^dag += T X^dag. w.rho holds rho.
-  void apply(Workspace& w) const {
-    Operand rho(w.rho, w.rho_packed);
-    M_->right_adjoint(rho, w.Yd, false);
+  // The sectors of rho from coordinates x, as operands of the products.
+  std::vector<Operand> unpack(const rvec& x, Workspace& w) const {
+    const auto ns = static_cast<std::size_t>(blocks_.count());
+    w.rho.resize(ns);
+    w.Yd.resize(ns);
+    w.rho_packed.resize(ns);
+    std::vector<Operand> rho;
+    rho.reserve(ns);
+    for (std::size_t s = 0; s < ns; ++s) {
+      blocks_.unpack(x, static_cast<int>(s), w.rho[s]);
+      rho.emplace_back(w.rho[s], w.rho_packed[s]);
+    }
+    return rho;
+  }
+  // Y^dag with L(rho) = Y + Y^dag for Hermitian rho (the file's comment), sector by sector: U = rho Lambda^dag
+  // = (Lambda rho)^dag, T = U^dag, Y^dag += T X^dag, with each term's block from sector `from` to `to`.
+  void apply(std::vector<Operand>& rho, Workspace& w) const {
+    for (std::size_t s = 0; s < M_.size(); ++s) M_[s].right_adjoint(rho[s], w.Yd[s], false);
     for (const auto& b : baths_) add_jumps(b, rho, w);
   }
-  void add_jumps(const BathFactors& b, Operand& rho, Workspace& w) const {
-    for (const auto& [Lambda, X] : b.terms) {
-      Lambda.right_adjoint(rho, w.U, false);
-      Operand T(w.U, w.T_packed, &w.T);
-      X.right_adjoint(T, w.Yd, true);
-    }
+  void add_jumps(const BathFactors& b, std::vector<Operand>& rho, Workspace& w) const {
+    for (const auto& term : b.terms)
+      for (const SectorBlock& blk : term) {
+        blk.lambda.right_adjoint(rho[static_cast<std::size_t>(blk.from)], w.U, false);
+        Operand T(w.U, w.T_packed, &w.T);
+        blk.x.right_adjoint(T, w.Yd[static_cast<std::size_t>(blk.to)], true);
+      }
   }
 
 private:
   Generator gen_;
   HermitianBlocks blocks_;
-  std::unique_ptr<Factor> M_;  // -i(H + H_LS) - sum_a K_h,a
+  int modulus_ = 1;
+  std::vector<Factor> M_;  // per sector: -i(H + H_LS) - sum_a K_h,a
   std::vector<BathFactors> baths_;
   std::size_t n_terms_ = 0;
 };
@@ -191,51 +282,66 @@ private:
 // The secular part of L in real coordinates: populations through the exact d x d rate block with the
 // border, every coherence divided by its own diagonal element -i(E_a - E_b) + R_ab,ab (exact for Davies
 // with a non-degenerate spectrum; for Bloch-Redfield the neglected non-secular couplings are
-// O(rate / Bohr splitting)).
+// O(rate / Bohr splitting)). The coordinates are those of `blocks` (the charge sectors).
 class SecularPreconditioner {
 public:
-  SecularPreconditioner(const Generator& gen, double border) : d_(gen.dim()) {
+  SecularPreconditioner(const Generator& gen, const HermitianBlocks& blocks, double border)
+      : d_(gen.dim()), population_(blocks.population_coordinates()) {
     const long d = d_;
     const cmat& H = gen.renormalized_hamiltonian();
     rmat pop = rmat::Constant(d, d, border);
-    cmat diag(d, d);
-    for (long b = 0; b < d; ++b)
-      for (long a = 0; a < d; ++a) diag(a, b) = cplx(0.0, -1.0) * (H(a, a) - H(b, b));
+    std::vector<std::pair<cvec, cvec>> diagonals;  // (Lambda, X) of every term
+    rvec k = rvec::Zero(d);
     for (const auto& bath : gen.baths()) {
       for (const auto& t : bath.terms) {
         pop += 2.0 * (t.Lambda.cwiseProduct(t.X.conjugate())).real();
-        const cvec lx = t.Lambda.diagonal(), xx = t.X.diagonal();
-        diag += lx * xx.adjoint() + xx * lx.adjoint();
+        diagonals.emplace_back(t.Lambda.diagonal(), t.X.diagonal());
       }
-      const rvec k = bath.K_h.diagonal().real();
-      pop.diagonal() -= 2.0 * k;
-      diag -= k.replicate(1, d).cast<cplx>() + k.transpose().replicate(d, 1).cast<cplx>();
+      const rvec kb = bath.K_h.diagonal().real();
+      pop.diagonal() -= 2.0 * kb;
+      k += kb;
     }
     lu_.compute(pop);
     const rvec piv = lu_.matrixLU().diagonal().cwiseAbs();
     pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
-    // Inverse diagonal elements of the coherences a < b, in the order of the coordinates.
-    inv_.resize(d * (d - 1) / 2);
-    long k = 0;
-    for (long b = 1; b < d; ++b)
-      for (long a = 0; a < b; ++a, ++k) inv_(k) = std::abs(diag(a, b)) > 0 ? 1.0 / diag(a, b) : cplx(1.0, 0.0);
+    // Inverse diagonal elements of the coherences a < b of each block, in the order of the coordinates.
+    for (int blk = 0; blk < blocks.count(); ++blk) {
+      const auto& I = blocks.indices(blk);
+      const long n = static_cast<long>(I.size());
+      runs_.emplace_back(blocks.offset(blk) + n, static_cast<long>(inv_.size()), n * (n - 1) / 2);
+      for (long j = 1; j < n; ++j)
+        for (long i = 0; i < j; ++i) {
+          const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
+          cplx v = cplx(0.0, -1.0) * (H(a, a) - H(b, b)) - k(a) - k(b);
+          for (const auto& [lx, xx] : diagonals) v += lx(a) * std::conj(xx(b)) + xx(a) * std::conj(lx(b));
+          inv_.push_back(std::abs(v) > 0 ? 1.0 / v : cplx(1.0, 0.0));
+        }
+    }
   }
   [[nodiscard]] double pivot_ratio() const { return pivot_ratio_; }
+  [[nodiscard]] std::size_t bytes() const {
+    return static_cast<std::size_t>(d_) * static_cast<std::size_t>(d_) * sizeof(double) + inv_.size() * sizeof(cplx);
+  }
   void solve(const rvec& x, rvec& y) const {
-    const long d = d_;
     y.resize(x.size());
-    y.head(d) = lu_.solve(x.head(d));
-    for (long k = 0; k < inv_.size(); ++k) {
-      const cplx c = cplx(x(d + 2 * k), x(d + 2 * k + 1)) * inv_(k);
-      y(d + 2 * k) = c.real();
-      y(d + 2 * k + 1) = c.imag();
-    }
+    rvec p(d_);
+    for (long l = 0; l < d_; ++l) p(l) = x(population_[static_cast<std::size_t>(l)]);
+    p = lu_.solve(p);
+    for (long l = 0; l < d_; ++l) y(population_[static_cast<std::size_t>(l)]) = p(l);
+    for (const auto& [at, first, count] : runs_)
+      for (long k = 0; k < count; ++k) {
+        const cplx c = cplx(x(at + 2 * k), x(at + 2 * k + 1)) * inv_[static_cast<std::size_t>(first + k)];
+        y(at + 2 * k) = c.real();
+        y(at + 2 * k + 1) = c.imag();
+      }
   }
 
 private:
   long d_;
+  std::vector<long> population_;  // coordinate of each level's population
   Eigen::PartialPivLU<rmat> lu_;
-  cvec inv_;
+  std::vector<cplx> inv_;
+  std::vector<std::tuple<long, long, long>> runs_;  // per block: first coherence coordinate, first inverse, count
   double pivot_ratio_ = 1.0;
 };
 
@@ -245,28 +351,45 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   p.dim = blocks_.dim();
   p.border = blocks_.trace_functional();
   p.scale = 2.0 * gen_.largest_rate() + 1e-300;
-  const auto dd = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
-  p.apply_workspace_bytes = 6 * dd * sizeof(cplx);  // Workspace: rho, Yd, U, T, rho and T packed
-  p.operator_bytes = dd * (sizeof(double) + sizeof(cplx) / 2);  // preconditioner: population LU, coherence inverses
+  // Workspace: rho, Y^dag and rho packed per sector; U, T and T packed for the largest term block.
+  std::size_t sector_elements = 0, largest_pair = 0;
+  for (int s = 0; s < blocks_.count(); ++s)
+    sector_elements += static_cast<std::size_t>(blocks_.size(s)) * static_cast<std::size_t>(blocks_.size(s));
   for (const auto& b : baths_)
-    for (const auto& [l, x] : b.terms) p.operator_bytes += l.bytes() + x.bytes();
-  p.operator_bytes += M_->bytes();
+    for (const auto& term : b.terms)
+      for (const SectorBlock& blk : term)
+        largest_pair = std::max(largest_pair, static_cast<std::size_t>(blocks_.size(blk.from)) *
+                                                  static_cast<std::size_t>(blocks_.size(blk.to)));
+  p.apply_workspace_bytes = 3 * (sector_elements + largest_pair) * sizeof(cplx);
+  // Preconditioner: population LU, coherence inverses.
+  p.operator_bytes = static_cast<std::size_t>(d) * static_cast<std::size_t>(d) * sizeof(double) +
+                     (static_cast<std::size_t>(blocks_.dim()) - static_cast<std::size_t>(d)) / 2 * sizeof(cplx);
+  for (const auto& b : baths_) {
+    for (const auto& term : b.terms)
+      for (const SectorBlock& blk : term) p.operator_bytes += blk.lambda.bytes() + blk.x.bytes();
+    for (const Factor& f : b.K_h) p.operator_bytes += f.bytes();
+  }
+  for (const Factor& f : M_) p.operator_bytes += f.bytes();
   auto w = std::make_shared<Workspace>();  // one problem is solved by one thread
   p.apply = [this, w](const rvec& x, rvec& y) {
-    blocks_.unpack(x, 0, w->rho);
-    apply(*w);
+    std::vector<Operand> rho = unpack(x, *w);
+    apply(rho, *w);
     y.resize(x.size());
-    blocks_.pack_plus_adjoint(w->Yd, 0, y);
+    for (int s = 0; s < blocks_.count(); ++s) blocks_.pack_plus_adjoint(w->Yd[static_cast<std::size_t>(s)], s, y);
   };
   // Gross jump rate of the state: sum_a (decay rate of level a) p_a.
   rvec decay = rvec::Zero(d);
   for (const auto& b : gen_.baths()) decay += 2.0 * b.K_h.diagonal().real();
-  p.residual_scale = [decay](const rvec& x) { return decay.dot(x.head(decay.size()).cwiseAbs()); };
+  p.residual_scale = [decay, at = blocks_.population_coordinates()](const rvec& x) {
+    double sum = 0.0;
+    for (long l = 0; l < decay.size(); ++l) sum += decay(l) * std::abs(x(at[static_cast<std::size_t>(l)]));
+    return sum;
+  };
   if (d > options.dense_max_dim) {
     check_memory(plan_steady(p, options).bytes, "the " + method_name(method()) + " steady state (" + std::to_string(d) +
                                                     " levels, matrix-free)",
                  "--method global needs only the populations");
-    auto P = std::make_shared<SecularPreconditioner>(gen_, p.scale);
+    auto P = std::make_shared<SecularPreconditioner>(gen_, blocks_, p.scale);
     p.preconditioner_rcond = P->pivot_ratio();
     p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
   }

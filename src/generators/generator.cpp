@@ -9,6 +9,7 @@
 
 #include "qheat/baths/spectral.hpp"
 #include "qheat/core/linalg.hpp"
+#include "qheat/operators/charge.hpp"
 #include "detail.hpp"
 
 namespace qheat {
@@ -48,6 +49,46 @@ LambShiftMode parse_lamb_shift_mode(const std::string& text) {
 Eigenbasis diagonalize(const cmat& hermitian) {
   Eigenbasis b;
   linalg::hermitian_eigen(hermitian, b.energies, b.vectors);
+  b.real = linalg::is_real(b.vectors);
+  return b;
+}
+
+Eigenbasis diagonalize(const cmat& hermitian, const std::vector<int>& q) {
+  const int m = static_cast<long>(q.size()) == hermitian.rows() ? charge_modulus(hermitian, q, 0, true) : 1;
+  const std::vector<int> classes = m == 1 ? std::vector<int>() : charge_classes(q, m);
+  const std::vector<std::vector<int>> sectors = charge_sectors(classes);
+  if (sectors.size() < 2) return diagonalize(hermitian);
+  const long d = hermitian.rows();
+  struct Level {
+    double energy;
+    int sector, index;
+  };
+  std::vector<Level> levels;
+  levels.reserve(static_cast<std::size_t>(d));
+  std::vector<rvec> energies(sectors.size());
+  std::vector<cmat> vectors(sectors.size());
+  for (std::size_t s = 0; s < sectors.size(); ++s) {
+    const auto& I = sectors[s];
+    const auto n = static_cast<long>(I.size());
+    cmat block(n, n);
+    for (long j = 0; j < n; ++j)
+      for (long i = 0; i < n; ++i) block(i, j) = hermitian(I[static_cast<std::size_t>(i)], I[static_cast<std::size_t>(j)]);
+    linalg::hermitian_eigen(block, energies[s], vectors[s]);
+    for (long k = 0; k < n; ++k) levels.push_back({energies[s](k), static_cast<int>(s), static_cast<int>(k)});
+  }
+  std::stable_sort(levels.begin(), levels.end(), [](const Level& a, const Level& b) { return a.energy < b.energy; });
+  Eigenbasis b;
+  b.energies.resize(d);
+  b.vectors = cmat::Zero(d, d);
+  b.charge.resize(static_cast<std::size_t>(d));
+  b.charge_modulus = m;
+  for (long k = 0; k < d; ++k) {
+    const Level& l = levels[static_cast<std::size_t>(k)];
+    const auto& I = sectors[static_cast<std::size_t>(l.sector)];
+    b.energies(k) = l.energy;
+    for (std::size_t i = 0; i < I.size(); ++i) b.vectors(I[i], k) = vectors[static_cast<std::size_t>(l.sector)](static_cast<long>(i), l.index);
+    b.charge[static_cast<std::size_t>(k)] = classes[static_cast<std::size_t>(I.front())];
+  }
   b.real = linalg::is_real(b.vectors);
   return b;
 }
@@ -382,14 +423,16 @@ cmat rotating_frame_hamiltonian(const Model& model, Method method) {
   return model.hamiltonian - drive.frequency * N + V + V.adjoint();
 }
 
-Eigenbasis diagonalize_cached(const cmat& H, GeneratorCache* cache) {
-  if (cache == nullptr) return diagonalize(H);
-  if (cache->hamiltonian.rows() == H.rows() && cache->hamiltonian.cols() == H.cols() && cache->hamiltonian == H) {
+Eigenbasis diagonalize_cached(const cmat& H, const std::vector<int>& q, GeneratorCache* cache) {
+  if (cache == nullptr) return diagonalize(H, q);
+  if (cache->hamiltonian.rows() == H.rows() && cache->hamiltonian.cols() == H.cols() && cache->hamiltonian == H &&
+      cache->charges == q) {
     ++cache->eigen_reused;
     return cache->basis;
   }
-  cache->basis = diagonalize(H);
+  cache->basis = diagonalize(H, q);
   cache->hamiltonian = H;
+  cache->charges = q;
   return cache->basis;
 }
 }  // namespace detail
@@ -402,7 +445,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
       basis_(diagonalize_cached(options.method == Method::dme || options.method == Method::ddme
                                     ? rotating_frame_hamiltonian(model, options.method)
                                     : model.hamiltonian,
-                                options.cache)) {
+                                excitation_numbers(model.space), options.cache)) {
   if (method_ == Method::floquet)
     throw MethodError("floquet-generator", "the Floquet-Markov method is solved by floquet_steady_state(), not a Generator");
   if (method_ == Method::heom)
@@ -490,14 +533,16 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
   H_total_ = basis_.energies.cast<cplx>().asDiagonal();
   for (const auto& b : baths_) H_total_ += b.H_LS;
 
-  // Smallest splitting between distinct Bohr frequencies of H.
+  // Smallest splitting between distinct Bohr frequencies of H (what the secular approximation needs; Bloch-Redfield
+  // makes none, and skips the sort of d^2 frequencies).
+  min_splitting_ = std::numeric_limits<double>::infinity();
+  if (method_ == Method::redfield) return;
   std::vector<double> bohr;
   bohr.reserve(static_cast<std::size_t>(d) * static_cast<std::size_t>(d));
   for (int a = 0; a < d; ++a)
     for (int b = 0; b < d; ++b) bohr.push_back(basis_.energies(a) - basis_.energies(b));
   std::vector<int> cl;
   const std::vector<double> reps = cluster_values(bohr, tol, cl);
-  min_splitting_ = std::numeric_limits<double>::infinity();
   for (std::size_t k = 1; k < reps.size(); ++k) min_splitting_ = std::min(min_splitting_, reps[k] - reps[k - 1]);
 }
 

@@ -22,6 +22,7 @@
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 #include "qheat/generators/equation.hpp"
+#include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
 
 namespace qheat {
@@ -126,25 +127,6 @@ private:
   int local_dim_ = 1;
   long rest_dim_ = 1;
 };
-
-// Excitation number of each basis state: per site the number of quanta its level index carries -- a
-// qubit's |up> (index 0, sz = +1) is 1 and |down> 0, a spin's m + j (index 0 is m = j), a boson's Fock
-// number, a level's index (operators/space.cpp).
-std::vector<int> excitation_numbers(const Space& space) {
-  std::vector<int> q(static_cast<std::size_t>(space.dim()), 0);
-  long stride = 1;
-  const auto& subs = space.subsystems();
-  for (std::size_t k = subs.size(); k-- > 0;) {
-    const Subsystem& s = subs[k];
-    for (long i = 0; i < space.dim(); ++i) {
-      const int digit = static_cast<int>((i / stride) % s.dim);
-      const bool top_first = s.kind == SubsystemKind::qubit || s.kind == SubsystemKind::spin;
-      q[static_cast<std::size_t>(i)] += top_first ? s.dim - 1 - digit : digit;
-    }
-    stride *= s.dim;
-  }
-  return q;
-}
 
 // Value of element (i, j) of block b of the Hermitian operator with real coordinates x
 // (operators/hermitian_blocks.hpp).

@@ -11,6 +11,7 @@
 #include "detail.hpp"
 #include "qheat/core/resources.hpp"
 #include "qheat/generators/equation.hpp"
+#include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
 #include "secular_equation.hpp"
 
@@ -40,7 +41,7 @@ SecularEquation::SecularEquation(const Model& model, const GeneratorOptions& opt
                  "--method local works in the site basis without eigenvectors");
   }
   basis_ = detail::diagonalize_cached(dressed ? detail::rotating_frame_hamiltonian(model, method_) : model.hamiltonian,
-                                      options.cache);
+                                      excitation_numbers(model.space), options.cache);
   const rvec& E = basis_.energies;
   const int d = dim();
   const double emax = d > 0 ? E.cwiseAbs().maxCoeff() : 0.0;

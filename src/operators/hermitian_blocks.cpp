@@ -99,4 +99,11 @@ rvec HermitianBlocks::trace_functional() const {
   return u;
 }
 
+std::vector<long> HermitianBlocks::population_coordinates() const {
+  std::vector<long> at(static_cast<std::size_t>(basis_dim_), -1);
+  for (int b = 0; b < count(); ++b)
+    for (int i = 0; i < size(b); ++i) at[static_cast<std::size_t>(indices(b)[static_cast<std::size_t>(i)])] = offset(b) + i;
+  return at;
+}
+
 }  // namespace qheat

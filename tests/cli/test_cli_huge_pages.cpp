@@ -77,9 +77,10 @@ TEST(CliHugePages, SweepRunsWithGlibcHugePagesUnlessTheUserSaysNo) {
   if (qheat::transparent_huge_page_mode() != "madvise") GTEST_SKIP() << "the kernel's THP mode is not madvise";
   const auto dir = qheat::test::scratch_dir();
   const std::string with = (dir / "with.csv").string(), without = (dir / "without.csv").string();
-  // Six points of the 8-site chain (~1 s): a 256-level Bloch-Redfield problem, tens of MiB per point.
+  // Four points of the 9-site chain (~1 s): a 512-level Bloch-Redfield problem whose Krylov basis (two charge
+  // sectors, 131072 coordinates x 81 vectors, 85 MiB) is above glibc's mmap threshold of 32 MiB.
   const std::vector<std::string> sweep{"sweep", std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml",
-                                       "--set", "N=8", "--vary", "T_hot=1.5:3:6", "--method", "redfield",
+                                       "--set", "N=9", "--vary", "T_hot=1.5:3:4", "--method", "redfield",
                                        "--threads", "1", "--quiet", "--out"};
   auto with_args = sweep, without_args = sweep;
   with_args.push_back(with);

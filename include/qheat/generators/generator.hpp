@@ -49,10 +49,17 @@ struct Eigenbasis {
   rvec energies;
   cmat vectors;
   bool real = false;  // vectors have zero imaginary parts
+  // When H conserves the excitation number Q modulo charge_modulus (0: exactly; operators/charge.hpp), each
+  // eigenvector lies in one class of Q and charge[k] is the class of level k; otherwise charge is empty.
+  std::vector<int> charge;
+  int charge_modulus = 1;
   [[nodiscard]] cmat to_eigen(const cmat& op) const;
   [[nodiscard]] cmat from_eigen(const cmat& op) const;
 };
 Eigenbasis diagonalize(const cmat& hermitian);
+// The same, block by block over the classes of a charge H conserves (q: the charge of each basis state),
+// so that every eigenvector carries one class; a plain diagonalize() when H conserves none.
+Eigenbasis diagonalize(const cmat& hermitian, const std::vector<int>& q);
 
 // Work reused between generators built one after another on one thread (sweeps): the last
 // eigen-decomposition, taken again only when the Hamiltonian to diagonalise differs, and the bath
@@ -60,6 +67,7 @@ Eigenbasis diagonalize(const cmat& hermitian);
 // Reuse gives bitwise the same generator as building without the cache.
 struct GeneratorCache {
   cmat hamiltonian;
+  std::vector<int> charges;  // of the basis states (diagonalize(H, q))
   Eigenbasis basis;
   std::map<std::vector<double>, cplx> gamma;
   std::size_t eigen_reused = 0, gamma_reused = 0;
@@ -123,8 +131,8 @@ public:
   [[nodiscard]] spmat liouvillian() const;
   [[nodiscard]] cmat dense_liouvillian() const;
 
-  // Smallest splitting between distinct Bohr frequencies that carry a transition, and the
-  // largest rate: the secular approximation needs splitting >> rate.
+  // Smallest splitting between distinct Bohr frequencies that carry a transition (infinity for Bloch-Redfield,
+  // which makes no secular approximation), and the largest rate: the secular approximation needs splitting >> rate.
   [[nodiscard]] double smallest_bohr_splitting() const noexcept { return min_splitting_; }
   [[nodiscard]] double largest_rate() const noexcept;
 

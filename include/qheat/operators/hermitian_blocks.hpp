@@ -41,6 +41,8 @@ public:
   [[nodiscard]] rvec from_matrix(const cmat& m) const;
   // u with u.x = Tr(rho).
   [[nodiscard]] rvec trace_functional() const;
+  // The coordinate of rho_ii for each basis index i (-1 for an index in no block).
+  [[nodiscard]] std::vector<long> population_coordinates() const;
 
 private:
   std::vector<std::vector<int>> blocks_;

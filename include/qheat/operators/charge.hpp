@@ -1,0 +1,32 @@
+// Conserved charges: the excitation number of the product basis and the symmetry it generates. If every
+// element of H connects states whose excitation numbers Q agree modulo m (m = 0: exactly), H is block
+// diagonal over the classes of Q mod m and its eigenvectors can be taken inside one class each; if, in
+// addition, every coupling operator shifts the class by one fixed amount modulo m, the Bloch-Redfield
+// generator commutes with rho -> U rho U^dag, U = exp(2 pi i Q / m), and its steady state is block
+// diagonal over the classes (docs/methods.md, "Conserved charges").
+#pragma once
+
+#include <vector>
+
+#include "qheat/core/types.hpp"
+#include "qheat/operators/space.hpp"
+
+namespace qheat {
+
+// Excitation number of each basis state: per site the number of quanta its level index carries -- a
+// qubit's |up> (index 0, sz = +1) is 1 and |down> 0, a spin's m + j (index 0 is m = j), a boson's Fock
+// number, a level's index (operators/space.cpp).
+std::vector<int> excitation_numbers(const Space& space);
+
+// The largest modulus dividing `m` (0: exact charges, divisible by everything) for which every element of
+// `op` above round-off (1e-14 of the largest) shifts the charge by one amount s: q[row] - q[col] = s
+// (mod the result) for all of them; `conserving`: s = 0 (H). 1 means no symmetry is left.
+int charge_modulus(const cmat& op, const std::vector<int>& q, int m, bool conserving);
+
+// The class of each charge: q itself for m = 0, q mod m otherwise.
+std::vector<int> charge_classes(const std::vector<int>& q, int m);
+
+// The basis indices of each class, classes in increasing order (a partition of 0 .. q.size() - 1).
+std::vector<std::vector<int>> charge_sectors(const std::vector<int>& classes);
+
+}  // namespace qheat

@@ -1,0 +1,59 @@
+#include "qheat/operators/charge.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <numeric>
+
+namespace qheat {
+
+std::vector<int> excitation_numbers(const Space& space) {
+  std::vector<int> q(static_cast<std::size_t>(space.dim()), 0);
+  long stride = 1;
+  const auto& subs = space.subsystems();
+  for (std::size_t k = subs.size(); k-- > 0;) {
+    const Subsystem& s = subs[k];
+    for (long i = 0; i < space.dim(); ++i) {
+      const int digit = static_cast<int>((i / stride) % s.dim);
+      const bool top_first = s.kind == SubsystemKind::qubit || s.kind == SubsystemKind::spin;
+      q[static_cast<std::size_t>(i)] += top_first ? s.dim - 1 - digit : digit;
+    }
+    stride *= s.dim;
+  }
+  return q;
+}
+
+int charge_modulus(const cmat& op, const std::vector<int>& q, int m, bool conserving) {
+  if (m == 1 || op.size() == 0) return m;
+  const double largest = std::sqrt(op.cwiseAbs2().maxCoeff());
+  const double thr = 1e-14 * largest;
+  bool first = true;
+  int s0 = 0;
+  for (long j = 0; j < op.cols() && m != 1; ++j)
+    for (long i = 0; i < op.rows() && m != 1; ++i) {
+      if (!(std::abs(op(i, j)) > thr)) continue;
+      const int s = q[static_cast<std::size_t>(i)] - q[static_cast<std::size_t>(j)];
+      if (first && !conserving) s0 = s;
+      first = false;
+      m = std::gcd(m, std::abs(s - s0));  // gcd(0, x) = |x|
+    }
+  return m;
+}
+
+std::vector<int> charge_classes(const std::vector<int>& q, int m) {
+  std::vector<int> c(q.size());
+  std::transform(q.begin(), q.end(), c.begin(), [m](int v) { return m == 0 ? v : ((v % m) + m) % m; });
+  return c;
+}
+
+std::vector<std::vector<int>> charge_sectors(const std::vector<int>& classes) {
+  std::map<int, std::vector<int>> by_class;
+  for (std::size_t i = 0; i < classes.size(); ++i) by_class[classes[i]].push_back(static_cast<int>(i));
+  std::vector<std::vector<int>> out;
+  out.reserve(by_class.size());
+  for (auto& [c, members] : by_class) out.push_back(std::move(members));
+  return out;
+}
+
+}  // namespace qheat

@@ -1,0 +1,93 @@
+// Conserved charges (operators/charge.hpp): the modulus a Hamiltonian or a coupling operator leaves, and the
+// eigen-decomposition taken class by class (generators/generator.hpp, diagonalize(H, q)).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "../support.hpp"
+#include "qheat/generators/generator.hpp"
+#include "qheat/operators/charge.hpp"
+
+using namespace qheat;
+using namespace qheat::test;
+using namespace qheat::local_ops;
+
+namespace {
+
+cmat hop(const Space& sp, const std::string& a, const std::string& b) {
+  const cmat t = op(sp, a, sigma_plus()) * op(sp, b, sigma_minus());
+  return t + t.adjoint();
+}
+
+// XX chain with site disorder (conserves the excitation number exactly).
+cmat xx_chain(const Space& sp, int n) {
+  cmat H = cmat::Zero(sp.dim(), sp.dim());
+  for (int k = 1; k <= n; ++k) H += 0.5 * (1.0 + 0.1 * k) * op(sp, "q" + std::to_string(k), sigma_z());
+  for (int k = 1; k < n; ++k) H += 0.2 * hop(sp, "q" + std::to_string(k), "q" + std::to_string(k + 1));
+  return H;
+}
+
+// Transverse-field Ising chain: sz fields and sx sx couplings conserve only the parity of the excitations.
+cmat ising_chain(const Space& sp, int n) {
+  cmat H = cmat::Zero(sp.dim(), sp.dim());
+  for (int k = 1; k <= n; ++k) H += 0.5 * (1.0 + 0.1 * k) * op(sp, "q" + std::to_string(k), sigma_z());
+  for (int k = 1; k < n; ++k)
+    H += 0.3 * op(sp, "q" + std::to_string(k), sigma_x()) * op(sp, "q" + std::to_string(k + 1), sigma_x());
+  return H;
+}
+
+}  // namespace
+
+TEST(Charge, ExcitationNumbersCountQuantaPerSite) {
+  // Qubits: index 0 is |up> (one quantum); a boson's index is its Fock number.
+  const Space sp({make_qubit("q"), make_boson("a", 2)});
+  EXPECT_EQ(excitation_numbers(sp), (std::vector<int>{1, 2, 3, 0, 1, 2}));
+}
+
+TEST(Charge, ModulusOfHamiltoniansAndCouplings) {
+  const Space sp = qubits(3);
+  const std::vector<int> q = excitation_numbers(sp);
+  EXPECT_EQ(charge_modulus(xx_chain(sp, 3), q, 0, true), 0);     // U(1): every element conserves Q
+  EXPECT_EQ(charge_modulus(ising_chain(sp, 3), q, 0, true), 2);  // sx sx changes Q by 0 or +-2
+  EXPECT_EQ(charge_modulus(ising_chain(sp, 3) + op(sp, "q2", sigma_x()), q, 0, true), 1);  // a field along x: none
+  // Coupling operators: one fixed shift keeps the modulus, shifts +-1 leave 2, shifts 0 and +-1 leave none.
+  EXPECT_EQ(charge_modulus(op(sp, "q1", sigma_minus()), q, 0, false), 0);
+  EXPECT_EQ(charge_modulus(op(sp, "q1", sigma_x()), q, 0, false), 2);
+  EXPECT_EQ(charge_modulus(op(sp, "q1", sigma_x()), q, 2, false), 2);
+  EXPECT_EQ(charge_modulus(cmat(op(sp, "q1", sigma_x()) + 0.3 * op(sp, "q1", sigma_z())), q, 0, false), 1);
+  EXPECT_EQ(charge_modulus(cmat::Zero(8, 8), q, 2, false), 2);  // nothing to constrain it
+  EXPECT_EQ(charge_classes({0, 1, 2, 3, -1}, 2), (std::vector<int>{0, 1, 0, 1, 1}));
+  EXPECT_EQ(charge_sectors({1, 0, 1, 2}), (std::vector<std::vector<int>>{{1}, {0, 2}, {3}}));
+}
+
+TEST(Charge, DiagonalizeByClassEqualsTheFullDecomposition) {
+  // The class-by-class decomposition is a decomposition of H: the same ascending energies as one LAPACK call
+  // on the whole matrix (round-off of a d = 16 or 32 eigensolver, 1e-13 of |H| ~ 2), unitary vectors that
+  // give back H to the same round-off, and every eigenvector inside one class of the charge.
+  for (int which = 0; which < 3; ++which) {
+    const int n = which == 2 ? 5 : 4;
+    const Space sp = qubits(n);
+    const std::vector<int> q = excitation_numbers(sp);
+    // A random phase on the hoppings makes H complex; the Ising chain stays real.
+    cmat H = which == 1 ? ising_chain(sp, n) : xx_chain(sp, n);
+    if (which == 2) H += cplx(0.0, 0.05) * (op(sp, "q1", sigma_plus()) * op(sp, "q3", sigma_minus())) -
+                         cplx(0.0, 0.05) * (op(sp, "q3", sigma_plus()) * op(sp, "q1", sigma_minus()));
+    const Eigenbasis full = diagonalize(H), by_class = diagonalize(H, q);
+    ASSERT_EQ(by_class.charge.size(), q.size());
+    EXPECT_EQ(by_class.charge_modulus, which == 1 ? 2 : 0);
+    EXPECT_LT((full.energies - by_class.energies).cwiseAbs().maxCoeff(), 1e-13);
+    const cmat& V = by_class.vectors;
+    const long d = V.rows();
+    EXPECT_LT((V.adjoint() * V - cmat::Identity(d, d)).cwiseAbs().maxCoeff(), 1e-13);
+    EXPECT_LT((V * by_class.energies.cast<cplx>().asDiagonal() * V.adjoint() - H).cwiseAbs().maxCoeff(), 1e-13);
+    const std::vector<int> cls = charge_classes(q, by_class.charge_modulus);
+    for (long k = 0; k < d; ++k)
+      for (long i = 0; i < d; ++i)
+        if (cls[static_cast<std::size_t>(i)] != by_class.charge[static_cast<std::size_t>(k)]) EXPECT_EQ(V(i, k), cplx(0.0, 0.0));
+  }
+  // No conserved charge: the plain decomposition, no classes.
+  const Space sp = qubits(3);
+  const Eigenbasis none = diagonalize(cmat(ising_chain(sp, 3) + op(sp, "q2", sigma_x())), excitation_numbers(sp));
+  EXPECT_TRUE(none.charge.empty());
+  EXPECT_EQ(none.charge_modulus, 1);
+}
