@@ -58,7 +58,7 @@ public:
   // Generator builds Lambda on the same threshold, detail::element_threshold).
   explicit Factor(const cmat& m) {
     const double thr = m.size() > 0 ? 1e-14 * std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0;
-    const long nnz = (m.array().abs() > thr).count();
+    const long nnz = (m.array().abs2() > thr * thr).count();
     const double fill = dense_times_sparse_vectorized() ? kSparseFillVectorized : kSparseFill;
     sparse_ = m.rows() >= 32 && static_cast<double>(nnz) <= fill * static_cast<double>(m.size());
     if (sparse_) {
@@ -156,10 +156,10 @@ public:
         // The sector each sector's columns go to (a fixed shift of the charge: at most one).
         std::vector<int> to(static_cast<std::size_t>(ns), -1);
         for (const cmat* op : {&t.X, &t.Lambda}) {
-          const double thr = op->size() > 0 ? 1e-14 * std::sqrt(op->cwiseAbs2().maxCoeff()) : 0.0;
+          const double thr2 = op->size() > 0 ? 1e-28 * op->cwiseAbs2().maxCoeff() : 0.0;  // (1e-14 of the largest)^2
           for (long j = 0; j < op->cols(); ++j)
             for (long i = 0; i < op->rows(); ++i)
-              if (std::abs((*op)(i, j)) > thr) to[static_cast<std::size_t>(sector_of[static_cast<std::size_t>(j)])] = sector_of[static_cast<std::size_t>(i)];
+              if (std::norm((*op)(i, j)) > thr2) to[static_cast<std::size_t>(sector_of[static_cast<std::size_t>(j)])] = sector_of[static_cast<std::size_t>(i)];
         }
         std::vector<SectorBlock> blocks;
         for (int s = 0; s < ns; ++s) {

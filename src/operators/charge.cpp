@@ -26,13 +26,12 @@ std::vector<int> excitation_numbers(const Space& space) {
 
 int charge_modulus(const cmat& op, const std::vector<int>& q, int m, bool conserving) {
   if (m == 1 || op.size() == 0) return m;
-  const double largest = std::sqrt(op.cwiseAbs2().maxCoeff());
-  const double thr = 1e-14 * largest;
+  const double thr2 = 1e-28 * op.cwiseAbs2().maxCoeff();  // (1e-14 of the largest)^2: no hypot per element
   bool first = true;
   int s0 = 0;
   for (long j = 0; j < op.cols() && m != 1; ++j)
     for (long i = 0; i < op.rows() && m != 1; ++i) {
-      if (!(std::abs(op(i, j)) > thr)) continue;
+      if (!(std::norm(op(i, j)) > thr2)) continue;
       const int s = q[static_cast<std::size_t>(i)] - q[static_cast<std::size_t>(j)];
       if (first && !conserving) s0 = s;
       first = false;
