@@ -36,10 +36,6 @@ constexpr double kInvSqrt2 = 0.70710678118654752440;
 // round-off of the local eigenbasis change (exact zeros of the site-basis operator): dropped, so that
 // the sparse pattern, and the charge each jump shifts, are the operator's own.
 constexpr double kLocalRoundoff = 1e-15;
-// Elements of H below this fraction of its largest do not count against a conserved charge (an
-// expression like J sx sx + J sy sy may leave round-off where its terms cancel); with charge blocks
-// found they are dropped, a relative change of H below 1e-14.
-constexpr double kChargeRoundoff = 1e-14;
 
 std::size_t sparse_bytes(long nnz, long rows) {
   return static_cast<std::size_t>(nnz) * (sizeof(cplx) + sizeof(long)) + static_cast<std::size_t>(rows + 1) * sizeof(long);
@@ -182,6 +178,7 @@ private:
   int d_ = 0;
   HermitianBlocks blocks_;
   bool charge_ = false;
+  int modulus_ = 1;  // of the charge blocks (0: Q itself)
   std::vector<sparse> M_blocks_, Htot_blocks_, K_blocks_;  // per charge block
   std::vector<BlockJump> jumps_;
   std::vector<std::vector<BlockEntry>> current_ops_, bare_ops_;  // per bath: D_a^dag(H + H_LS), bare
@@ -349,48 +346,24 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
   // state is not unique the blocks still hold every steady state's block-diagonal part (the phase
   // average of a steady state is one); states with stationary coherences between charge sectors are
   // not represented, and uniqueness is judged within the sector (docs/methods.md).
+  // Modulo m (0: exactly) the same argument holds with phi = 2 pi / m: if H + H_LS and K conserve the class
+  // of Q mod m and each jump shifts it by one amount, the blocks are the classes of Q mod m (a transverse-field
+  // Ising chain: the parity). m is the gcd of the shifts' differences (operators/charge.hpp).
   const std::vector<int> Q = excitation_numbers(model.space);
-  auto commutes = [&](const sparse& S) {
-    double smax = 0.0;
-    for (long i = 0; i < d; ++i)
-      for (sparse::InnerIterator it(S, i); it; ++it) smax = std::max(smax, std::abs(it.value()));
-    for (long i = 0; i < d; ++i)
-      for (sparse::InnerIterator it(S, i); it; ++it)
-        if (std::abs(it.value()) > kChargeRoundoff * smax && Q[static_cast<std::size_t>(it.row())] != Q[static_cast<std::size_t>(it.col())])
-          return false;
-    return true;
-  };
-  std::vector<int> shift_of(jumps.size(), 0);
-  charge_ = commutes(Htot) && commutes(K);
-  for (std::size_t k = 0; k < jumps.size() && charge_; ++k) {
-    bool first = true;
-    for (long i = 0; i < d && charge_; ++i)
-      for (sparse::InnerIterator it(jumps[k].X, i); it; ++it) {
-        const int s = Q[static_cast<std::size_t>(it.row())] - Q[static_cast<std::size_t>(it.col())];
-        if (first) {
-          shift_of[k] = s;
-          first = false;
-        } else if (s != shift_of[k]) {
-          charge_ = false;
-          break;
-        }
-      }
-  }
+  int modulus = charge_modulus(K, Q, charge_modulus(Htot, Q, 0, true), true);
+  for (const Jump& j : jumps) modulus = charge_modulus(j.X, Q, modulus, false);
+  charge_ = modulus != 1;
+  modulus_ = modulus;
   std::vector<int> block_of(static_cast<std::size_t>(d), 0), pos(static_cast<std::size_t>(d));
   {
     std::vector<std::vector<int>> members;
     if (charge_) {
-      std::map<int, int> index;
-      for (int q : Q) index.emplace(q, 0);
-      int b = 0;
-      for (auto& [q, idx] : index) idx = b++;
-      members.resize(index.size());
-      for (int i = 0; i < d_; ++i) {
-        const int bi = index[Q[static_cast<std::size_t>(i)]];
-        block_of[static_cast<std::size_t>(i)] = bi;
-        pos[static_cast<std::size_t>(i)] = static_cast<int>(members[static_cast<std::size_t>(bi)].size());
-        members[static_cast<std::size_t>(bi)].push_back(i);
-      }
+      members = charge_sectors(charge_classes(Q, modulus));
+      for (std::size_t b = 0; b < members.size(); ++b)
+        for (std::size_t k = 0; k < members[b].size(); ++k) {
+          block_of[static_cast<std::size_t>(members[b][k])] = static_cast<int>(b);
+          pos[static_cast<std::size_t>(members[b][k])] = static_cast<int>(k);
+        }
     } else {
       members.emplace_back(static_cast<std::size_t>(d));
       std::iota(members[0].begin(), members[0].end(), 0);
@@ -487,7 +460,8 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
 std::string LocalEquation::structure() const {
   std::string s = "site basis, sparse, ";
   if (charge_) {
-    s += std::to_string(blocks_.count()) + " charge blocks (largest " + std::to_string(blocks_.largest_block()) + ")";
+    s += std::to_string(blocks_.count()) + " charge blocks (" + (modulus_ > 0 ? "excitation number mod " + std::to_string(modulus_) + ", " : std::string()) +
+         "largest " + std::to_string(blocks_.largest_block()) + ")";
   } else {
     s += "no conserved charge (one block of " + std::to_string(d_) + ")";
   }

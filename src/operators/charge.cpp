@@ -27,17 +27,11 @@ std::vector<int> excitation_numbers(const Space& space) {
 int charge_modulus(const cmat& op, const std::vector<int>& q, int m, bool conserving) {
   if (m == 1 || op.size() == 0) return m;
   const double thr2 = 1e-28 * op.cwiseAbs2().maxCoeff();  // (1e-14 of the largest)^2: no hypot per element
-  bool first = true;
-  int s0 = 0;
-  for (long j = 0; j < op.cols() && m != 1; ++j)
-    for (long i = 0; i < op.rows() && m != 1; ++i) {
-      if (!(std::norm(op(i, j)) > thr2)) continue;
-      const int s = q[static_cast<std::size_t>(i)] - q[static_cast<std::size_t>(j)];
-      if (first && !conserving) s0 = s;
-      first = false;
-      m = std::gcd(m, std::abs(s - s0));  // gcd(0, x) = |x|
-    }
-  return m;
+  ShiftModulus f(m, conserving);
+  for (long j = 0; j < op.cols() && f.modulus() != 1; ++j)
+    for (long i = 0; i < op.rows(); ++i)
+      if (std::norm(op(i, j)) > thr2) f.add(q[static_cast<std::size_t>(i)] - q[static_cast<std::size_t>(j)]);
+  return f.modulus();
 }
 
 std::vector<int> charge_classes(const std::vector<int>& q, int m) {

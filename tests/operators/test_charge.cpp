@@ -56,6 +56,19 @@ TEST(Charge, ModulusOfHamiltoniansAndCouplings) {
   EXPECT_EQ(charge_modulus(op(sp, "q1", sigma_x()), q, 2, false), 2);
   EXPECT_EQ(charge_modulus(cmat(op(sp, "q1", sigma_x()) + 0.3 * op(sp, "q1", sigma_z())), q, 0, false), 1);
   EXPECT_EQ(charge_modulus(cmat::Zero(8, 8), q, 2, false), 2);  // nothing to constrain it
+  // The sparse form (the local method's site-basis operators) finds the same moduli.
+  using Sparse = Eigen::SparseMatrix<cplx, Eigen::RowMajor, long>;
+  EXPECT_EQ(charge_modulus(Sparse(xx_chain(sp, 3).sparseView()), q, 0, true), 0);
+  EXPECT_EQ(charge_modulus(Sparse(ising_chain(sp, 3).sparseView()), q, 0, true), 2);
+  EXPECT_EQ(charge_modulus(Sparse(op(sp, "q1", sigma_x()).sparseView()), q, 0, false), 2);
+  EXPECT_EQ(charge_modulus(Sparse(cmat(op(sp, "q1", sigma_x()) + 0.3 * op(sp, "q1", sigma_z())).sparseView()), q, 0, false), 1);
+  // Round-off (below 1e-14 of the largest element) does not count against the charge.
+  cmat noisy = xx_chain(sp, 3);
+  noisy(0, 1) = noisy(1, 0) = 1e-16;
+  EXPECT_EQ(charge_modulus(noisy, q, 0, true), 0);
+  EXPECT_EQ(charge_modulus(Sparse(noisy.sparseView()), q, 0, true), 0);
+  noisy(0, 1) = noisy(1, 0) = 1e-6;
+  EXPECT_EQ(charge_modulus(noisy, q, 0, true), 1);
   EXPECT_EQ(charge_classes({0, 1, 2, 3, -1}, 2), (std::vector<int>{0, 1, 0, 1, 1}));
   EXPECT_EQ(charge_sectors({1, 0, 1, 2}), (std::vector<std::vector<int>>{{1}, {0, 2}, {3}}));
 }

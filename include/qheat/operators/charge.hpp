@@ -6,6 +6,10 @@
 // diagonal over the classes (docs/methods.md, "Conserved charges").
 #pragma once
 
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <cstdlib>
+#include <numeric>
 #include <vector>
 
 #include "qheat/core/types.hpp"
@@ -19,9 +23,42 @@ namespace qheat {
 std::vector<int> excitation_numbers(const Space& space);
 
 // The largest modulus dividing `m` (0: exact charges, divisible by everything) for which every element of
-// `op` above round-off (1e-14 of the largest) shifts the charge by one amount s: q[row] - q[col] = s
-// (mod the result) for all of them; `conserving`: s = 0 (H). 1 means no symmetry is left.
+// `op` above round-off (1e-14 of the largest: an expression like J sx sx + J sy sy may leave round-off where
+// its terms cancel) shifts the charge by one amount s: q[row] - q[col] = s (mod the result) for all of them;
+// `conserving`: s = 0 (H). 1 means no symmetry is left.
 int charge_modulus(const cmat& op, const std::vector<int>& q, int m, bool conserving);
+
+// The shifts of an operator's elements folded into a modulus, one element at a time (charge_modulus).
+class ShiftModulus {
+public:
+  ShiftModulus(int m, bool conserving) : m_(m), first_(!conserving) {}
+  void add(int shift) {
+    if (first_) s0_ = shift;
+    first_ = false;
+    m_ = std::gcd(m_, std::abs(shift - s0_));  // gcd(0, x) = |x|
+  }
+  [[nodiscard]] int modulus() const noexcept { return m_; }
+
+private:
+  int m_;
+  bool first_;
+  int s0_ = 0;
+};
+
+// charge_modulus of a sparse operator (its stored elements).
+template <class Scalar, int Options, class Index>
+int charge_modulus(const Eigen::SparseMatrix<Scalar, Options, Index>& op, const std::vector<int>& q, int m, bool conserving) {
+  using Op = Eigen::SparseMatrix<Scalar, Options, Index>;
+  double largest2 = 0.0;
+  for (Index k = 0; k < op.outerSize(); ++k)
+    for (typename Op::InnerIterator it(op, k); it; ++it) largest2 = std::max(largest2, std::norm(it.value()));
+  ShiftModulus f(m, conserving);
+  for (Index k = 0; k < op.outerSize() && f.modulus() != 1; ++k)
+    for (typename Op::InnerIterator it(op, k); it; ++it)
+      if (std::norm(it.value()) > 1e-28 * largest2)
+        f.add(q[static_cast<std::size_t>(it.row())] - q[static_cast<std::size_t>(it.col())]);
+  return f.modulus();
+}
 
 // The class of each charge: q itself for m = 0, q mod m otherwise.
 std::vector<int> charge_classes(const std::vector<int>& q, int m);
