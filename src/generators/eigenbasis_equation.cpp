@@ -106,14 +106,6 @@ struct BathFactors {
   std::vector<Factor> K_h;                      // per sector
 };
 
-// The elements of `m` in rows I and columns J.
-cmat sub_block(const cmat& m, const std::vector<int>& I, const std::vector<int>& J) {
-  cmat out(static_cast<long>(I.size()), static_cast<long>(J.size()));
-  for (std::size_t j = 0; j < J.size(); ++j)
-    for (std::size_t i = 0; i < I.size(); ++i) out(static_cast<long>(i), static_cast<long>(j)) = m(I[i], J[j]);
-  return out;
-}
-
 // Charge sectors of the Bloch-Redfield steady state: the classes of the eigenbasis's charge modulo the largest
 // m for which H + H_LS and every K_h conserve it and every term's X and Lambda shift it by one amount
 // (operators/charge.hpp); all levels in one sector when there is no such m > 1.
@@ -148,10 +140,10 @@ public:
     blocks_ = HermitianBlocks(sectors, gen_.dim());
     cmat M = cplx(0.0, -1.0) * gen_.renormalized_hamiltonian();
     for (const auto& b : gen_.baths()) M -= b.K_h;
-    for (int s = 0; s < ns; ++s) M_.emplace_back(sub_block(M, blocks_.indices(s), blocks_.indices(s)));
+    for (int s = 0; s < ns; ++s) M_.emplace_back(M(blocks_.indices(s), blocks_.indices(s)));
     for (const auto& b : gen_.baths()) {
       BathFactors f;
-      for (int s = 0; s < ns; ++s) f.K_h.emplace_back(sub_block(b.K_h, blocks_.indices(s), blocks_.indices(s)));
+      for (int s = 0; s < ns; ++s) f.K_h.emplace_back(b.K_h(blocks_.indices(s), blocks_.indices(s)));
       for (const auto& t : b.terms) {
         // The sector each sector's columns go to (a fixed shift of the charge: at most one).
         std::vector<int> to(static_cast<std::size_t>(ns), -1);
@@ -167,7 +159,7 @@ public:
           if (r < 0) continue;
           const auto& I = blocks_.indices(r);
           const auto& J = blocks_.indices(s);
-          blocks.push_back(SectorBlock{s, r, Factor(sub_block(t.Lambda, I, J)), Factor(sub_block(t.X, I, J))});
+          blocks.push_back(SectorBlock{s, r, Factor(t.Lambda(I, J)), Factor(t.X(I, J))});
         }
         f.terms.push_back(std::move(blocks));
       }
@@ -192,6 +184,9 @@ public:
     EquationCurrents out;
     Workspace w;
     std::vector<Operand> rho = unpack(x, w);
+    std::vector<cmat> Htot_s;  // H + H_LS on each sector
+    Htot_s.reserve(static_cast<std::size_t>(blocks_.count()));
+    for (int s = 0; s < blocks_.count(); ++s) Htot_s.emplace_back(Htot(blocks_.indices(s), blocks_.indices(s)));
     for (std::size_t a = 0; a < baths_.size(); ++a) {
       for (int s = 0; s < blocks_.count(); ++s) {
         baths_[a].K_h[static_cast<std::size_t>(s)].right_adjoint(rho[static_cast<std::size_t>(s)], w.Yd[static_cast<std::size_t>(s)], false);
@@ -204,8 +199,8 @@ public:
         const auto& I = blocks_.indices(s);
         const cmat& Yd = w.Yd[static_cast<std::size_t>(s)];
         const cmat& r = w.rho[static_cast<std::size_t>(s)];
-        current += 2.0 * (sub_block(Htot, I, I).transpose().cwiseProduct(Yd)).sum().real();
-        const cmat hls = sub_block(HLS, I, I);
+        current += 2.0 * (Htot_s[static_cast<std::size_t>(s)].transpose().cwiseProduct(Yd)).sum().real();
+        const cmat hls = HLS(I, I);
         for (long i = 0; i < Yd.rows(); ++i)
           bare += E(I[static_cast<std::size_t>(i)]) *
                   (2.0 * Yd(i, i).real() + 2.0 * (hls.row(i).transpose().cwiseProduct(r.col(i))).sum().imag());

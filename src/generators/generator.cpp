@@ -70,10 +70,7 @@ Eigenbasis diagonalize(const cmat& hermitian, const std::vector<int>& q) {
   for (std::size_t s = 0; s < sectors.size(); ++s) {
     const auto& I = sectors[s];
     const auto n = static_cast<long>(I.size());
-    cmat block(n, n);
-    for (long j = 0; j < n; ++j)
-      for (long i = 0; i < n; ++i) block(i, j) = hermitian(I[static_cast<std::size_t>(i)], I[static_cast<std::size_t>(j)]);
-    linalg::hermitian_eigen(block, energies[s], vectors[s]);
+    linalg::hermitian_eigen(hermitian(I, I), energies[s], vectors[s]);
     for (long k = 0; k < n; ++k) levels.push_back({energies[s](k), static_cast<int>(s), static_cast<int>(k)});
   }
   std::stable_sort(levels.begin(), levels.end(), [](const Level& a, const Level& b) { return a.energy < b.energy; });
@@ -86,7 +83,7 @@ Eigenbasis diagonalize(const cmat& hermitian, const std::vector<int>& q) {
     const Level& l = levels[static_cast<std::size_t>(k)];
     const auto& I = sectors[static_cast<std::size_t>(l.sector)];
     b.energies(k) = l.energy;
-    for (std::size_t i = 0; i < I.size(); ++i) b.vectors(I[i], k) = vectors[static_cast<std::size_t>(l.sector)](static_cast<long>(i), l.index);
+    b.vectors(I, k) = vectors[static_cast<std::size_t>(l.sector)].col(l.index);
     b.charge[static_cast<std::size_t>(k)] = classes[static_cast<std::size_t>(I.front())];
   }
   b.real = linalg::is_real(b.vectors);
