@@ -110,7 +110,7 @@ void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& 
 void apply_resources(const ResourceArgs& args, int threads) {
   if (!args.max_memory.empty()) set_memory_limit(parse_memory_size(args.max_memory));
   if (threads > 0) set_thread_count(threads);
-  release_blas_workers();
+  settle_blas_workers();
 }
 
 namespace {

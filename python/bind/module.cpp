@@ -190,6 +190,7 @@ void bind_errors(py::module_& m) {
 
 PYBIND11_MODULE(_qheat, m) {
   m.doc() = "qheat's compiled core; use the package `qheat`, which wraps it.";
+  qheat::settle_blas_workers();  // before any solve: idle BLAS workers sleep after 2^20 cycles (core/resources.hpp)
   namespace qp = qheat::python;
   qp::bind_errors(m);
   qp::bind_model(m);

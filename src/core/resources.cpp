@@ -28,6 +28,7 @@
 extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS (cblas.h declares them too)
 extern "C" int openblas_get_num_threads();
 extern "C" int blas_thread_shutdown_(void);  // OpenBLAS: joins its workers (a later threaded call restarts them)
+extern "C" void openblas_read_env(void);       // OpenBLAS: reads its OPENBLAS_* variables (again)
 
 namespace qheat {
 namespace {
@@ -155,8 +156,14 @@ void set_thread_count(int threads) {
 
 int thread_count() { return openblas_get_num_threads(); }
 
-void release_blas_workers() {
-  if (thread_count() == 1) blas_thread_shutdown_();
+void settle_blas_workers() {
+  if (std::getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr) {  // else the user's choice stands
+    setenv("OPENBLAS_THREAD_TIMEOUT", std::to_string(kBlasWorkerSpinLog2).c_str(), 1);
+    openblas_read_env();
+    unsetenv("OPENBLAS_THREAD_TIMEOUT");  // not passed on to child processes
+  }
+  // The workers take the timeout when they start: the next threaded call starts them again (never with one thread).
+  blas_thread_shutdown_();
 }
 
 int hardware_threads() { return std::max(1U, std::thread::hardware_concurrency()); }

@@ -5,10 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <Eigen/Dense>
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "qheat/core/resources.hpp"
+
+extern "C" int openblas_thread_timeout(void);  // OpenBLAS: the OPENBLAS_THREAD_TIMEOUT it read (0: unset)
 
 namespace {
 
@@ -65,6 +69,33 @@ TEST(Resources, HugePageTunablesOnlyWhereTheyHelp) {
   EXPECT_EQ(qheat::huge_page_tunables(nullptr, "always"), std::nullopt);  // the kernel backs the heap already
   EXPECT_EQ(qheat::huge_page_tunables(nullptr, "never"), std::nullopt);
   EXPECT_EQ(qheat::huge_page_tunables(nullptr, ""), std::nullopt);  // unknown: no sysfs
+}
+
+// OpenBLAS's idle workers get qheat's spin time (2^20 cycles) unless the user chose one; the variable is not
+// left in the environment; threaded products still run and give the same numbers afterwards.
+TEST(Resources, BlasWorkersSpinBrieflyUnlessTheUserChose) {
+  const int threads = qheat::thread_count();
+  qheat::set_thread_count(2);
+  const Eigen::MatrixXcd a = Eigen::MatrixXcd::Random(300, 300), b = Eigen::MatrixXcd::Random(300, 300);
+  const Eigen::MatrixXcd reference = a.lazyProduct(b);  // Eigen's own loops, not BLAS
+
+  setenv("OPENBLAS_THREAD_TIMEOUT", "25", 1);
+  const int at_load = openblas_thread_timeout();
+  qheat::settle_blas_workers();
+  EXPECT_EQ(openblas_thread_timeout(), at_load);  // the user's variable: not read again, not changed
+  EXPECT_STREQ(std::getenv("OPENBLAS_THREAD_TIMEOUT"), "25");
+
+  unsetenv("OPENBLAS_THREAD_TIMEOUT");
+  qheat::settle_blas_workers();
+  EXPECT_EQ(openblas_thread_timeout(), qheat::kBlasWorkerSpinLog2);
+  EXPECT_EQ(std::getenv("OPENBLAS_THREAD_TIMEOUT"), nullptr);
+  EXPECT_EQ(qheat::thread_count(), 2);
+
+  // A product through OpenBLAS's zgemm (EIGEN_USE_BLAS; its workers restart with the new timeout) against
+  // Eigen's loops: both sum 300 products per element in different orders, 1e-12 relative covers the round-off.
+  const Eigen::MatrixXcd c = a * b;
+  EXPECT_LT((c - reference).norm(), 1e-12 * reference.norm());
+  qheat::set_thread_count(threads);
 }
 
 TEST(Resources, TransparentHugePageModeIsTheKernelsBracketedWord) {

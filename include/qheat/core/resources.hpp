@@ -67,10 +67,15 @@ void check_memory(std::size_t estimate, const std::string& what, const std::stri
 // OPENBLAS_NUM_THREADS). Process-wide.
 void set_thread_count(int threads);
 int thread_count();
-// With one BLAS thread: stops the worker threads OpenBLAS started at load (one per core), which spin for
-// ~0.1 s of CPU before they sleep -- CPU that another rank or process on the core needs. A later
-// set_thread_count above 1 starts them again. Only while no BLAS call runs (the command line, before it solves).
-void release_blas_workers();
+// OpenBLAS's idle worker threads spin in sched_yield for 2^OPENBLAS_THREAD_TIMEOUT cycles (its default 28,
+// ~0.1 s) after every threaded call before they sleep: with --threads 2 that took 1.8-2.2 s of system time
+// from the cores qheat's own kernels run on in a 2.2-2.8 s Bloch-Redfield solve (bench/README.md, "OpenBLAS's
+// idle workers"). qheat sets 2^kBlasWorkerSpinLog2 cycles instead, unless the user set OPENBLAS_THREAD_TIMEOUT,
+// and stops the workers (with one BLAS thread they stay stopped; above one the next threaded call starts them
+// with the new timeout). Only while no BLAS call runs and no other thread reads the environment (the command
+// line before it solves, the Python module when it is imported).
+inline constexpr int kBlasWorkerSpinLog2 = 20;
+void settle_blas_workers();
 int hardware_threads();
 
 // Makes the process's allocator (glibc) keep freed memory for reuse: blocks up to 32 MiB come from the
