@@ -1,7 +1,8 @@
 // Google Benchmark programs (results in bench/README.md).
 //  P1: the Zhang model, Bloch-Redfield with Lamb shift: NESS + currents per parameter point (qheat::solve, the
 //      path `qheat ness` and `qheat sweep` take), and the same through the dense reference engine.
-//  P2: examples/chain/xx_chain.toml with Bloch-Redfield for N = 3..10 (qheat::solve).
+//  P2: examples/chain/xx_chain.toml with Bloch-Redfield for N = 3..10 (qheat::solve), and the Bloch-Redfield
+//      Generator alone (eigenbasis, X and Lambda per bath, K_h, H_LS) for N = 8..11.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -75,6 +76,20 @@ void BM_P2_XXChainRedfield(benchmark::State& state) {
   state.SetLabel(solver + " iterations=" + std::to_string(iterations));
 }
 BENCHMARK(BM_P2_XXChainRedfield)->DenseRange(3, 10)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// P2's generator: what every static method builds before it solves (bench/README.md, "Basis changes by charge").
+void BM_P2_XXChainRedfieldGenerator(benchmark::State& state) {
+  const auto N = state.range(0);
+  const Model model = load_model(std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml",
+                                 {Override{"N", std::to_string(N)}});
+  GeneratorOptions opt;
+  opt.method = Method::redfield;
+  for (auto _ : state) {
+    const Generator gen(model, opt);
+    benchmark::DoNotOptimize(gen.baths().front().K_h(0, 0));
+  }
+}
+BENCHMARK(BM_P2_XXChainRedfieldGenerator)->DenseRange(8, 11)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

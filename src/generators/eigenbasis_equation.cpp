@@ -140,9 +140,13 @@ public:
     blocks_ = HermitianBlocks(sectors, gen_.dim());
     cmat M = cplx(0.0, -1.0) * gen_.renormalized_hamiltonian();
     for (const auto& b : gen_.baths()) M -= b.K_h;
+    // Factor has no noexcept move (Eigen's SparseMatrix): vectors of them get their room first, or growing
+    // copies them.
+    M_.reserve(static_cast<std::size_t>(ns));
     for (int s = 0; s < ns; ++s) M_.emplace_back(M(blocks_.indices(s), blocks_.indices(s)));
     for (const auto& b : gen_.baths()) {
       BathFactors f;
+      f.K_h.reserve(static_cast<std::size_t>(ns));
       for (int s = 0; s < ns; ++s) f.K_h.emplace_back(b.K_h(blocks_.indices(s), blocks_.indices(s)));
       for (const auto& t : b.terms) {
         // The sector each sector's columns go to (a fixed shift of the charge: at most one).
@@ -154,6 +158,7 @@ public:
               if (std::norm((*op)(i, j)) > thr2) to[static_cast<std::size_t>(sector_of[static_cast<std::size_t>(j)])] = sector_of[static_cast<std::size_t>(i)];
         }
         std::vector<SectorBlock> blocks;
+        blocks.reserve(static_cast<std::size_t>(ns));
         for (int s = 0; s < ns; ++s) {
           const int r = to[static_cast<std::size_t>(s)];
           if (r < 0) continue;

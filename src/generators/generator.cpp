@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <type_traits>
 
 #include "qheat/baths/spectral.hpp"
 #include "qheat/core/linalg.hpp"
@@ -79,12 +80,15 @@ Eigenbasis diagonalize(const cmat& hermitian, const std::vector<int>& q) {
   b.vectors = cmat::Zero(d, d);
   b.charge.resize(static_cast<std::size_t>(d));
   b.charge_modulus = m;
+  b.site_sectors = sectors;
+  b.level_sectors.resize(sectors.size());
   for (long k = 0; k < d; ++k) {
     const Level& l = levels[static_cast<std::size_t>(k)];
     const auto& I = sectors[static_cast<std::size_t>(l.sector)];
     b.energies(k) = l.energy;
     b.vectors(I, k) = vectors[static_cast<std::size_t>(l.sector)].col(l.index);
     b.charge[static_cast<std::size_t>(k)] = classes[static_cast<std::size_t>(I.front())];
+    b.level_sectors[static_cast<std::size_t>(l.sector)].push_back(static_cast<int>(k));
   }
   b.real = linalg::is_real(b.vectors);
   return b;
@@ -113,9 +117,44 @@ rmat real_transform(const rmat& V, const rmat& op, bool back) {
   }
   return back ? rmat(V * op * V.transpose()) : rmat(V.transpose() * op * V);
 }
+
+// V^dag op V (to the eigenbasis) or V op V^dag (back) one pair of class blocks at a time: V's blocks
+// (sites of class s) x (levels of class s) and the blocks of op between two classes that are not exactly zero,
+// in real arithmetic when V and op are real. Reads op and writes the result block by block: no d x d copies.
+cmat transform_by_sectors(const Eigenbasis& b, const cmat& op, bool real, bool back) {
+  const auto& from = back ? b.level_sectors : b.site_sectors;
+  const auto& to = back ? b.site_sectors : b.level_sectors;
+  const std::size_t ns = from.size();
+  const std::vector<int> at = sector_of(from, static_cast<std::size_t>(op.rows()));
+  const std::vector<std::vector<int>> pairs = nonzero_sector_blocks(op, at, at, ns);
+  cmat out = cmat::Zero(op.rows(), op.cols());
+  auto run = [&](auto tag) {
+    using Mat = decltype(tag);
+    std::vector<Mat> V;
+    V.reserve(ns);
+    for (std::size_t s = 0; s < ns; ++s) {
+      if constexpr (std::is_same_v<Mat, rmat>) {
+        V.emplace_back(b.vectors(b.site_sectors[s], b.level_sectors[s]).real());
+      } else {
+        V.emplace_back(b.vectors(b.site_sectors[s], b.level_sectors[s]));
+      }
+    }
+    for (std::size_t r = 0; r < ns; ++r)
+      for (const int c : pairs[r]) {
+        const auto cs = static_cast<std::size_t>(c);
+        Mat blk;
+        if constexpr (std::is_same_v<Mat, rmat>) blk = op(from[r], from[cs]).real(); else blk = op(from[r], from[cs]);
+        const Mat t = back ? Mat(V[r] * blk * V[cs].adjoint()) : Mat(V[r].adjoint() * blk * V[cs]);
+        if constexpr (std::is_same_v<Mat, rmat>) out(to[r], to[cs]) = t.template cast<cplx>(); else out(to[r], to[cs]) = t;
+      }
+  };
+  if (real) run(rmat()); else run(cmat());
+  return out;
+}
 }  // namespace
 
 cmat Eigenbasis::to_eigen(const cmat& op) const {
+  if (level_sectors.size() > 1 && vectors.rows() >= kMinSectorDim) return transform_by_sectors(*this, op, real && linalg::is_real(op), false);
   if (real && linalg::is_real(op)) return real_transform(vectors.real(), op.real(), false).cast<cplx>();
   if (vectors.rows() >= 32 && mostly_zero(op)) {
     const Eigen::SparseMatrix<cplx> S = op.sparseView();
@@ -126,6 +165,7 @@ cmat Eigenbasis::to_eigen(const cmat& op) const {
 }
 
 cmat Eigenbasis::from_eigen(const cmat& op) const {
+  if (level_sectors.size() > 1 && vectors.rows() >= kMinSectorDim) return transform_by_sectors(*this, op, real && linalg::is_real(op), true);
   if (real && linalg::is_real(op)) return real_transform(vectors.real(), op.real(), true).cast<cplx>();
   return vectors * op * vectors.adjoint();
 }
@@ -289,10 +329,10 @@ void secular_terms(const cmat& X, const rvec& energies, double tol, GammaCache& 
   }
 }
 
-void finish_bath(BathDissipator& b) {
+void finish_bath(BathDissipator& b, const Eigenbasis& basis) {
   const long d = b.terms.empty() ? 0 : b.terms.front().X.rows();
   cmat K = cmat::Zero(d, d);
-  for (const auto& t : b.terms) K += t.X.adjoint() * t.Lambda;
+  for (const auto& t : b.terms) add_adjoint_product_by_sectors(t.X, t.Lambda, basis.level_sectors, K);
   b.K_h = 0.5 * (K + K.adjoint());
   b.H_LS = cplx(0.0, -0.5) * (K - K.adjoint());
 }
@@ -454,6 +494,9 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
   const double tol = options.degeneracy_tolerance * scale;
 
   bool any_shift = false;
+  // Room for every bath at once: BathDissipator has no noexcept move (Eigen's SparseMatrix), so a vector that
+  // grows copies its d x d matrices (at N = 11 that was a copy of one bath's X, Lambda, K_h and H_LS).
+  baths_.reserve(model.baths.size());
   for (const Bath& bath : model.baths) {
     const bool shift = lamb_shift_enabled(bath, driven() ? LambShiftMode::off : options.lamb_shift);
     any_shift = any_shift || shift;
@@ -518,7 +561,7 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
       bd.K_h = cmat::Zero(d, d);
       bd.H_LS = cmat::Zero(d, d);
     } else {
-      finish_bath(bd);
+      finish_bath(bd, basis_);
       if (method_ == Method::global || driven()) bd.cache_liouvillian();
     }
     baths_.push_back(std::move(bd));

@@ -49,4 +49,56 @@ std::vector<std::vector<int>> charge_sectors(const std::vector<int>& classes) {
   return out;
 }
 
+std::vector<int> sector_of(const std::vector<std::vector<int>>& sectors, std::size_t size) {
+  std::vector<int> out(size, -1);
+  for (std::size_t s = 0; s < sectors.size(); ++s)
+    for (int i : sectors[s]) out[static_cast<std::size_t>(i)] = static_cast<int>(s);
+  return out;
+}
+
+namespace {
+template <class Mat>
+std::vector<std::vector<int>> nonzero_blocks(const Mat& M, const std::vector<int>& row_sector,
+                                             const std::vector<int>& col_sector, std::size_t sectors) {
+  std::vector<char> seen(sectors * sectors, 0);
+  for (long j = 0; j < M.cols(); ++j) {
+    const auto c = static_cast<std::size_t>(col_sector[static_cast<std::size_t>(j)]);
+    for (long i = 0; i < M.rows(); ++i)
+      if (M(i, j) != typename Mat::Scalar(0)) seen[static_cast<std::size_t>(row_sector[static_cast<std::size_t>(i)]) * sectors + c] = 1;
+  }
+  std::vector<std::vector<int>> out(sectors);
+  for (std::size_t r = 0; r < sectors; ++r)
+    for (std::size_t c = 0; c < sectors; ++c)
+      if (seen[r * sectors + c] != 0) out[r].push_back(static_cast<int>(c));
+  return out;
+}
+}  // namespace
+
+std::vector<std::vector<int>> nonzero_sector_blocks(const rmat& M, const std::vector<int>& row_sector,
+                                                   const std::vector<int>& col_sector, std::size_t sectors) {
+  return nonzero_blocks(M, row_sector, col_sector, sectors);
+}
+std::vector<std::vector<int>> nonzero_sector_blocks(const cmat& M, const std::vector<int>& row_sector,
+                                                   const std::vector<int>& col_sector, std::size_t sectors) {
+  return nonzero_blocks(M, row_sector, col_sector, sectors);
+}
+
+void add_adjoint_product_by_sectors(const cmat& A, const cmat& B, const std::vector<std::vector<int>>& sectors, cmat& out) {
+  const std::size_t ns = sectors.size();
+  if (ns < 2 || A.rows() < kMinSectorDim) {
+    out.noalias() += A.adjoint() * B;
+    return;
+  }
+  const std::vector<int> at = sector_of(sectors, static_cast<std::size_t>(A.rows()));
+  const std::vector<std::vector<int>> a = nonzero_blocks(A, at, at, ns), b = nonzero_blocks(B, at, at, ns);
+  // Block (i, j) collects A(r, i)^dag B(r, j) over the sectors r where both blocks are nonzero.
+  for (std::size_t r = 0; r < ns; ++r) {
+    const auto& R = sectors[r];
+    for (int i : a[r]) {
+      const cmat x = A(R, sectors[static_cast<std::size_t>(i)]);
+      for (int j : b[r]) out(sectors[static_cast<std::size_t>(i)], sectors[static_cast<std::size_t>(j)]) += x.adjoint() * B(R, sectors[static_cast<std::size_t>(j)]);
+    }
+  }
+}
+
 }  // namespace qheat

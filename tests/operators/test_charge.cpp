@@ -104,3 +104,51 @@ TEST(Charge, DiagonalizeByClassEqualsTheFullDecomposition) {
   EXPECT_TRUE(none.charge.empty());
   EXPECT_EQ(none.charge_modulus, 1);
 }
+
+// The basis change by class blocks (Eigenbasis::to_eigen, from_eigen at d >= kMinSectorDim) equals the dense
+// V^dag op V and V op V^dag for operators that keep, shift or ignore the charge, real and complex, with real
+// and complex eigenvectors; and A^dag B by sectors equals the dense product. Tolerance 1e-12 of the result's
+// largest element: the products sum at most d = 64 terms of O(1) in another order (round-off ~1e-15 each).
+TEST(Charge, BasisChangeAndProductsBySectorsEqualDenseProducts) {
+  const int n = 6;  // d = 64: above kMinSectorDim
+  const Space sp = qubits(n);
+  const std::vector<int> q = excitation_numbers(sp);
+  std::mt19937 rng(7);
+  std::normal_distribution<double> g;
+  auto random_matrix = [&](long d, bool complex) {
+    cmat m(d, d);
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i) m(i, j) = cplx(g(rng), complex ? g(rng) : 0.0);
+    return m;
+  };
+  auto close = [](const cmat& a, const cmat& b) { return (a - b).cwiseAbs().maxCoeff() <= 1e-12 * std::max(1.0, b.cwiseAbs().maxCoeff()); };
+  cmat Hc = xx_chain(sp, n);
+  Hc += cplx(0.0, 0.05) * (op(sp, "q1", sigma_plus()) * op(sp, "q3", sigma_minus())) -
+        cplx(0.0, 0.05) * (op(sp, "q3", sigma_plus()) * op(sp, "q1", sigma_minus()));
+  for (const cmat& H : {xx_chain(sp, n), ising_chain(sp, n), Hc}) {
+    const Eigenbasis b = diagonalize(H, q);
+    ASSERT_GT(b.level_sectors.size(), 1U);
+    ASSERT_EQ(b.site_sectors.size(), b.level_sectors.size());
+    const cmat& V = b.vectors;
+    const long d = V.rows();
+    const cmat dense = random_matrix(d, true);
+    const std::vector<cmat> ops = {op(sp, "q1", sigma_x()), op(sp, "q2", sigma_minus()), op(sp, "q3", sigma_z()),
+                                   cmat(op(sp, "q1", sigma_y()) * op(sp, "q4", sigma_x())), dense, cmat(dense.real().cast<cplx>())};
+    for (const cmat& A : ops) {
+      EXPECT_TRUE(close(b.to_eigen(A), V.adjoint() * A * V));
+      EXPECT_TRUE(close(b.from_eigen(A), V * A * V.adjoint()));
+    }
+    // Products of operators in the eigenbasis (as K = X^dag Lambda of a bath): a shifting X with a Lambda of
+    // its pattern, a conserving pair, and dense ones (every block).
+    const cmat X = b.to_eigen(op(sp, "q1", sigma_x())), Y = b.to_eigen(op(sp, "q2", sigma_plus()));
+    cmat Lambda = X;
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i) Lambda(i, j) *= cplx(1.0 + 0.1 * static_cast<double>(i), 0.2 * static_cast<double>(j));
+    for (const auto& [A, B] : std::vector<std::pair<cmat, cmat>>{{X, Lambda}, {Y, Y}, {X, Y}, {dense, X}, {dense, dense}})
+    {
+      cmat sum = dense;  // accumulates onto what is there
+      add_adjoint_product_by_sectors(A, B, b.level_sectors, sum);
+      EXPECT_TRUE(close(sum, dense + A.adjoint() * B));
+    }
+  }
+}

@@ -53,6 +53,10 @@ struct Eigenbasis {
   // eigenvector lies in one class of Q and charge[k] is the class of level k; otherwise charge is empty.
   std::vector<int> charge;
   int charge_modulus = 1;
+  // With charge: the basis states (site_sectors) and the levels (level_sectors) of each class, classes in
+  // increasing order; vectors is zero outside the blocks (site_sectors[s], level_sectors[s]), and to_eigen and
+  // from_eigen multiply those blocks only (the blocks of the operator that are not exactly zero).
+  std::vector<std::vector<int>> site_sectors, level_sectors;
   [[nodiscard]] cmat to_eigen(const cmat& op) const;
   [[nodiscard]] cmat from_eigen(const cmat& op) const;
 };

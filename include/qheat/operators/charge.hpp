@@ -66,4 +66,24 @@ std::vector<int> charge_classes(const std::vector<int>& q, int m);
 // The basis indices of each class, classes in increasing order (a partition of 0 .. q.size() - 1).
 std::vector<std::vector<int>> charge_sectors(const std::vector<int>& classes);
 
+// The sector of each index of a partition into sectors (charge_sectors).
+std::vector<int> sector_of(const std::vector<std::vector<int>>& sectors, std::size_t size);
+
+// For each row sector r, the column sectors c whose block M(rows[r], cols[c]) holds an element that is not
+// exactly zero (one pass over M; row_sector, col_sector: sector_of the two partitions).
+std::vector<std::vector<int>> nonzero_sector_blocks(const rmat& M, const std::vector<int>& row_sector,
+                                                   const std::vector<int>& col_sector, std::size_t sectors);
+std::vector<std::vector<int>> nonzero_sector_blocks(const cmat& M, const std::vector<int>& row_sector,
+                                                   const std::vector<int>& col_sector, std::size_t sectors);
+
+// Below this dimension products by sectors cost more in bookkeeping than they save (dense products instead).
+inline constexpr long kMinSectorDim = 32;
+
+// out += A^dag B for square A, B whose elements vanish outside some blocks of a partition of the indices into
+// sectors (operators in the eigenbasis of a charge-conserving H: each moves a class by a fixed amount):
+// block (a, b) gains the sum over r of A(r, a)^dag B(r, b), without the products of blocks that are exactly
+// zero. Equal to out += A.adjoint() * B up to the order of the sums; the dense product for < 2 sectors or
+// below kMinSectorDim.
+void add_adjoint_product_by_sectors(const cmat& A, const cmat& B, const std::vector<std::vector<int>>& sectors, cmat& out);
+
 }  // namespace qheat
