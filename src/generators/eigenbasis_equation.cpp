@@ -126,6 +126,32 @@ std::vector<std::vector<int>> redfield_sectors(const Generator& gen, int& modulu
   return charge_sectors(charge_classes(B.charge, m));
 }
 
+// What the secular preconditioner (below) takes from the generator, kept when the generator's d x d operators
+// are released: the population block of L without the border, 2 Re(Lambda_t o conj X_t) summed over the terms
+// less 2 diag K_h; each term's diagonals of Lambda and X; the K_h diagonal summed over the baths; H + H_LS's
+// diagonal.
+struct SecularParts {
+  rmat rates;
+  std::vector<std::pair<cvec, cvec>> diagonals;
+  rvec k;
+  cvec h;
+};
+
+SecularParts secular_parts(const Generator& gen) {
+  const long d = gen.dim();
+  SecularParts p{rmat::Zero(d, d), {}, rvec::Zero(d), gen.renormalized_hamiltonian().diagonal()};
+  for (const auto& bath : gen.baths()) {
+    for (const auto& t : bath.terms) {
+      p.rates += 2.0 * (t.Lambda.cwiseProduct(t.X.conjugate())).real();
+      p.diagonals.emplace_back(t.Lambda.diagonal(), t.X.diagonal());
+    }
+    const rvec kb = bath.K_h.diagonal().real();
+    p.rates.diagonal() -= 2.0 * kb;
+    p.k += kb;
+  }
+  return p;
+}
+
 class EigenbasisEquation final : public MasterEquation {
 public:
   EigenbasisEquation(const Model& model, const GeneratorOptions& options) : gen_(model, options) {
@@ -171,6 +197,18 @@ public:
       baths_.push_back(std::move(f));
     }
     for (const auto& b : baths_) n_terms_ += b.terms.size();
+    // What the currents and the preconditioner need, then the generator's d x d operators go.
+    const cmat& Htot = gen_.renormalized_hamiltonian();
+    Htot_s_.reserve(static_cast<std::size_t>(ns));
+    for (int s = 0; s < ns; ++s) Htot_s_.emplace_back(Htot(blocks_.indices(s), blocks_.indices(s)));
+    for (const auto& b : gen_.baths()) {
+      std::vector<cmat> hls;
+      hls.reserve(static_cast<std::size_t>(ns));
+      for (int s = 0; s < ns; ++s) hls.emplace_back(b.H_LS(blocks_.indices(s), blocks_.indices(s)));
+      HLS_s_.push_back(std::move(hls));
+    }
+    secular_ = secular_parts(gen_);
+    gen_.release_operators();
   }
 
   [[nodiscard]] Method method() const override { return gen_.method(); }
@@ -184,28 +222,23 @@ public:
   // Both need only Re Tr[(H + H_LS) Y_a] and Re (Y_a)_ii, which Y_a^dag (built like the apply's) has too; Y_a,
   // rho and H + H_LS are block diagonal over the charge sectors, so the traces run over the sectors.
   [[nodiscard]] EquationCurrents currents(const rvec& x) const override {
-    const cmat& Htot = gen_.renormalized_hamiltonian();
     const rvec& E = gen_.basis().energies;
     EquationCurrents out;
     Workspace w;
     std::vector<Operand> rho = unpack(x, w);
-    std::vector<cmat> Htot_s;  // H + H_LS on each sector
-    Htot_s.reserve(static_cast<std::size_t>(blocks_.count()));
-    for (int s = 0; s < blocks_.count(); ++s) Htot_s.emplace_back(Htot(blocks_.indices(s), blocks_.indices(s)));
     for (std::size_t a = 0; a < baths_.size(); ++a) {
       for (int s = 0; s < blocks_.count(); ++s) {
         baths_[a].K_h[static_cast<std::size_t>(s)].right_adjoint(rho[static_cast<std::size_t>(s)], w.Yd[static_cast<std::size_t>(s)], false);
         w.Yd[static_cast<std::size_t>(s)] = -w.Yd[static_cast<std::size_t>(s)];
       }
       add_jumps(baths_[a], rho, w);
-      const cmat& HLS = gen_.baths()[a].H_LS;
       double current = 0.0, bare = 0.0;
       for (int s = 0; s < blocks_.count(); ++s) {
         const auto& I = blocks_.indices(s);
         const cmat& Yd = w.Yd[static_cast<std::size_t>(s)];
         const cmat& r = w.rho[static_cast<std::size_t>(s)];
-        current += 2.0 * (Htot_s[static_cast<std::size_t>(s)].transpose().cwiseProduct(Yd)).sum().real();
-        const cmat hls = HLS(I, I);
+        current += 2.0 * (Htot_s_[static_cast<std::size_t>(s)].transpose().cwiseProduct(Yd)).sum().real();
+        const cmat& hls = HLS_s_[a][static_cast<std::size_t>(s)];
         for (long i = 0; i < Yd.rows(); ++i)
           bare += E(I[static_cast<std::size_t>(i)]) *
                   (2.0 * Yd(i, i).real() + 2.0 * (hls.row(i).transpose().cwiseProduct(r.col(i))).sum().imag());
@@ -277,6 +310,9 @@ private:
   std::vector<Factor> M_;  // per sector: -i(H + H_LS) - sum_a K_h,a
   std::vector<BathFactors> baths_;
   std::size_t n_terms_ = 0;
+  std::vector<cmat> Htot_s_;             // H + H_LS on each sector
+  std::vector<std::vector<cmat>> HLS_s_;  // per bath: its H_LS on each sector
+  SecularParts secular_;
 };
 
 // The secular part of L in real coordinates: populations through the exact d x d rate block with the
@@ -285,22 +321,9 @@ private:
 // O(rate / Bohr splitting)). The coordinates are those of `blocks` (the charge sectors).
 class SecularPreconditioner {
 public:
-  SecularPreconditioner(const Generator& gen, const HermitianBlocks& blocks, double border)
-      : d_(gen.dim()), population_(blocks.population_coordinates()) {
-    const long d = d_;
-    const cmat& H = gen.renormalized_hamiltonian();
-    rmat pop = rmat::Constant(d, d, border);
-    std::vector<std::pair<cvec, cvec>> diagonals;  // (Lambda, X) of every term
-    rvec k = rvec::Zero(d);
-    for (const auto& bath : gen.baths()) {
-      for (const auto& t : bath.terms) {
-        pop += 2.0 * (t.Lambda.cwiseProduct(t.X.conjugate())).real();
-        diagonals.emplace_back(t.Lambda.diagonal(), t.X.diagonal());
-      }
-      const rvec kb = bath.K_h.diagonal().real();
-      pop.diagonal() -= 2.0 * kb;
-      k += kb;
-    }
+  SecularPreconditioner(const SecularParts& parts, const HermitianBlocks& blocks, double border)
+      : d_(parts.rates.rows()), population_(blocks.population_coordinates()) {
+    const rmat pop = parts.rates.array() + border;
     lu_.compute(pop);
     const rvec piv = lu_.matrixLU().diagonal().cwiseAbs();
     pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
@@ -312,8 +335,8 @@ public:
       for (long j = 1; j < n; ++j)
         for (long i = 0; i < j; ++i) {
           const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
-          cplx v = cplx(0.0, -1.0) * (H(a, a) - H(b, b)) - k(a) - k(b);
-          for (const auto& [lx, xx] : diagonals) v += lx(a) * std::conj(xx(b)) + xx(a) * std::conj(lx(b));
+          cplx v = cplx(0.0, -1.0) * (parts.h(a) - parts.h(b)) - parts.k(a) - parts.k(b);
+          for (const auto& [lx, xx] : parts.diagonals) v += lx(a) * std::conj(xx(b)) + xx(a) * std::conj(lx(b));
           inv_.push_back(std::abs(v) > 0 ? 1.0 / v : cplx(1.0, 0.0));
         }
     }
@@ -378,8 +401,7 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
     for (int s = 0; s < blocks_.count(); ++s) blocks_.pack_plus_adjoint(w->Yd[static_cast<std::size_t>(s)], s, y);
   };
   // Gross jump rate of the state: sum_a (decay rate of level a) p_a.
-  rvec decay = rvec::Zero(d);
-  for (const auto& b : gen_.baths()) decay += 2.0 * b.K_h.diagonal().real();
+  const rvec decay = 2.0 * secular_.k;
   p.residual_scale = [decay, at = blocks_.population_coordinates()](const rvec& x) {
     double sum = 0.0;
     for (long l = 0; l < decay.size(); ++l) sum += decay(l) * std::abs(x(at[static_cast<std::size_t>(l)]));
@@ -389,7 +411,7 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
     check_memory(plan_steady(p, options).bytes, "the " + method_name(method()) + " steady state (" + std::to_string(d) +
                                                     " levels, matrix-free)",
                  "--method global needs only the populations");
-    auto P = std::make_shared<SecularPreconditioner>(gen_, blocks_, p.scale);
+    auto P = std::make_shared<SecularPreconditioner>(secular_, blocks_, p.scale);
     p.preconditioner_rcond = P->pivot_ratio();
     p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
   }

@@ -587,10 +587,18 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
 }
 
 double Generator::largest_rate() const noexcept {
+  if (released_) return largest_rate_;
   const int d = dim();
   rvec out = rvec::Zero(d);
   for (const auto& b : baths_) out += 2.0 * b.K_h.diagonal().real();
   return d > 0 ? out.maxCoeff() : 0.0;
+}
+
+void Generator::release_operators() {
+  largest_rate_ = largest_rate();
+  released_ = true;
+  for (auto& b : baths_) b = BathDissipator{};
+  H_total_ = cmat();
 }
 
 cmat Generator::apply(const cmat& rho) const {

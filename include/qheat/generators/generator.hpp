@@ -139,6 +139,10 @@ public:
   // which makes no secular approximation), and the largest rate: the secular approximation needs splitting >> rate.
   [[nodiscard]] double smallest_bohr_splitting() const noexcept { return min_splitting_; }
   [[nodiscard]] double largest_rate() const noexcept;
+  // Frees every bath's terms, K_h and H_LS and the renormalised H, for an equation that has taken what it
+  // needs from them (EigenbasisEquation: its sector blocks; at N = 12 these are ~2 GB). Afterwards baths() holds
+  // empty dissipators, renormalized_hamiltonian() is empty, and largest_rate() keeps its value.
+  void release_operators();
 
 private:
   Method method_;
@@ -149,6 +153,8 @@ private:
   std::vector<double> temps_;
   cmat H_total_;
   double min_splitting_ = 0.0;
+  bool released_ = false;
+  double largest_rate_ = 0.0;  // after release_operators()
 };
 
 // Steady state of a Generator (the dense eigenbasis engine): rho in the eigenbasis of H and the
