@@ -77,4 +77,17 @@ cmat rotating_frame_hamiltonian(const Model& model, Method method);
 // Eigen-decomposition, reused from the cache when the Hamiltonian is bitwise the same.
 Eigenbasis diagonalize_cached(const cmat& H, const std::vector<int>& q, GeneratorCache* cache);
 
+// The secular part of a Generator's L in its eigenbasis (docs/methods.md, "Steady state"), what both secular
+// preconditioners take: the population block without the border, rates = sum_t 2 Re(Lambda_t o conj X_t) - 2 diag
+// K_h; each term's diagonals of Lambda and X; k = diag K_h summed over the baths; h = diag(H + H_LS).
+struct SecularParts {
+  rmat rates;
+  std::vector<std::pair<cvec, cvec>> diagonals;
+  rvec k;
+  cvec h;
+  // The diagonal element of L on the coherence |a><b|: -i(h_a - h_b) - k_a - k_b + sum_t (Lambda_aa conj X_bb + X_aa conj Lambda_bb).
+  [[nodiscard]] cplx coherence(long a, long b) const;
+};
+SecularParts secular_parts(const Generator& gen);
+
 }  // namespace qheat::detail

@@ -20,6 +20,7 @@
 #include "qheat/generators/equation.hpp"
 #include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
+#include "detail.hpp"
 
 namespace qheat {
 namespace {
@@ -126,31 +127,7 @@ std::vector<std::vector<int>> redfield_sectors(const Generator& gen, int& modulu
   return charge_sectors(charge_classes(B.charge, m));
 }
 
-// What the secular preconditioner (below) takes from the generator, kept when the generator's d x d operators
-// are released: the population block of L without the border, 2 Re(Lambda_t o conj X_t) summed over the terms
-// less 2 diag K_h; each term's diagonals of Lambda and X; the K_h diagonal summed over the baths; H + H_LS's
-// diagonal.
-struct SecularParts {
-  rmat rates;
-  std::vector<std::pair<cvec, cvec>> diagonals;
-  rvec k;
-  cvec h;
-};
-
-SecularParts secular_parts(const Generator& gen) {
-  const long d = gen.dim();
-  SecularParts p{rmat::Zero(d, d), {}, rvec::Zero(d), gen.renormalized_hamiltonian().diagonal()};
-  for (const auto& bath : gen.baths()) {
-    for (const auto& t : bath.terms) {
-      p.rates += 2.0 * (t.Lambda.cwiseProduct(t.X.conjugate())).real();
-      p.diagonals.emplace_back(t.Lambda.diagonal(), t.X.diagonal());
-    }
-    const rvec kb = bath.K_h.diagonal().real();
-    p.rates.diagonal() -= 2.0 * kb;
-    p.k += kb;
-  }
-  return p;
-}
+using detail::SecularParts;
 
 class EigenbasisEquation final : public MasterEquation {
 public:
@@ -207,7 +184,7 @@ public:
       for (int s = 0; s < ns; ++s) hls.emplace_back(b.H_LS(blocks_.indices(s), blocks_.indices(s)));
       HLS_s_.push_back(std::move(hls));
     }
-    secular_ = secular_parts(gen_);
+    secular_ = detail::secular_parts(gen_);  // what the preconditioner needs
     gen_.release_operators();
   }
 
@@ -335,8 +312,7 @@ public:
       for (long j = 1; j < n; ++j)
         for (long i = 0; i < j; ++i) {
           const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
-          cplx v = cplx(0.0, -1.0) * (parts.h(a) - parts.h(b)) - parts.k(a) - parts.k(b);
-          for (const auto& [lx, xx] : parts.diagonals) v += lx(a) * std::conj(xx(b)) + xx(a) * std::conj(lx(b));
+          const cplx v = parts.coherence(a, b);
           inv_.push_back(std::abs(v) > 0 ? 1.0 / v : cplx(1.0, 0.0));
         }
     }

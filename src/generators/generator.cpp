@@ -460,6 +460,27 @@ cmat rotating_frame_hamiltonian(const Model& model, Method method) {
   return model.hamiltonian - drive.frequency * N + V + V.adjoint();
 }
 
+SecularParts secular_parts(const Generator& gen) {
+  const long d = gen.dim();
+  SecularParts p{rmat::Zero(d, d), {}, rvec::Zero(d), gen.renormalized_hamiltonian().diagonal()};
+  for (const auto& bath : gen.baths()) {
+    for (const auto& t : bath.terms) {
+      p.rates += 2.0 * (t.Lambda.cwiseProduct(t.X.conjugate())).real();
+      p.diagonals.emplace_back(t.Lambda.diagonal(), t.X.diagonal());
+    }
+    const rvec kb = bath.K_h.diagonal().real();
+    p.rates.diagonal() -= 2.0 * kb;
+    p.k += kb;
+  }
+  return p;
+}
+
+cplx SecularParts::coherence(long a, long b) const {
+  cplx v = cplx(0.0, -1.0) * (h(a) - h(b)) - k(a) - k(b);
+  for (const auto& [lx, xx] : diagonals) v += lx(a) * std::conj(xx(b)) + xx(a) * std::conj(lx(b));
+  return v;
+}
+
 Eigenbasis diagonalize_cached(const cmat& H, const std::vector<int>& q, GeneratorCache* cache) {
   if (cache == nullptr) return diagonalize(H, q);
   if (cache->hamiltonian.rows() == H.rows() && cache->hamiltonian.cols() == H.cols() && cache->hamiltonian == H &&

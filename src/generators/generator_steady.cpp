@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "qheat/generators/generator.hpp"
+#include "detail.hpp"
 
 namespace qheat {
 namespace {
@@ -17,25 +18,11 @@ class SecularPreconditioner {
 public:
   SecularPreconditioner(const Generator& gen, double border) : d_(gen.dim()) {
     const long d = d_;
-    const cmat& H = gen.renormalized_hamiltonian();
-    cmat pop = cmat::Constant(d, d, border);
-    diag_ = cmat::Zero(d, d);
-    for (long a = 0; a < d; ++a)
-      for (long b = 0; b < d; ++b) diag_(a, b) = cplx(0.0, -1.0) * (H(a, a) - H(b, b));
-    for (const auto& bath : gen.baths()) {
-      for (const auto& t : bath.terms) {
-        for (long a = 0; a < d; ++a)
-          for (long c = 0; c < d; ++c)
-            pop(a, c) += t.Lambda(a, c) * std::conj(t.X(a, c)) + t.X(a, c) * std::conj(t.Lambda(a, c));
-        const cvec lx = t.Lambda.diagonal(), xx = t.X.diagonal();
-        for (long a = 0; a < d; ++a)
-          for (long b = 0; b < d; ++b) diag_(a, b) += lx(a) * std::conj(xx(b)) + xx(a) * std::conj(lx(b));
-      }
-      for (long a = 0; a < d; ++a) {
-        pop(a, a) -= 2.0 * bath.K_h(a, a);
-        for (long b = 0; b < d; ++b) diag_(a, b) -= bath.K_h(a, a) + bath.K_h(b, b);
-      }
-    }
+    const detail::SecularParts parts = detail::secular_parts(gen);
+    const cmat pop = (parts.rates.array() + border).cast<cplx>();
+    diag_ = cmat(d, d);
+    for (long b = 0; b < d; ++b)
+      for (long a = 0; a < d; ++a) diag_(a, b) = parts.coherence(a, b);
     pop_lu_.compute(pop);
     const rvec piv = pop_lu_.matrixLU().diagonal().cwiseAbs();
     pop_pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
