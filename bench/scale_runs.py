@@ -23,6 +23,7 @@ CASES = [
     ("XX chain, redfield, N=9", ["ness", XX, "--method", "redfield", "--set", "N=9"], "", False),
     ("XX chain, redfield, N=10", ["ness", XX, "--method", "redfield", "--set", "N=10"], "<= 30 s", False),
     ("XX chain, redfield, N=11", ["ness", XX, "--method", "redfield", "--set", "N=11"], "<= 12 GiB", True),
+    ("XX chain, redfield, N=12", ["ness", XX, "--method", "redfield", "--set", "N=12"], "", True),
     ("XX chain, global, N=8", ["ness", XX, "--method", "global", "--set", "N=8"], "", False),
     ("XX chain, global, N=10", ["ness", XX, "--method", "global", "--set", "N=10"], "<= 2 s", False),
     ("XX chain, global, N=12", ["ness", XX, "--method", "global", "--set", "N=12"], "<= 60 s", True),
