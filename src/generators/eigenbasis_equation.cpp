@@ -137,9 +137,7 @@ public:
     temps_ = gen_.temperatures();
     const std::vector<std::vector<int>> sectors = redfield_sectors(gen_, modulus_);
     const auto ns = static_cast<int>(sectors.size());
-    std::vector<int> sector_of(static_cast<std::size_t>(gen_.dim()));
-    for (int s = 0; s < ns; ++s)
-      for (int i : sectors[static_cast<std::size_t>(s)]) sector_of[static_cast<std::size_t>(i)] = s;
+    const std::vector<int> at = sector_of(sectors, static_cast<std::size_t>(gen_.dim()));
     blocks_ = HermitianBlocks(sectors, gen_.dim());
     cmat M = cplx(0.0, -1.0) * gen_.renormalized_hamiltonian();
     for (const auto& b : gen_.baths()) M -= b.K_h;
@@ -158,7 +156,7 @@ public:
           const double thr2 = op->size() > 0 ? 1e-28 * op->cwiseAbs2().maxCoeff() : 0.0;  // (1e-14 of the largest)^2
           for (long j = 0; j < op->cols(); ++j)
             for (long i = 0; i < op->rows(); ++i)
-              if (std::norm((*op)(i, j)) > thr2) to[static_cast<std::size_t>(sector_of[static_cast<std::size_t>(j)])] = sector_of[static_cast<std::size_t>(i)];
+              if (std::norm((*op)(i, j)) > thr2) to[static_cast<std::size_t>(at[static_cast<std::size_t>(j)])] = at[static_cast<std::size_t>(i)];
         }
         std::vector<SectorBlock> blocks;
         blocks.reserve(static_cast<std::size_t>(ns));

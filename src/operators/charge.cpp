@@ -56,31 +56,19 @@ std::vector<int> sector_of(const std::vector<std::vector<int>>& sectors, std::si
   return out;
 }
 
-namespace {
-template <class Mat>
-std::vector<std::vector<int>> nonzero_blocks(const Mat& M, const std::vector<int>& row_sector,
-                                             const std::vector<int>& col_sector, std::size_t sectors) {
+std::vector<std::vector<int>> nonzero_sector_blocks(const cmat& M, const std::vector<int>& row_sector,
+                                                   const std::vector<int>& col_sector, std::size_t sectors) {
   std::vector<char> seen(sectors * sectors, 0);
   for (long j = 0; j < M.cols(); ++j) {
     const auto c = static_cast<std::size_t>(col_sector[static_cast<std::size_t>(j)]);
     for (long i = 0; i < M.rows(); ++i)
-      if (M(i, j) != typename Mat::Scalar(0)) seen[static_cast<std::size_t>(row_sector[static_cast<std::size_t>(i)]) * sectors + c] = 1;
+      if (M(i, j) != cplx(0.0, 0.0)) seen[static_cast<std::size_t>(row_sector[static_cast<std::size_t>(i)]) * sectors + c] = 1;
   }
   std::vector<std::vector<int>> out(sectors);
   for (std::size_t r = 0; r < sectors; ++r)
     for (std::size_t c = 0; c < sectors; ++c)
       if (seen[r * sectors + c] != 0) out[r].push_back(static_cast<int>(c));
   return out;
-}
-}  // namespace
-
-std::vector<std::vector<int>> nonzero_sector_blocks(const rmat& M, const std::vector<int>& row_sector,
-                                                   const std::vector<int>& col_sector, std::size_t sectors) {
-  return nonzero_blocks(M, row_sector, col_sector, sectors);
-}
-std::vector<std::vector<int>> nonzero_sector_blocks(const cmat& M, const std::vector<int>& row_sector,
-                                                   const std::vector<int>& col_sector, std::size_t sectors) {
-  return nonzero_blocks(M, row_sector, col_sector, sectors);
 }
 
 void add_adjoint_product_by_sectors(const cmat& A, const cmat& B, const std::vector<std::vector<int>>& sectors, cmat& out) {
@@ -90,7 +78,7 @@ void add_adjoint_product_by_sectors(const cmat& A, const cmat& B, const std::vec
     return;
   }
   const std::vector<int> at = sector_of(sectors, static_cast<std::size_t>(A.rows()));
-  const std::vector<std::vector<int>> a = nonzero_blocks(A, at, at, ns), b = nonzero_blocks(B, at, at, ns);
+  const std::vector<std::vector<int>> a = nonzero_sector_blocks(A, at, at, ns), b = nonzero_sector_blocks(B, at, at, ns);
   // Block (i, j) collects A(r, i)^dag B(r, j) over the sectors r where both blocks are nonzero.
   for (std::size_t r = 0; r < ns; ++r) {
     const auto& R = sectors[r];

@@ -71,8 +71,6 @@ std::vector<int> sector_of(const std::vector<std::vector<int>>& sectors, std::si
 
 // For each row sector r, the column sectors c whose block M(rows[r], cols[c]) holds an element that is not
 // exactly zero (one pass over M; row_sector, col_sector: sector_of the two partitions).
-std::vector<std::vector<int>> nonzero_sector_blocks(const rmat& M, const std::vector<int>& row_sector,
-                                                   const std::vector<int>& col_sector, std::size_t sectors);
 std::vector<std::vector<int>> nonzero_sector_blocks(const cmat& M, const std::vector<int>& row_sector,
                                                    const std::vector<int>& col_sector, std::size_t sectors);
 
