@@ -36,9 +36,11 @@ def test_mpirun_with_jobs_on_rank_0(tmp_path, serial):
 
 
 def test_progress_on_rank_0_only(tmp_path):
-    # Progress lines every --progress-every seconds when stderr is not a terminal; one rank reports.
+    # Progress lines every --progress-every seconds when stderr is not a terminal; one rank reports. 1 ms: the
+    # 24 points take longer than that between some two of them (an N = 8 Bloch-Redfield point alone takes
+    # ~40 ms), so lines are written however fast the machine; 0.2 s was longer than the whole sweep at times.
     out = tmp_path / "p.csv"
-    cmd = [c for c in sweep_cmd(out, "--progress-every", "0.2", ranks=3) if c != "--quiet"]
+    cmd = [c for c in sweep_cmd(out, "--progress-every", "0.001", ranks=3) if c != "--quiet"]
     r = run(cmd)
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stderr.splitlines() if l.startswith("qheat sweep: [")]
