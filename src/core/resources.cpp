@@ -172,7 +172,14 @@ void keep_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; fixed (glibc's own moves with every free)
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // Before any thread's first allocation needs an arena: glibc reads the limit when it makes one.
+  if (!user_chose_malloc_arenas(std::getenv("MALLOC_ARENA_MAX"), std::getenv("GLIBC_TUNABLES"))) mallopt(M_ARENA_MAX, 1);
 #endif
+}
+
+bool user_chose_malloc_arenas(const char* arena_max, const char* tunables) {
+  return arena_max != nullptr || (tunables != nullptr && std::string_view(tunables).find("glibc.malloc.arena_max") !=
+                                                             std::string_view::npos);
 }
 
 std::string transparent_huge_page_mode() {

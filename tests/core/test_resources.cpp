@@ -7,8 +7,14 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <latch>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include <malloc.h>
 
 #include "qheat/core/resources.hpp"
 
@@ -96,6 +102,46 @@ TEST(Resources, BlasWorkersSpinBrieflyUnlessTheUserChose) {
   const Eigen::MatrixXcd c = a * b;
   EXPECT_LT((c - reference).norm(), 1e-12 * reference.norm());
   qheat::set_thread_count(threads);
+}
+
+// The user's number of malloc arenas stands, whichever way glibc was told.
+TEST(Resources, UserChoosesMallocArenasByEitherVariable) {
+  EXPECT_FALSE(qheat::user_chose_malloc_arenas(nullptr, nullptr));
+  EXPECT_FALSE(qheat::user_chose_malloc_arenas(nullptr, "glibc.malloc.hugetlb=1"));  // qheat's own restart
+  EXPECT_TRUE(qheat::user_chose_malloc_arenas("4", nullptr));
+  EXPECT_TRUE(qheat::user_chose_malloc_arenas(nullptr, "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=4"));
+}
+
+// Once keep_freed_memory ran, threads allocate from glibc's main arena: two threads alive at once, each
+// holding a 1 MiB block (below the 32 MiB mmap threshold, so from an arena's heap), leave one heap in
+// malloc_info's report. Without the setting each thread's first allocation makes an arena of its own (three).
+TEST(Resources, ThreadsShareOneMallocArena) {
+#ifdef QHEAT_ADDRESS_SANITIZER
+  GTEST_SKIP() << "AddressSanitizer replaces glibc's malloc";
+#else
+  if (qheat::user_chose_malloc_arenas(std::getenv("MALLOC_ARENA_MAX"), std::getenv("GLIBC_TUNABLES")))
+    GTEST_SKIP() << "the environment sets glibc's malloc arenas";
+  qheat::keep_freed_memory();
+  std::latch both(2);
+  auto work = [&both] {
+    const std::vector<char> block(std::size_t{1} << 20, 1);
+    both.arrive_and_wait();
+  };
+  std::thread first(work), second(work);
+  first.join();
+  second.join();
+  char* text = nullptr;
+  std::size_t size = 0;
+  FILE* report = open_memstream(&text, &size);
+  ASSERT_NE(report, nullptr);
+  ASSERT_EQ(malloc_info(0, report), 0);
+  std::fclose(report);
+  const std::string xml(text, size);
+  std::free(text);
+  std::size_t heaps = 0;
+  for (std::size_t at = xml.find("<heap nr="); at != std::string::npos; at = xml.find("<heap nr=", at + 1)) ++heaps;
+  EXPECT_EQ(heaps, 1U) << xml;
+#endif
 }
 
 TEST(Resources, TransparentHugePageModeIsTheKernelsBracketedWord) {

@@ -81,8 +81,15 @@ int hardware_threads();
 // Makes the process's allocator (glibc) keep freed memory for reuse: blocks up to 32 MiB come from the
 // heap, and up to 256 MiB free at its top stays mapped. A sweep builds problems of one size point after
 // point, and with glibc's defaults every point's matrices were fresh mappings whose pages faulted in again
-// (bench/README.md, "Issue 13"). Called once by the command line, before any thread starts; no-op elsewhere.
+// (bench/README.md, "Issue 13"). All threads allocate from that one heap (glibc's main arena) unless the user
+// chose a number of arenas (user_chose_malloc_arenas): a thread's own arena lives in 64 MiB heaps that glibc
+// unmaps as they empty, so a --jobs worker or MPI rank 0's solver thread faulted its matrices in afresh
+// (bench/README.md, "One malloc arena"). Called once by the command line before it starts threads of its
+// own; no-op elsewhere.
 void keep_freed_memory();
+// Whether the environment sets glibc's number of malloc arenas (MALLOC_ARENA_MAX, or glibc.malloc.arena_max
+// in GLIBC_TUNABLES); null pointers are unset variables.
+bool user_chose_malloc_arenas(const char* arena_max, const char* tunables);
 
 // Transparent huge pages through glibc (glibc.malloc.hugetlb=1, glibc >= 2.35: malloc advises the kernel
 // to back its heap and every block it maps on its own with 2 MiB pages). With the kernel's THP mode
