@@ -193,7 +193,6 @@ Davies build_davies(const std::vector<std::vector<JumpTerm>>& terms, long d, boo
 
 ResponseRegime classify_perturbation(const Model& model, const cmat& V, double degeneracy_tolerance) {
   const Levels lv = levels_of(model.hamiltonian, degeneracy_tolerance);
-  ResponseRegime r;
   // First-order level shifts: eigenvalues of V inside each degenerate level (degenerate perturbation
   // theory); transitions a bath drives between the refined states shift by nu^(1) = s_b - s_a.
   std::vector<cvec> states;
@@ -218,19 +217,9 @@ ResponseRegime classify_perturbation(const Model& model, const cmat& V, double d
         if (std::abs(states[a].dot(bath.op * states[b])) > thr)
           transitions.emplace_back(level_energy[b] - level_energy[a], shifts[b] - shifts[a]);
   }
-  const double tol = degeneracy_tolerance * std::max(1.0, lv.energies.cwiseAbs().maxCoeff());
-  double nu = 0.0, split = 0.0;
-  for (const auto& [w, dw] : transitions) {
-    nu = std::max(nu, std::abs(dw));
-    for (const auto& [w2, dw2] : transitions)
-      if (std::abs(w2 - w) <= tol) split = std::max(split, std::abs(dw2 - dw));
-  }
-  const double vscale = std::max(1.0, max_abs(V));
-  r.bohr_shift = nu;
-  r.bohr_splitting = split <= 1e-10 * vscale ? 0.0 : split;  // round-off of equal shifts is no splitting
-  r.name = nu <= 1e-10 * vscale ? "eigenvectors" : "eigenvalues";
-  r.limit = r.name == "eigenvectors" ? "linear" : "local (nu << 1/tau)";
-  return r;
+  return response_detail::regime_of_transitions(
+      std::move(transitions), degeneracy_tolerance * std::max(1.0, lv.energies.cwiseAbs().maxCoeff()),
+      std::max(1.0, max_abs(V)));
 }
 
 PerturbedState perturbed_steady_state(const Model& model, const cmat& V, double delta, PerturbedKind kind,

@@ -35,6 +35,35 @@
 #include "sectors.hpp"
 
 namespace qheat::response_detail {
+
+ResponseRegime regime_of_transitions(std::vector<std::pair<double, double>> tr, double tol, double vscale) {
+  std::sort(tr.begin(), tr.end());
+  double nu = 0.0, split = 0.0;
+  // Largest |dw_j - dw_i| over pairs with |w_j - w_i| <= tol: a window [i, hi) sliding over sorted w,
+  // with monotone queues for its largest and smallest dw.
+  std::deque<std::size_t> qmax, qmin;
+  std::size_t hi = 0;
+  for (std::size_t i = 0; i < tr.size(); ++i) {
+    nu = std::max(nu, std::abs(tr[i].second));
+    while (hi < tr.size() && tr[hi].first - tr[i].first <= tol) {
+      while (!qmax.empty() && tr[qmax.back()].second <= tr[hi].second) qmax.pop_back();
+      qmax.push_back(hi);
+      while (!qmin.empty() && tr[qmin.back()].second >= tr[hi].second) qmin.pop_back();
+      qmin.push_back(hi);
+      ++hi;
+    }
+    while (qmax.front() < i) qmax.pop_front();
+    while (qmin.front() < i) qmin.pop_front();
+    split = std::max({split, tr[qmax.front()].second - tr[i].second, tr[i].second - tr[qmin.front()].second});
+  }
+  ResponseRegime r;
+  r.bohr_shift = nu;
+  r.bohr_splitting = split <= 1e-10 * vscale ? 0.0 : split;  // round-off of equal shifts is no splitting
+  r.name = nu <= 1e-10 * vscale ? "eigenvectors" : "eigenvalues";
+  r.limit = r.name == "eigenvectors" ? "linear" : "local (nu << 1/tau)";
+  return r;
+}
+
 namespace {
 
 // Sizes up to which sectors are treated densely: ResponseOptions::dense_sector, dense_spectrum,
@@ -141,33 +170,8 @@ ResponseRegime classify(const Model& model, const SecularEquation& eq, const Clu
       for (long i = 0; i < d; ++i)
         if (std::abs(S(i, b)) > thr) tr.emplace_back(level(b) - level(i), shift(b) - shift(i));
   }
-  const double tol = degeneracy_tolerance * std::max(1.0, d > 0 ? E.cwiseAbs().maxCoeff() : 0.0);
-  std::sort(tr.begin(), tr.end());
-  double nu = 0.0, split = 0.0;
-  // Largest |dw_j - dw_i| over pairs with |w_j - w_i| <= tol: a window [i, hi) sliding over sorted w,
-  // with monotone queues for its largest and smallest dw.
-  std::deque<std::size_t> qmax, qmin;
-  std::size_t hi = 0;
-  for (std::size_t i = 0; i < tr.size(); ++i) {
-    nu = std::max(nu, std::abs(tr[i].second));
-    while (hi < tr.size() && tr[hi].first - tr[i].first <= tol) {
-      while (!qmax.empty() && tr[qmax.back()].second <= tr[hi].second) qmax.pop_back();
-      qmax.push_back(hi);
-      while (!qmin.empty() && tr[qmin.back()].second >= tr[hi].second) qmin.pop_back();
-      qmin.push_back(hi);
-      ++hi;
-    }
-    while (qmax.front() < i) qmax.pop_front();
-    while (qmin.front() < i) qmin.pop_front();
-    split = std::max({split, tr[qmax.front()].second - tr[i].second, tr[i].second - tr[qmin.front()].second});
-  }
-  ResponseRegime r;
-  const double vscale = std::max(1.0, max_abs(V));
-  r.bohr_shift = nu;
-  r.bohr_splitting = split <= 1e-10 * vscale ? 0.0 : split;  // round-off of equal shifts is no splitting
-  r.name = nu <= 1e-10 * vscale ? "eigenvectors" : "eigenvalues";
-  r.limit = r.name == "eigenvectors" ? "linear" : "local (nu << 1/tau)";
-  return r;
+  return regime_of_transitions(std::move(tr), degeneracy_tolerance * std::max(1.0, d > 0 ? E.cwiseAbs().maxCoeff() : 0.0),
+                               std::max(1.0, max_abs(V)));
 }
 
 // The zero-frequency sector: the rate equation A (real Hermitian coordinates) of the SecularEquation.

@@ -5,18 +5,10 @@
 
 #include <algorithm>
 
-#include <sstream>
 #include <string>
 
 namespace qheat {
 namespace {
-
-std::string fmt_g(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
 
 Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const FloquetOptions& options) {
   if (lamb_shift == LambShiftMode::on)
@@ -45,7 +37,7 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const Floqu
     std::string list;
     for (const QuasienergyPair& q : fr.near_degenerate) {
       if (!list.empty()) list += ", ";
-      list += "(" + std::to_string(q.a) + ", " + std::to_string(q.b) + "): " + fmt_g(q.splitting);
+      list += "(" + std::to_string(q.a) + ", " + std::to_string(q.b) + "): " + diagnostic_number(q.splitting);
     }
     th.diagnostics.push_back({"warning", "quasienergy-near-degenerate",
                               std::to_string(fr.near_degenerate.size()) + (fr.near_degenerate.size() == 10 ? "+" : "") +
@@ -56,7 +48,7 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const Floqu
   if (fr.status == SteadyStatus::not_converged)
     th.diagnostics.push_back({"warning", "floquet-not-converged",
                               "the Floquet modes did not reach their accuracy target: quasienergy error estimate " +
-                                  fmt_g(fr.quasienergy_error) + ", mode error " + fmt_g(fr.propagator_error)});
+                                  diagnostic_number(fr.quasienergy_error) + ", mode error " + diagnostic_number(fr.propagator_error)});
   s.solver = "floquet-pauli";
   s.harmonics = fr.harmonics_used;
   s.steps_per_period = fr.steps_per_period;
@@ -118,15 +110,15 @@ Solution solve_heom(const Model& model, const SolveOptions& options) {
   audit_balance(th, s.bath_names, s.temperatures, lam_rate * std::max(E.maxCoeff() - E.minCoeff(), 1.0));
   if (hr.rho.size() > 0 && s.min_eigenvalue < -1e-8)
     th.diagnostics.push_back({"warning", "heom-positivity",
-                              "the reduced state has a negative eigenvalue " + fmt_g(s.min_eigenvalue) +
+                              "the reduced state has a negative eigenvalue " + diagnostic_number(s.min_eigenvalue) +
                                   ": the hierarchy is not converged in its depth or terms"});
   if (hr.tolerance > 0.0 && !hr.converged)
     th.diagnostics.push_back({"warning", "heom-not-converged",
                               "the automatic mode stopped (" + (hr.stopped_by.empty() ? std::string("solve") : hr.stopped_by) +
                                   ") at depth " + std::to_string(hr.depth) + ", " + std::to_string(hr.terms) +
-                                  " terms before every current changed by less than " + fmt_g(hr.tolerance) +
-                                  " (last changes: depth " + (hr.change_depth ? fmt_g(*hr.change_depth) : "-") +
-                                  ", terms " + (hr.change_terms ? fmt_g(*hr.change_terms) : "-") + ")"});
+                                  " terms before every current changed by less than " + diagnostic_number(hr.tolerance) +
+                                  " (last changes: depth " + (hr.change_depth ? diagnostic_number(*hr.change_depth) : "-") +
+                                  ", terms " + (hr.change_terms ? diagnostic_number(*hr.change_terms) : "-") + ")"});
   s.heom = std::move(hr);
   return s;
 }

@@ -62,14 +62,12 @@ double entropy_production(const std::vector<double>& currents, const std::vector
   return sigma;
 }
 
-namespace {
-std::string fmt_g(double v) {
+std::string diagnostic_number(double v) {
   std::ostringstream os;
   os.precision(4);
   os << v;
   return os.str();
 }
-}  // namespace
 
 Thermodynamics assess_steady_state(const std::vector<std::string>& names, const std::vector<double>& temps,
                                    const SteadyFacts& f, std::vector<double> currents, std::vector<double> bare) {
@@ -81,11 +79,11 @@ Thermodynamics assess_steady_state(const std::vector<std::string>& names, const 
                     "currents are not defined"});
   else if (f.status == SteadyStatus::ill_conditioned)
     diag.push_back({"warning", "ill-conditioned",
-                    "the steady-state linear system is ill-conditioned (rcond " + fmt_g(f.rcond) +
-                        ", residual " + fmt_g(f.residual) + ")"});
+                    "the steady-state linear system is ill-conditioned (rcond " + diagnostic_number(f.rcond) +
+                        ", residual " + diagnostic_number(f.residual) + ")"});
   else if (f.status == SteadyStatus::not_converged)
     diag.push_back({"warning", "not-converged",
-                    "the iterative steady-state solve stopped before its tolerance (residual " + fmt_g(f.residual) + ")"});
+                    "the iterative steady-state solve stopped before its tolerance (residual " + diagnostic_number(f.residual) + ")"});
   if (f.status == SteadyStatus::not_unique) {
     t.currents.assign(names.size(), std::nan(""));
     t.bare_currents = t.currents;
@@ -104,7 +102,7 @@ Thermodynamics assess_steady_state(const std::vector<std::string>& names, const 
   audit_balance(t, names, temps, f.gross_flow);
   if (f.min_eigenvalue < -1e-10)
     diag.push_back({"warning", "not-positive",
-                    "the steady state has a negative eigenvalue " + fmt_g(f.min_eigenvalue) +
+                    "the steady state has a negative eigenvalue " + diagnostic_number(f.min_eigenvalue) +
                         " (not a density matrix)"});
   audit_secular(t.diagnostics, f.secular_splitting, f.largest_rate, "Bohr frequencies");
   return t;
@@ -130,8 +128,8 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
 void audit_secular(std::vector<Diagnostic>& diag, double split, double rate, const std::string& what) {
   if (std::isfinite(split) && split < 10.0 * rate)
     diag.push_back({"warning", "secular-doubtful",
-                    "smallest splitting between distinct " + what + " " + fmt_g(split) +
-                        " is not large against the largest rate " + fmt_g(rate) +
+                    "smallest splitting between distinct " + what + " " + diagnostic_number(split) +
+                        " is not large against the largest rate " + diagnostic_number(rate) +
                         " (ratio < 10): the secular approximation is doubtful"});
 }
 
@@ -149,7 +147,7 @@ void audit_balance(Thermodynamics& t, const std::vector<std::string>& names, con
     if (temps[a] > 0) sigma_scale = std::max(sigma_scale, flow / temps[a]);
   if (t.entropy_production < -1e-9 * sigma_scale)
     diag.push_back({"warning", "negative-entropy-production",
-                    "entropy production " + fmt_g(t.entropy_production) +
+                    "entropy production " + diagnostic_number(t.entropy_production) +
                         " < 0: this generator violates the second law at this point"});
   if (names.size() == 2 && t.drive_power == 0.0 && temps[0] != temps[1]) {
     const std::size_t hot = temps[0] > temps[1] ? 0 : 1;
@@ -161,11 +159,11 @@ void audit_balance(Thermodynamics& t, const std::vector<std::string>& names, con
   if (names.size() >= 2 && t.drive_power == 0.0 &&
       std::all_of(temps.begin(), temps.end(), [&](double T) { return T == temps[0]; }) && scale > 1e3 * tol)
     diag.push_back({"warning", "equilibrium-current",
-                    "all baths have the same temperature but a heat current " + fmt_g(scale) +
+                    "all baths have the same temperature but a heat current " + diagnostic_number(scale) +
                         " flows: this generator does not relax to equilibrium"});
   if (std::abs(t.first_law_residual) > tol)
     diag.push_back({"warning", "first-law",
-                    "currents do not sum to zero: residual " + fmt_g(t.first_law_residual)});
+                    "currents do not sum to zero: residual " + diagnostic_number(t.first_law_residual)});
 }
 
 }  // namespace qheat

@@ -16,6 +16,9 @@ struct Diagnostic {
   std::string message;  // one sentence for a human
 };
 
+// A number inside a diagnostic's message: four significant digits.
+std::string diagnostic_number(double v);
+
 struct Thermodynamics {
   std::vector<double> currents;     // from bath a into the system: Tr[(H + H_LS) D_a(rho)]
   std::vector<double> bare_currents;  // Tr[H L_a(rho)], L_a = D_a - i[H_LS,a, .]: energy flow of bare H
