@@ -9,9 +9,9 @@
    (2 T(2 ranks) - T(1 process)) / points, after subtracting mpirun's start-up (a 1-point sweep under
    mpirun -np 2 minus one in a plain process) — the extra CPU time per point that the distribution costs
    (messages, waits).
-Run: /usr/bin/python3 bench/mpi_sweep.py [--ob1] [--rounds=5] [--points=16] [build/release/qheat]
+Run: /usr/bin/python3 bench/mpi_sweep.py [--ob1] [--rounds=5] [--points=16] [--sites=8] [build/release/qheat]
 (--ob1: mpirun --mca pml ob1; --points: the length of the sweep in part 1, 16 for the goal, more to see how the
-start-up is amortised)
+start-up is amortised; --sites: the chain's N in part 1, 8 for the goal, more for dearer points)
 The runs of part 1 are repeated in interleaved rounds; the efficiencies are given per round and as medians.
 """
 import os
@@ -45,6 +45,7 @@ def bare(cmd):
 
 ROUNDS = 5  # the efficiency is reported per round and as the median (--rounds=N)
 POINTS = 16  # points of part 1 (--points=N, even)
+SITES = 8  # the chain's length in part 1 (--sites=N)
 def pair_wall(cmds):
     """Two processes (each its own --out) started at once: the wall time of each."""
     with tempfile.TemporaryDirectory() as d:
@@ -70,16 +71,18 @@ def mpirun(n):
 
 
 def main():
-    global ROUNDS, POINTS
+    global ROUNDS, POINTS, SITES
     for a in sys.argv[1:]:
         if a.startswith("--rounds="):
             ROUNDS = int(a.split("=", 1)[1])
         if a.startswith("--points="):
             POINTS = 2 * (int(a.split("=", 1)[1]) // 2)
+        if a.startswith("--sites="):
+            SITES = int(a.split("=", 1)[1])
     if "--ob1" in sys.argv:
         MCA.extend(["--mca", "pml", "ob1"])
     print(f"mpirun options: {' '.join(mpirun(2))}")
-    chain = [QHEAT, "sweep", os.path.join(ROOT, "examples/chain/xx_chain.toml"), "--set", "N=8",
+    chain = [QHEAT, "sweep", os.path.join(ROOT, "examples/chain/xx_chain.toml"), "--set", f"N={SITES}",
              "--vary", f"T_hot=1.5:3:{POINTS}", "--method", "redfield", "--threads", "1", "--jobs", "1"]
     # The two vCPUs of this machine do not run at one speed, and which one is slower changes from minute to
     # minute (a memory-bound 8-point sweep measured 2.75 s on one and 3.6-3.8 s on the other, then the
@@ -126,7 +129,7 @@ def main():
         floor = 2.0 / (1.0 / t["pair0"] + 1.0 / t["pair1"]) + t["launcher"]
         eff["floor"].append(t1 / (2 * floor))
         eff["floor_cores"].append(h / floor)
-        print(f"round {r + 1}: {POINTS} XX-chain points, N = 8, Bloch-Redfield: one rank on core 0 {t['c0']:.2f} s, "
+        print(f"round {r + 1}: {POINTS} XX-chain points, N = {SITES}, Bloch-Redfield: one rank on core 0 {t['c0']:.2f} s, "
               f"on core 1 {t['c1']:.2f} s, two ranks {t2:.2f} s; efficiency vs best core {eff['best'][-1]:.3f}, "
               f"vs the cores {eff['cores'][-1]:.3f}, mpirun -np 1 {eff['np1'][-1]:.3f}; no MPI, {POINTS // 2} points alone on core 0 "
               f"{t['half0']:.2f} s, on core 1 {t['half1']:.2f} s, both at once {t['pair0']:.2f} s and {t['pair1']:.2f} s: "
