@@ -148,17 +148,15 @@ class HierarchyOperator {
   std::vector<std::vector<double>> up_coef, down_coef;  // per mode and occupation n: sqrt((n+1)|c|), sqrt(n/|c|)
   std::vector<Sparse> comm_sparse, lower_sparse;  // per bath [Q, .]; per mode -i (c Q . - c^* . Q)
   // Second-order terminator: per ADO the index of its damping correction (-1: none), and per correction the
-  // kernels Gamma_res(.. + i gamma) - Gamma_res(..) of every bath in H's eigenbasis (U_sup: eigen- to site basis).
+  // kernels Gamma_res(.. + i gamma) - Gamma_res(..) of every bath in H's eigenbasis.
   std::vector<int> shift_of;
   std::vector<std::vector<cvec>> shift;
-  cmat U_sup;
   rvec E;                     // H's eigenvalues and eigenvectors
   cmat U;
   std::vector<cvec> kernel0;  // per bath: the second-order kernel at zero damping (eq. H4b)
   mutable cmat work_z, work_w;  // apply's work arrays (one solve uses an operator from one thread)
 
-  HierarchyOperator(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth_, HeomTerminator term,
-                    long nados) {
+  HierarchyOperator(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth_, HeomTerminator term) {
     const cmat& H = model.hamiltonian;
     d = H.rows();
     dd = d * d;
@@ -169,11 +167,7 @@ class HierarchyOperator {
     // L_S rho = -i[H, rho] (eq. H5) plus the terminators (eq. H4 or H4b at zero damping).
     L0 = cplx(0, -1) * (left_product(H) - right_product(H));
     linalg::hermitian_eigen(H, E, U);
-    U_sup.resize(dd, dd);
-    for (long q = 0; q < d; ++q)
-      for (long p = 0; p < d; ++p)
-        for (long j = 0; j < d; ++j)
-          for (long i = 0; i < d; ++i) U_sup(i + d * j, p + d * q) = U(i, p) * std::conj(U(j, q));
+    cmat terminator0;  // the second-order terminators at zero damping, summed over the baths
     for (std::size_t a = 0; a < baths.size(); ++a) {
       const cmat& Q = model.baths[a].op;
       const Sparse QL = left_product(Q), QR = right_product(Q);
@@ -184,18 +178,17 @@ class HierarchyOperator {
         L0 = L0 - baths[a].terminator * Sparse(comm_sparse.back() * comm_sparse.back());
       } else if (term == HeomTerminator::second_order) {
         kernel0.push_back(residual_kernel(E, baths[a], 0.0));
-        L0 = L0 + Sparse(second_order_block(a, kernel0.back()).sparseView(0.0, 0.0));
+        if (terminator0.size() == 0) terminator0 = cmat::Zero(dd, dd);
+        add_second_order_block(a, kernel0.back(), terminator0);
       }
     }
+    if (terminator0.size() > 0) L0 = L0 + Sparse(terminator0.sparseView(0.0, 0.0));
+    terminator0.resize(0, 0);
     for (const Mode& m : modes) {
       const auto b = static_cast<std::size_t>(m.bath);
       const cmat& Q = model.baths[b].op;
       lower_sparse.push_back(cplx(0, -1) * (m.c * left_product(Q) - std::conj(m.c) * right_product(Q)));
     }
-    check_memory(bytes(nados, K, dd),
-                 "the HEOM hierarchy (" + std::to_string(nados) + " auxiliary operators of " + std::to_string(dd) +
-                     " elements, depth " + std::to_string(depth_) + ", " + std::to_string(K) + " exponents)",
-                 "a smaller --heom-depth or --heom-terms would");
     h = build_hierarchy(K, depth_);
     N = h.size();
     for (std::size_t k = 0; k < modes.size(); ++k) {
@@ -252,10 +245,36 @@ class HierarchyOperator {
     }
   }
 
-  // -[Q_b, U (g o (U^-1 [Q_b, .]))] as a dense d^2 x d^2 block: the second-order terminator with kernel g.
-  [[nodiscard]] cmat second_order_block(std::size_t b, const cvec& g) const {
-    const cmat C(comm_sparse[b]);
-    return -(C * U_sup * g.asDiagonal() * U_sup.adjoint() * C);
+  // T += -[Q_b, U (g o (U^-1 [Q_b, .] U)) U^-1] as a dense d^2 x d^2 block: the second-order terminator with
+  // kernel g. Transient memory: three d^2 x d^2 matrices besides T.
+  void add_second_order_block(std::size_t b, const cvec& g, cmat& T) const {
+    cmat M = cmat::Identity(dd, dd), W;
+    to_eigenbasis(M, W);
+    M = g.asDiagonal() * M;
+    from_eigenbasis(M, W);
+    W.resize(0, 0);
+    const Sparse& C = comm_sparse[b];
+    const cmat MC = M * C;
+    M.resize(0, 0);
+    T.noalias() -= C * MC;
+  }
+
+  // X_a -> U^dag X_a U for every column a of X (a column-stacked d x d block): to H's eigenbasis. W: work.
+  void to_eigenbasis(cmat& X, cmat& W) const {
+    const long blocks = X.cols();
+    W.resize(dd, blocks);
+    Eigen::Map<cmat>(W.data(), d, d * blocks).noalias() = U.adjoint() * Eigen::Map<const cmat>(X.data(), d, d * blocks);
+    for (long a = 0; a < blocks; ++a)
+      Eigen::Map<cmat>(X.data() + a * dd, d, d).noalias() = Eigen::Map<const cmat>(W.data() + a * dd, d, d) * U;
+  }
+  // X_a -> U X_a U^dag: back to the site basis.
+  void from_eigenbasis(cmat& X, cmat& W) const {
+    const long blocks = X.cols();
+    W.resize(dd, blocks);
+    Eigen::Map<cmat>(W.data(), d, d * blocks).noalias() = U * Eigen::Map<const cmat>(X.data(), d, d * blocks);
+    for (long a = 0; a < blocks; ++a)
+      Eigen::Map<cmat>(X.data() + a * dd, d, d).noalias() =
+          Eigen::Map<const cmat>(W.data() + a * dd, d, d) * U.adjoint();
   }
 
   [[nodiscard]] int occupation(long a, int k) const { return h.index[static_cast<std::size_t>(a * K + k)]; }
@@ -345,15 +364,15 @@ class HierarchyOperator {
     for (std::size_t b = 0; b < comm.size(); ++b) {
       Z.setZero();
       for (long a = 0; a < N; ++a) comm[b].add(X.col(a).data(), Z.col(a).data(), 1.0);
-      W.noalias() = U_sup.adjoint() * Z;
+      to_eigenbasis(Z, W);
       for (long a = 0; a < N; ++a) {
         const int s = shift_of[static_cast<std::size_t>(a)];
         if (s < 0)
-          W.col(a).setZero();
+          Z.col(a).setZero();
         else
-          W.col(a).array() *= shift[static_cast<std::size_t>(s)][b].array();
+          Z.col(a).array() *= shift[static_cast<std::size_t>(s)][b].array();
       }
-      Z.noalias() = U_sup * W;
+      from_eigenbasis(Z, W);
       for (long a = 0; a < N; ++a) comm[b].add(Z.col(a).data(), Y.col(a).data(), -1.0);
     }
   }
@@ -373,7 +392,7 @@ class HierarchyOperator {
     std::vector<Sparse> shift_blocks;
     for (const std::vector<cvec>& ks : shift) {
       cmat T = cmat::Zero(dd, dd);
-      for (std::size_t b = 0; b < ks.size(); ++b) T += second_order_block(b, ks[b]);
+      for (std::size_t b = 0; b < ks.size(); ++b) add_second_order_block(b, ks[b], T);
       shift_blocks.emplace_back(T.sparseView(0.0, 0.0));
     }
     for (long a = 0; a < N; ++a) {
@@ -422,23 +441,27 @@ struct TierGaussSeidel {
   // stationary under L0): its preconditioner is the Schur complement over the first tier,
   // B0 - sum_k up_k (L0 - nu_k)^-1 down_k -- a second-order (Redfield-like) generator that is regular when the
   // steady state is unique.
+  // Memory in d^2 x d^2 complex matrices: five alive at once (B0, general_eigen's copy of it, V, the LU of V
+  // and V^-1 while L0 is diagonalised; B0, V, V^-1, Z and V Z in the Schur complement) and one more for the
+  // heap's freed blocks (hierarchy_memory has the measurements).
+  static constexpr int kConstructionMatrices = 6;
   TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0) {
-    const cmat L0(A.L0);
-    linalg::general_eigen(L0, w, V, Vinv);
+    cmat B0(A.L0);  // L0, dense; then ADO 0's Schur complement in place
+    linalg::general_eigen(B0, w, V, Vinv);
     // V^-1 V = 1 to round-off unless L0 is close to defective; then the preconditioner is unreliable and
     // the sparse LU is used instead.
-    const double err = (Vinv * V - cmat::Identity(V.rows(), V.cols())).cwiseAbs().maxCoeff();
-    usable = err < 1e-8;
-    cmat B0 = L0;
+    usable = (Vinv * V - cmat::Identity(V.rows(), V.cols())).cwiseAbs().maxCoeff() < 1e-8;
     B0.noalias() += s * u0 * u0.transpose();
     for (int k = 0; k < A.K && A.h.depth > 0; ++k) {
       const Mode& m = A.modes[static_cast<std::size_t>(k)];
       const auto kk = static_cast<std::size_t>(k);
-      const cmat upk = cplx(0, -1) * A.up_coef[kk][0] * cmat(A.comm_sparse[static_cast<std::size_t>(m.bath)]);
-      const cmat downk = A.down_coef[kk][1] * cmat(A.lower_sparse[kk]);
-      cmat Z = Vinv * downk;
-      for (long i = 0; i < Z.rows(); ++i) Z.row(i) /= w(i) - m.nu;
-      B0.noalias() -= upk * (V * Z);
+      // B0 -= up_k (L0 - nu_k)^-1 down_k, up_k = -i sqrt(|c_k|) [Q, .], down_k = lower_k / sqrt(|c_k|)
+      cmat Z = Vinv * A.lower_sparse[kk];
+      for (long i = 0; i < Z.rows(); ++i) Z.row(i) *= A.down_coef[kk][1] / (w(i) - m.nu);
+      cmat VZ = V * Z;
+      Z.resize(0, 0);
+      VZ *= cplx(0, 1) * A.up_coef[kk][0];
+      B0.noalias() += A.comm_sparse[static_cast<std::size_t>(m.bath)] * VZ;
     }
     lu0.compute(B0);
     const Eigen::VectorXd piv = lu0.matrixLU().diagonal().cwiseAbs();
@@ -488,6 +511,30 @@ struct TierGaussSeidel {
   }
 };
 
+struct HierarchyMemory {
+  std::size_t peak = 0;  // while the operator and the preconditioner are built
+  std::size_t kept = 0;  // what stays for the solve (the Krylov space not included)
+};
+
+HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator terminator) {
+  const std::size_t n2 = static_cast<std::size_t>(dd) * static_cast<std::size_t>(dd);
+  const std::size_t matrix = n2 * sizeof(cplx);
+  // L0 with the second-order terminators holds a dense block in sparse form; building it takes the block
+  // summed over the baths and three d^2 x d^2 matrices for one bath's (add_second_order_block).
+  const std::size_t l0 = terminator == HeomTerminator::second_order ? n2 * (sizeof(cplx) + sizeof(long)) : 0;
+  const std::size_t terminators = terminator == HeomTerminator::second_order ? 4 * matrix : 0;
+  const std::size_t op = HierarchyOperator::bytes(nados, K, dd);
+  // Measured peaks above a process without the HEOM (XX chain N = 5, depth 1, d^2 = 1024, 16 MiB a
+  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 5.5 matrices with
+  // the Ishizaki-Tanimura terminator, 8.1 with the second-order one, whose L0 holds 1.5 matrices more.
+  const int extra = terminator == HeomTerminator::second_order ? 1 : 0;
+  HierarchyMemory m;
+  m.peak = op + std::max(terminators, l0 + (TierGaussSeidel::kConstructionMatrices + extra) * matrix);
+  // The preconditioner keeps V, V^-1, ADO 0's LU and two work arrays of the hierarchy's size.
+  m.kept = op + l0 + 3 * matrix + 2 * static_cast<std::size_t>(nados) * static_cast<std::size_t>(dd) * sizeof(cplx);
+  return m;
+}
+
 HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth,
                            HeomTerminator terminator, const SteadyStateOptions& steady) {
   const cmat& H = model.hamiltonian;
@@ -495,7 +542,17 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   int K = 0;
   for (const CorrelationExpansion& e : baths) K += static_cast<int>(e.terms.size());
   const long nados = ado_count(K, depth);
-  auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator, nados);
+  // Estimated before anything is built: the preconditioner's dense d^2 x d^2 matrices outgrow the hierarchy
+  // itself once d is larger than a few qubits (a ten-qubit chain: 16 TiB each).
+  const HierarchyMemory mem = hierarchy_memory(nados, K, dd, terminator);
+  check_memory(mem.peak,
+               "the HEOM steady state (a hierarchy of " + std::to_string(nados) + " auxiliary operators of " +
+                   std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +
+                   " exponents; a preconditioner of " + std::to_string(TierGaussSeidel::kConstructionMatrices) +
+                   " dense " + std::to_string(dd) + " x " + std::to_string(dd) + " matrices)",
+               "a smaller --heom-depth or --heom-terms would shrink the hierarchy; the preconditioner's size is set by "
+               "the system's dimension");
+  auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator);
   const long N = op->N;
 
   LinearProblem<cplx> p;
@@ -514,7 +571,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd));
   p.preconditioner_rcond = pre->rcond0;
   p.precondition = [pre, op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
-  p.operator_bytes = HierarchyOperator::bytes(N, K, dd);
+  p.operator_bytes = mem.kept;
   p.apply_workspace_bytes = static_cast<std::size_t>(N * dd) * sizeof(cplx) * 2;
   p.prefer_krylov = pre->usable;
   // The currents are differences of tier-1 terms ~ lambda x the state: 1e-12 of the bordered residual left
