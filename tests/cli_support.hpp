@@ -35,11 +35,12 @@ inline std::filesystem::path scratch_dir() {
   return dir;
 }
 
-// Runs `QHEAT_CLI args` through the shell (args are shell words).
-inline CliRun run_cli(const std::string& args) {
+// Runs `QHEAT_CLI args` through the shell (args are shell words); `shell` runs before it in the same shell
+// (e.g. a `ulimit`).
+inline CliRun run_cli(const std::string& args, const std::string& shell = "") {
   const auto dir = scratch_dir();
   const std::string out = (dir / "out").string(), err = (dir / "err").string();
-  const std::string cmd = std::string(QHEAT_CLI) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = shell + std::string(QHEAT_CLI) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   CliRun r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

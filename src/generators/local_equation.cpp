@@ -96,18 +96,26 @@ public:
   }
 
   // op (x) 1_rest as a sparse matrix (elements below kLocalRoundoff x max dropped).
-  [[nodiscard]] sparse embed(const cmat& local, long dim) const {
-    const double thr = kLocalRoundoff * (local.size() > 0 ? local.cwiseAbs().maxCoeff() : 0.0);
+  [[nodiscard]] sparse embed(const sparse& local, long dim) const {
+    double big = 0.0;
+    for (long i = 0; i < local.outerSize(); ++i)
+      for (sparse::InnerIterator it(local, i); it; ++it) big = std::max(big, std::abs(it.value()));
+    const double thr = kLocalRoundoff * big;
     std::vector<std::pair<std::pair<int, int>, cplx>> nz;
-    for (int j = 0; j < local_dim_; ++j)
-      for (int i = 0; i < local_dim_; ++i)
-        if (std::abs(local(i, j)) > thr) nz.push_back({{i, j}, local(i, j)});
+    for (long i = 0; i < local.outerSize(); ++i)
+      for (sparse::InnerIterator it(local, i); it; ++it)
+        if (std::abs(it.value()) > thr) nz.push_back({{static_cast<int>(it.row()), static_cast<int>(it.col())}, it.value()});
+    // by local column, so that each full column visits only its own
+    std::sort(nz.begin(), nz.end(), [](const auto& x, const auto& y) { return x.first.second < y.first.second; });
+    std::vector<std::size_t> col_begin(static_cast<std::size_t>(local_dim_) + 1, 0);
+    for (const auto& e : nz) ++col_begin[static_cast<std::size_t>(e.first.second) + 1];
+    for (std::size_t c = 0; c < static_cast<std::size_t>(local_dim_); ++c) col_begin[c + 1] += col_begin[c];
     Triplets trip;
     trip.reserve(nz.size() * static_cast<std::size_t>(rest_dim_));
     for (long col = 0; col < dim; ++col) {
-      const int sj = sub_of(col);
-      for (const auto& [ij, v] : nz)
-        if (ij.second == sj) trip.emplace_back(with_sub(col, ij.first), col, v);
+      const auto sj = static_cast<std::size_t>(sub_of(col));
+      for (std::size_t k = col_begin[sj]; k < col_begin[sj + 1]; ++k)
+        trip.emplace_back(with_sub(col, nz[k].first.first), col, nz[k].second);
     }
     sparse S(dim, dim);
     S.setFromTriplets(trip.begin(), trip.end());
@@ -197,8 +205,18 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
   long nnz_h = 0;
   for (long j = 0; j < d; ++j)
     for (long i = 0; i < d; ++i) nnz_h += Hd(i, j) != cplx(0.0, 0.0) ? 1 : 0;
-  check_memory(6 * sparse_bytes(nnz_h + d, d) * (1 + model.baths.size()),
-               "the local master equation (" + std::to_string(d) + " levels: sparse site-basis operators)", "");
+  // Each bath's construction holds dense d_loc x d_loc matrices of its sites' space: H_loc, the local factor
+  // A (and A^dag for an exchange coupling), the local eigenbasis with diagonalize's work copy, A in it.
+  std::size_t local_dense = 0;
+  for (const Bath& bath : model.baths)
+    if (!bath.sites.empty()) {
+      const auto dl = static_cast<std::size_t>(SiteSplit(model.space, bath.sites).local_dim());
+      local_dense = std::max(local_dense, 7 * dl * dl * sizeof(cplx));
+    }
+  check_memory(6 * sparse_bytes(nnz_h + d, d) * (1 + model.baths.size()) + local_dense,
+               "the local master equation (" + std::to_string(d) +
+                   " levels: sparse site-basis operators and each bath's dense local ones)",
+               "");
 
   Triplets trip;
   trip.reserve(static_cast<std::size_t>(nnz_h));
@@ -287,7 +305,12 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
       channels.emplace_back(A, ChannelPart::emission);
       channels.emplace_back(A.adjoint(), ChannelPart::absorption);
     }
-    cmat K_loc = cmat::Zero(dl, dl), LS_loc = cmat::Zero(dl, dl);
+    // The local eigenbasis in sparse form: a diagonal H_loc (a Kerr mode, a spin in a field) has a
+    // permutation as eigenvectors, and its Bohr components are then single elements; held as dense d_loc x d_loc
+    // matrices, one per component, they took d_loc^3 memory and d_loc^4 time (a Kerr mode of 401 levels:
+    // 1 GB, 32 s; 3001 levels: killed for memory).
+    const sparse Vs = V.sparseView(0.0, 0.0);
+    sparse K_loc(dl, dl), LS_loc(dl, dl);
     for (const auto& [X, part] : channels) {
       detail::GammaCache gamma(bath, part, shift, options.cache);
       // Bohr components in the local eigenbasis, grouped as generator.cpp's secular_terms groups them.
@@ -303,23 +326,31 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
           }
       std::vector<int> cluster_of;
       const std::vector<double> reps = detail::cluster_values(freqs, tol, cluster_of);
-      std::vector<cmat> parts(reps.size(), cmat::Zero(dl, dl));
+      std::vector<Triplets> parts(reps.size());
       for (std::size_t k = 0; k < freqs.size(); ++k) {
         const auto [m, n] = where[k];
-        parts[static_cast<std::size_t>(cluster_of[k])](m, n) = Xe(m, n);
+        parts[static_cast<std::size_t>(cluster_of[k])].emplace_back(m, n, Xe(m, n));
       }
       std::vector<double> kept;
       for (std::size_t c = 0; c < reps.size(); ++c) {
+        sparse P(dl, dl);
+        P.setFromTriplets(parts[c].begin(), parts[c].end());
+        parts[c] = Triplets();
         // The zero-frequency component's split Lamb shifts cancel when it is normal (generator.cpp,
         // channel_gamma); the embedded component's Frobenius norm is d_rest times the local one's.
-        const cmat& P = parts[c];
-        const bool normal_zero = reps[c] == 0.0 && (P * P.adjoint() - P.adjoint() * P).cwiseAbs().maxCoeff() <=
-                                                       1e-12 * std::max(1.0, rest * P.squaredNorm());
+        bool normal_zero = false;
+        if (reps[c] == 0.0) {
+          const sparse comm = sparse(P * P.adjoint()) - sparse(P.adjoint() * P);
+          double worst = 0.0;
+          for (long i = 0; i < comm.outerSize(); ++i)
+            for (sparse::InnerIterator it(comm, i); it; ++it) worst = std::max(worst, std::abs(it.value()));
+          normal_zero = worst <= 1e-12 * std::max(1.0, rest * P.squaredNorm());
+        }
         const cplx g = gamma(reps[c], normal_zero);
         if (g == cplx(0.0, 0.0)) continue;
         kept.push_back(reps[c]);
-        const cmat Xc = V * P * V.adjoint();  // back to the site basis
-        const cmat XX = Xc.adjoint() * Xc;
+        const sparse Xc = Vs * P * sparse(Vs.adjoint());  // back to the site basis
+        const sparse XX = sparse(Xc.adjoint()) * Xc;
         K_loc += g.real() * XX;
         LS_loc += g.imag() * XX;
         if (g.real() != 0.0) jumps.push_back(Jump{split.embed(Xc, d), 2.0 * g.real(), static_cast<int>(a)});

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../cli_support.hpp"
+#include "qheat/core/resources.hpp"
 
 namespace {
 
@@ -17,6 +18,7 @@ using qheat::test::run_cli;
 
 const std::string kChain = std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml";
 const std::string kZhang = std::string(QHEAT_SOURCE_DIR) + "/examples/zhang2025/two_qubits.toml";
+const std::string kKerr = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/kerr.toml";
 
 TEST(CliResources, MemoryLimitStopsALargeSolveAtOnce) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -52,6 +54,25 @@ TEST(CliResources, HeomEstimateCountsThePreconditionersDenseMatrices) {
   EXPECT_EQ(six.err.rfind("qheat: error [memory-limit]: ", 0), 0u) << six.err;
   // 6 matrices of 4096^2 complex numbers (256 MiB each) and the hierarchy's 3 x 3 vectors of 4096 elements
   EXPECT_NE(six.err.find("needs an estimated 1.5 GiB, more than the limit of 1.0 GiB"), std::string::npos) << six.err;
+}
+
+// The local method on one mode of many levels: its Bohr components are single elements when H_loc is
+// diagonal (a Kerr mode), and they are held sparse. As dense d x d matrices, one per component, they took
+// d^3 memory: 1 GB at 401 levels (the command then stopped with std::bad_alloc under this address-space
+// limit), and at 3001 levels the kernel killed it for memory. Under the limit a regression fails with
+// bad_alloc instead of exhausting the machine. AddressSanitizer reserves terabytes of address space.
+TEST(CliResources, LocalMethodOnAModeOfManyLevelsStaysSparse) {
+  if (qheat::kAddressSanitizer) GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space";
+  const std::string limit = "ulimit -v 409600; ";  // 400 MiB of address space (the command needs < 100 MB)
+  const CliRun r = run_cli("ness " + kKerr + " --set nmax=400 --method local", limit);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["steady_state"]["status"], "converged");
+  EXPECT_EQ(j["steady_state"]["structure"], "site basis, sparse, 401 charge blocks (largest 1), matrix-free");
+  // The estimate counts the dense local matrices (7 of 1001^2 complex numbers: 107 MiB) before building them.
+  const CliRun big = run_cli("ness " + kKerr + " --set nmax=1000 --method local --max-memory 50M", "ulimit -v 2097152; ");
+  EXPECT_EQ(big.code, 2) << big.err;
+  EXPECT_EQ(big.err.rfind("qheat: error [memory-limit]: the local master equation (1001 levels", 0), 0u) << big.err;
 }
 
 TEST(CliResources, MemoryLimitInASweepIsARowWithStatusError) {
