@@ -10,10 +10,12 @@
 // (dense_times_sparse: columns of the state times elements of the operator).
 #include <Eigen/LU>
 #include <Eigen/SparseCore>
+#include <Eigen/SparseLU>
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <tuple>
+#include <unordered_map>
 
 #include "qheat/core/resources.hpp"
 #include "qheat/core/sparse_products.hpp"
@@ -129,6 +131,117 @@ std::vector<std::vector<int>> redfield_sectors(const Generator& gen, int& modulu
 
 using detail::SecularParts;
 
+// The secular part of L among the coherences of one non-zero Bohr frequency (docs/methods.md, "Steady
+// state"): rho_cd -> L(rho)_ab with w_ab = w_cd, from the terms (Lambda rho X^dag + X rho Lambda^dag)_ab and,
+// between degenerate levels, from M = -i(H + H_LS) - sum K_h. The variables are rho_ab with w_ab > tol, each
+// held by its coordinate pair (Re, Im) of rho_ab or, when the coordinates store rho_ba, its conjugate. Empty
+// when no such coupling exists (a non-degenerate spectrum) or when there are more than kMaxCouplings per
+// variable.
+struct CoherenceBlocks {
+  std::vector<long> coordinate;  // per variable: the first of its coordinate pair
+  std::vector<char> conjugate;   // per variable: the coordinates store rho_ba
+  Eigen::SparseMatrix<cplx> S;   // variables x variables, diagonal included
+  [[nodiscard]] bool empty() const { return coordinate.empty(); }
+};
+
+constexpr std::size_t kMaxCouplings = 16;
+
+CoherenceBlocks coherence_blocks(const Generator& gen, const HermitianBlocks& blocks, const SecularParts& parts,
+                                 double tol) {
+  const rvec& E = gen.basis().energies;
+  const long d = E.size();
+  CoherenceBlocks out;
+  std::unordered_map<long, int> var;  // hi * d + lo -> variable
+  for (int blk = 0; blk < blocks.count(); ++blk) {
+    const auto& I = blocks.indices(blk);
+    const long n = static_cast<long>(I.size());
+    long k = 0;
+    for (long j = 1; j < n; ++j)
+      for (long i = 0; i < j; ++i, ++k) {
+        const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
+        if (std::abs(E(a) - E(b)) <= tol) continue;
+        const bool flip = E(a) < E(b);
+        var.emplace(flip ? b * d + a : a * d + b, static_cast<int>(out.coordinate.size()));
+        out.coordinate.push_back(blocks.offset(blk) + n + 2 * k);
+        out.conjugate.push_back(flip ? 1 : 0);
+      }
+  }
+  const auto nv = out.coordinate.size();
+  auto find = [&](long a, long b) {
+    const auto it = var.find(a * d + b);
+    return it == var.end() ? -1 : it->second;
+  };
+  std::vector<Eigen::Triplet<cplx>> trip;
+  const std::size_t budget = kMaxCouplings * nv;
+  bool coupled = false, over = false;
+  auto add = [&](long a, long b, long c, long e, cplx v) {
+    if (a == c && b == e) return;  // the diagonal comes from SecularParts::coherence
+    const int r = find(a, b), q = find(c, e);
+    if (r < 0 || q < 0) return;
+    trip.emplace_back(r, q, v);
+    coupled = true;
+    over = over || trip.size() > budget;
+  };
+  struct Entry {
+    double w;
+    long row, col;
+    cplx v;
+  };
+  // Only operators sparse in the eigenbasis (a mode's a + a^dag: 2 d elements) are taken; a dense one
+  // (many-body levels) would make d^2 entries and more products than the budget.
+  auto entries = [&](const cmat& A) {
+    std::vector<Entry> e;
+    const double thr2 = A.size() > 0 ? 1e-28 * A.cwiseAbs2().maxCoeff() : 0.0;  // 1e-14 of the largest, squared
+    if (static_cast<std::size_t>((A.cwiseAbs2().array() > thr2).count()) > kMaxCouplings * static_cast<std::size_t>(d)) {
+      over = true;
+      return e;
+    }
+    for (long j = 0; j < A.cols(); ++j)
+      for (long i = 0; i < A.rows(); ++i)
+        if (std::norm(A(i, j)) > thr2) e.push_back({E(i) - E(j), i, j, A(i, j)});
+    std::sort(e.begin(), e.end(), [](const Entry& x, const Entry& y) { return x.w < y.w; });
+    return e;
+  };
+  // (L rho R^dag)_ab = sum_cd L_ac rho_cd conj(R_bd), secular when w_ac = w_bd
+  auto products = [&](const std::vector<Entry>& L, const std::vector<Entry>& R) {
+    std::size_t lo = 0;
+    for (const Entry& l : L) {
+      while (lo < R.size() && R[lo].w < l.w - tol) ++lo;
+      for (std::size_t k = lo; k < R.size() && R[k].w <= l.w + tol && !over; ++k)
+        add(l.row, R[k].row, l.col, R[k].col, l.v * std::conj(R[k].v));
+    }
+  };
+  for (const auto& bath : gen.baths())
+    for (const auto& t : bath.terms) {
+      const std::vector<Entry> lam = entries(t.Lambda), x = entries(t.X);
+      if (over) return {};
+      products(lam, x);
+      products(x, lam);
+    }
+  std::vector<std::pair<long, long>> pair_of(nv);  // (hi, lo)
+  for (const auto& [key, v] : var) pair_of[static_cast<std::size_t>(v)] = {key / d, key % d};
+  // (M rho + rho M^dag)_ab between degenerate levels: M_ac rho_cb and rho_ae conj(M_be)
+  cmat M = cplx(0.0, -1.0) * gen.renormalized_hamiltonian();
+  for (const auto& b : gen.baths()) M -= b.K_h;
+  std::vector<std::vector<long>> partners(static_cast<std::size_t>(d));
+  for (long a = 0; a < d; ++a)
+    for (long c = 0; c < d; ++c)
+      if (c != a && std::abs(E(a) - E(c)) <= tol && M(a, c) != cplx(0.0, 0.0))
+        partners[static_cast<std::size_t>(a)].push_back(c);
+  for (std::size_t v = 0; v < nv && !over; ++v) {
+    const auto [a, b] = pair_of[v];
+    for (const long c : partners[static_cast<std::size_t>(a)]) add(a, b, c, b, M(a, c));
+    for (const long e : partners[static_cast<std::size_t>(b)]) add(a, b, a, e, std::conj(M(b, e)));
+  }
+  if (!coupled || over) return {};
+  for (std::size_t v = 0; v < nv; ++v)
+    trip.emplace_back(static_cast<int>(v), static_cast<int>(v), parts.coherence(pair_of[v].first, pair_of[v].second));
+  out.S.resize(static_cast<long>(nv), static_cast<long>(nv));
+  out.S.setFromTriplets(trip.begin(), trip.end());
+  out.S.makeCompressed();
+  return out;
+}
+
 class EigenbasisEquation final : public MasterEquation {
 public:
   EigenbasisEquation(const Model& model, const GeneratorOptions& options) : gen_(model, options) {
@@ -183,6 +296,11 @@ public:
       HLS_s_.push_back(std::move(hls));
     }
     secular_ = detail::secular_parts(gen_);  // what the preconditioner needs
+    {
+      const rvec& E = gen_.basis().energies;
+      const double scale = E.size() > 0 ? std::max(1.0, E.cwiseAbs().maxCoeff()) : 1.0;
+      coherence_ = coherence_blocks(gen_, blocks_, secular_, options.degeneracy_tolerance * scale);
+    }
     gen_.release_operators();
   }
 
@@ -288,6 +406,7 @@ private:
   std::vector<cmat> Htot_s_;             // H + H_LS on each sector
   std::vector<std::vector<cmat>> HLS_s_;  // per bath: its H_LS on each sector
   SecularParts secular_;
+  CoherenceBlocks coherence_;
 };
 
 // The secular part of L in real coordinates: populations through the exact d x d rate block with the
@@ -296,8 +415,13 @@ private:
 // O(rate / Bohr splitting)). The coordinates are those of `blocks` (the charge sectors).
 class SecularPreconditioner {
 public:
-  SecularPreconditioner(const SecularParts& parts, const HermitianBlocks& blocks, double border)
-      : d_(parts.rates.rows()), population_(blocks.population_coordinates()) {
+  SecularPreconditioner(const SecularParts& parts, const HermitianBlocks& blocks, double border,
+                        const CoherenceBlocks& coherence)
+      : d_(parts.rates.rows()), population_(blocks.population_coordinates()), coherence_(coherence) {
+    if (!coherence_.empty()) {
+      coherence_lu_.compute(coherence_.S);
+      if (coherence_lu_.info() != Eigen::Success) coherence_ = CoherenceBlocks{};  // the diagonal elements then
+    }
     const rmat pop = parts.rates.array() + border;
     lu_.compute(pop);
     const rvec piv = lu_.matrixLU().diagonal().cwiseAbs();
@@ -331,6 +455,21 @@ public:
         y(at + 2 * k) = c.real();
         y(at + 2 * k + 1) = c.imag();
       }
+    if (coherence_.empty()) return;
+    const auto nv = static_cast<long>(coherence_.coordinate.size());
+    Eigen::VectorXcd r(nv);
+    for (long v = 0; v < nv; ++v) {
+      const long at = coherence_.coordinate[static_cast<std::size_t>(v)];
+      const cplx c(x(at), x(at + 1));
+      r(v) = coherence_.conjugate[static_cast<std::size_t>(v)] != 0 ? std::conj(c) : c;
+    }
+    const Eigen::VectorXcd z = coherence_lu_.solve(r);
+    for (long v = 0; v < nv; ++v) {
+      const long at = coherence_.coordinate[static_cast<std::size_t>(v)];
+      const cplx c = coherence_.conjugate[static_cast<std::size_t>(v)] != 0 ? std::conj(z(v)) : z(v);
+      y(at) = c.real();
+      y(at + 1) = c.imag();
+    }
   }
 
 private:
@@ -340,6 +479,8 @@ private:
   std::vector<cplx> inv_;
   std::vector<std::tuple<long, long, long>> runs_;  // per block: first coherence coordinate, first inverse, count
   double pivot_ratio_ = 1.0;
+  CoherenceBlocks coherence_;
+  Eigen::SparseLU<Eigen::SparseMatrix<cplx>> coherence_lu_;
 };
 
 LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOptions& options) const {
@@ -367,6 +508,9 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
     for (const Factor& f : b.K_h) p.operator_bytes += f.bytes();
   }
   for (const Factor& f : M_) p.operator_bytes += f.bytes();
+  // The coherence couplings and their sparse LU: with them a harmonic mode at nmax = 400 (1.2 x 10^5
+  // non-zeros, 2.4 MB) peaked 31 MB higher (106 -> 138 MB, whole process), 13 x the matrix; 16 x as the estimate.
+  p.operator_bytes += 16 * static_cast<std::size_t>(coherence_.S.nonZeros()) * (sizeof(cplx) + sizeof(int));
   auto w = std::make_shared<Workspace>();  // one problem is solved by one thread
   p.apply = [this, w](const rvec& x, rvec& y) {
     std::vector<Operand> rho = unpack(x, *w);
@@ -385,7 +529,7 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
     check_memory(plan_steady(p, options).bytes, "the " + method_name(method()) + " steady state (" + std::to_string(d) +
                                                     " levels, matrix-free)",
                  "--method global needs only the populations");
-    auto P = std::make_shared<SecularPreconditioner>(secular_, blocks_, p.scale);
+    auto P = std::make_shared<SecularPreconditioner>(secular_, blocks_, p.scale, coherence_);
     p.preconditioner_rcond = P->pivot_ratio();
     p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
   }

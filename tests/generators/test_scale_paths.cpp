@@ -273,3 +273,29 @@ TEST(ScalePaths, KongKerrDdmeIndependentOfTruncation) {
                                   Method::ddme);
   EXPECT_NEAR(s.thermo.currents[1], -1.22131328e-3, 5e-12);
 }
+
+// A harmonic mode (chi = 0): every transition has the one Bohr frequency omega, so Bloch-Redfield couples the
+// coherences rho_(n, n+k) of one k as strongly as the rates, and the secular preconditioner takes those
+// couplings (eigenbasis_equation.cpp, coherence_blocks). With only each coherence's own diagonal element GMRES
+// ran to its 2000-iteration cap from nmax = 200 on and stopped short (not-converged) from nmax = 600
+// (bench/README.md). Here: the scale path equals the dense engine at nmax = 20 (GMRES forced; 1e-9 as in
+// RedfieldMatrixFreeEqualsDense), and at nmax = 60 and 150 it converges within 400 iterations (45 at nmax = 100
+// when measured) to currents equal to 1e-9 relative (populated levels far below: p_n ~ e^{-n/2} at T = 2).
+TEST(ScalePaths, RedfieldHarmonicModeCoherenceCouplings) {
+  const std::string file = std::string(QHEAT_SOURCE_DIR) + "/examples/bosons/kerr_mode.toml";
+  SteadyStateOptions krylov;
+  krylov.dense_max_dim = 1;
+  krylov.dense_max_problem = 0;
+  expect_same(load_model(file, {{"chi", "0"}, {"nmax", "20"}}), Method::redfield, LambShiftMode::on, 1e-9,
+              "harmonic mode, nmax 20", krylov);
+  std::vector<double> J;
+  for (const std::string nmax : {"60", "150"}) {
+    SolveOptions so;
+    so.state = false;
+    so.steady.gmres_max_iterations = 400;
+    const Solution s = qheat::solve(load_model(file, {{"chi", "0"}, {"nmax", nmax}}), Method::redfield, so);
+    ASSERT_EQ(s.status, SteadyStatus::converged) << "nmax " << nmax;
+    J.push_back(s.thermo.currents[0]);
+  }
+  EXPECT_NEAR(J[1], J[0], 1e-9 * std::abs(J[0]));
+}
