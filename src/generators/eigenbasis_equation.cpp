@@ -151,6 +151,13 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const HermitianBlocks& bl
   const rvec& E = gen.basis().energies;
   const long d = E.size();
   CoherenceBlocks out;
+  // What the construction can hold at most: per coherence its map entry and place (~80 bytes) and up to
+  // kMaxCouplings triplets (24 bytes each). An optional refinement: above a quarter of the memory limit the
+  // preconditioner keeps the diagonal elements alone.
+  std::size_t coherences = 0;
+  for (int blk = 0; blk < blocks.count(); ++blk)
+    coherences += static_cast<std::size_t>(blocks.size(blk)) * static_cast<std::size_t>(blocks.size(blk) - 1) / 2;
+  if (coherences * (80 + kMaxCouplings * sizeof(Eigen::Triplet<cplx>)) > memory_limit() / 4) return out;
   std::unordered_map<long, int> var;  // hi * d + lo -> variable
   for (int blk = 0; blk < blocks.count(); ++blk) {
     const auto& I = blocks.indices(blk);
