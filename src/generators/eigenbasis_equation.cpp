@@ -131,9 +131,9 @@ std::vector<std::vector<int>> redfield_sectors(const Generator& gen, int& modulu
 
 using detail::SecularParts;
 
-// The secular part of L among the coherences of one non-zero Bohr frequency (docs/methods.md, "Steady
-// state"): rho_cd -> L(rho)_ab with w_ab = w_cd, from the terms (Lambda rho X^dag + X rho Lambda^dag)_ab and,
-// between degenerate levels, from M = -i(H + H_LS) - sum K_h. The variables are rho_ab with w_ab > tol, each
+// The secular part of L among the coherences of one non-zero Bohr frequency (docs/methods.md, "Bloch-Redfield
+// at scale"): rho_cd -> L(rho)_ab with w_ab = w_cd, from the terms (Lambda rho X^dag + X rho Lambda^dag)_ab and,
+// between degenerate levels, from M = -i(H + H_LS) - sum K_h (the apply's M, whole). The variables are rho_ab with w_ab > tol, each
 // held by its coordinate pair (Re, Im) of rho_ab or, when the coordinates store rho_ba, its conjugate. Empty
 // when no such coupling exists (a non-degenerate spectrum) or when there are more than kMaxCouplings per
 // variable.
@@ -146,8 +146,8 @@ struct CoherenceBlocks {
 
 constexpr std::size_t kMaxCouplings = 16;
 
-CoherenceBlocks coherence_blocks(const Generator& gen, const HermitianBlocks& blocks, const SecularParts& parts,
-                                 double tol) {
+CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const HermitianBlocks& blocks,
+                                 const SecularParts& parts, double tol) {
   const rvec& E = gen.basis().energies;
   const long d = E.size();
   CoherenceBlocks out;
@@ -198,14 +198,15 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const HermitianBlocks& bl
   // (many-body levels) would make d^2 entries and more products than the budget.
   auto entries = [&](const cmat& A) {
     std::vector<Entry> e;
-    const double thr2 = A.size() > 0 ? 1e-28 * A.cwiseAbs2().maxCoeff() : 0.0;  // 1e-14 of the largest, squared
-    if (static_cast<std::size_t>((A.cwiseAbs2().array() > thr2).count()) > kMaxCouplings * static_cast<std::size_t>(d)) {
+    const rmat a2 = A.cwiseAbs2();
+    const double thr2 = a2.size() > 0 ? 1e-28 * a2.maxCoeff() : 0.0;  // 1e-14 of the largest, squared
+    if (static_cast<std::size_t>((a2.array() > thr2).count()) > kMaxCouplings * static_cast<std::size_t>(d)) {
       over = true;
       return e;
     }
     for (long j = 0; j < A.cols(); ++j)
       for (long i = 0; i < A.rows(); ++i)
-        if (std::norm(A(i, j)) > thr2) e.push_back({E(i) - E(j), i, j, A(i, j)});
+        if (a2(i, j) > thr2) e.push_back({E(i) - E(j), i, j, A(i, j)});
     std::sort(e.begin(), e.end(), [](const Entry& x, const Entry& y) { return x.w < y.w; });
     return e;
   };
@@ -228,8 +229,6 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const HermitianBlocks& bl
   std::vector<std::pair<long, long>> pair_of(nv);  // (hi, lo)
   for (const auto& [key, v] : var) pair_of[static_cast<std::size_t>(v)] = {key / d, key % d};
   // (M rho + rho M^dag)_ab between degenerate levels: M_ac rho_cb and rho_ae conj(M_be)
-  cmat M = cplx(0.0, -1.0) * gen.renormalized_hamiltonian();
-  for (const auto& b : gen.baths()) M -= b.K_h;
   std::vector<std::vector<long>> partners(static_cast<std::size_t>(d));
   for (long a = 0; a < d; ++a)
     for (long c = 0; c < d; ++c)
@@ -306,7 +305,7 @@ public:
     {
       const rvec& E = gen_.basis().energies;
       const double scale = E.size() > 0 ? std::max(1.0, E.cwiseAbs().maxCoeff()) : 1.0;
-      coherence_ = coherence_blocks(gen_, blocks_, secular_, options.degeneracy_tolerance * scale);
+      coherence_ = coherence_blocks(gen_, M, blocks_, secular_, options.degeneracy_tolerance * scale);
     }
     gen_.release_operators();
   }
