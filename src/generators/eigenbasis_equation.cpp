@@ -8,7 +8,6 @@
 // 1 + 2 (terms) products, each with the operator on the right. An operator that is mostly zero in the
 // eigenbasis (a mode whose H is diagonal in the Fock basis) is multiplied as a sparse matrix
 // (dense_times_sparse: columns of the state times elements of the operator).
-#include <Eigen/LU>
 #include <Eigen/SparseCore>
 #include <Eigen/SparseLU>
 #include <algorithm>
@@ -22,6 +21,7 @@
 #include "qheat/generators/equation.hpp"
 #include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
+#include "qheat/steady/rate_equation.hpp"
 #include "detail.hpp"
 
 namespace qheat {
@@ -415,7 +415,7 @@ private:
   CoherenceBlocks coherence_;
 };
 
-// The secular part of L in real coordinates: populations through the exact d x d rate block with the
+// The secular part of L in real coordinates: populations through the exact d x d rate block (GTH) with the
 // border, every coherence divided by its own diagonal element -i(E_a - E_b) + R_ab,ab (exact for Davies
 // with a non-degenerate spectrum; for Bloch-Redfield the neglected non-secular couplings are
 // O(rate / Bohr splitting)). The coordinates are those of `blocks` (the charge sectors).
@@ -423,15 +423,12 @@ class SecularPreconditioner {
 public:
   SecularPreconditioner(const SecularParts& parts, const HermitianBlocks& blocks, double border,
                         const CoherenceBlocks& coherence)
-      : d_(parts.rates.rows()), population_(blocks.population_coordinates()), coherence_(coherence) {
+      : d_(parts.rates.rows()), border_(border), population_(blocks.population_coordinates()), rates_(parts.rates),
+        coherence_(coherence) {
     if (!coherence_.empty()) {
       coherence_lu_.compute(coherence_.S);
       if (coherence_lu_.info() != Eigen::Success) coherence_ = CoherenceBlocks{};  // the diagonal elements then
     }
-    const rmat pop = parts.rates.array() + border;
-    lu_.compute(pop);
-    const rvec piv = lu_.matrixLU().diagonal().cwiseAbs();
-    pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
     // Inverse diagonal elements of the coherences a < b of each block, in the order of the coordinates.
     for (int blk = 0; blk < blocks.count(); ++blk) {
       const auto& I = blocks.indices(blk);
@@ -445,7 +442,8 @@ public:
         }
     }
   }
-  [[nodiscard]] double pivot_ratio() const { return pivot_ratio_; }
+  // 0 when the secular rate equations have several closed classes (the steady state is not unique), else 1.
+  [[nodiscard]] double population_indicator() const { return rates_.unique() ? 1.0 : 0.0; }
   [[nodiscard]] std::size_t bytes() const {
     return static_cast<std::size_t>(d_) * static_cast<std::size_t>(d_) * sizeof(double) + inv_.size() * sizeof(cplx);
   }
@@ -453,7 +451,9 @@ public:
     y.resize(x.size());
     rvec p(d_);
     for (long l = 0; l < d_; ++l) p(l) = x(population_[static_cast<std::size_t>(l)]);
-    p = lu_.solve(p);
+    rvec q;
+    rates_.solve_bordered(p, border_, q);
+    p = q;
     for (long l = 0; l < d_; ++l) y(population_[static_cast<std::size_t>(l)]) = p(l);
     for (const auto& [at, first, count] : runs_)
       for (long k = 0; k < count; ++k) {
@@ -480,11 +480,11 @@ public:
 
 private:
   long d_;
+  double border_;
   std::vector<long> population_;  // coordinate of each level's population
-  Eigen::PartialPivLU<rmat> lu_;
+  RateEquation rates_;            // the population block (GTH, steady/rate_equation.hpp)
   std::vector<cplx> inv_;
   std::vector<std::tuple<long, long, long>> runs_;  // per block: first coherence coordinate, first inverse, count
-  double pivot_ratio_ = 1.0;
   CoherenceBlocks coherence_;
   Eigen::SparseLU<Eigen::SparseMatrix<cplx>> coherence_lu_;
 };
@@ -531,12 +531,14 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
     for (long l = 0; l < decay.size(); ++l) sum += decay(l) * std::abs(x(at[static_cast<std::size_t>(l)]));
     return sum;
   };
-  if (d > options.dense_max_dim) {
+  // Sectors of one level each: the coordinates are the populations, the problem the Pauli rate equation.
+  p.rate_equation = blocks_.largest_block() <= 1;
+  if (d > options.dense_max_dim && plan_steady(p, options).solver != "gth") {
     check_memory(plan_steady(p, options).bytes, "the " + method_name(method()) + " steady state (" + std::to_string(d) +
                                                     " levels, matrix-free)",
                  "--method global needs only the populations");
     auto P = std::make_shared<SecularPreconditioner>(secular_, blocks_, p.scale, coherence_);
-    p.preconditioner_rcond = P->pivot_ratio();
+    p.preconditioner_rcond = P->population_indicator();
     p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
   }
   return p;

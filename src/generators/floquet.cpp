@@ -24,6 +24,7 @@
 #include "qheat/core/fft.hpp"
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/steady/rate_equation.hpp"
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -419,45 +420,16 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   res.largest_rate = 0.0;
   for (int b = 0; b < d; ++b) res.largest_rate = std::max(res.largest_rate, Rt.col(b).sum());
 
-  // ---- Pauli steady state -------------------------------------------------------------------------
+  // ---- Pauli steady state (GTH, steady/rate_equation.hpp) ---------------------------------------------
+  // Rates below 1e-15 of the largest rate, the a -> a sideband rates included, count as absent: they are
+  // round-off of the modes or below the accuracy of the rates. Uniqueness: one closed communicating class.
   rmat W = Rt;
   W.diagonal().setZero();
-  // Uniqueness: exactly one closed communicating class of the jump graph (rates below 1e-15 of the
-  // largest rate, the a -> a sideband rates included, count as absent: they are round-off of the modes
-  // or below the accuracy of the rates).
-  {
-    const double thr = 1e-15 * std::max(Rt.maxCoeff(), 0.0);
-    std::vector<std::vector<char>> reach(d, std::vector<char>(d, 0));
-    for (int a = 0; a < d; ++a) {
-      reach[a][a] = 1;
-      for (int b = 0; b < d; ++b)
-        if (W(b, a) > thr) reach[a][b] = 1;  // a -> b
-    }
-    for (int m = 0; m < d; ++m)
-      for (int a = 0; a < d; ++a)
-        if (reach[a][m])
-          for (int b = 0; b < d; ++b)
-            if (reach[m][b]) reach[a][b] = 1;
-    int closed = 0;
-    std::vector<char> seen(d, 0);
-    for (int a = 0; a < d; ++a) {
-      if (seen[a]) continue;
-      bool is_closed = true;
-      for (int b = 0; b < d; ++b) {
-        if (reach[a][b] && reach[b][a]) seen[b] = 1;
-        if (reach[a][b] && !reach[b][a]) is_closed = false;
-      }
-      if (is_closed) ++closed;
-    }
-    if (closed > 1) res.status = SteadyStatus::not_unique;
-  }
-  rmat M = W;
-  for (int b = 0; b < d; ++b) M(b, b) = -W.col(b).sum();
-  M.row(0).setOnes();
-  rvec rhs = rvec::Zero(d);
-  rhs(0) = 1.0;
-  const Eigen::FullPivLU<rmat> lu(M);
-  rvec p = lu.solve(rhs);
+  const double thr = 1e-15 * std::max(Rt.maxCoeff(), 0.0);
+  W = W.unaryExpr([thr](double r) { return r > thr ? r : 0.0; });
+  const RateEquation pauli(W, RateEquation::Use::stationary);
+  if (!pauli.unique()) res.status = SteadyStatus::not_unique;
+  const rvec& p = pauli.stationary();
   if (!converged && res.status == SteadyStatus::converged) res.status = SteadyStatus::not_converged;
   res.populations = p;
 

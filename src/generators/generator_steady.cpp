@@ -1,43 +1,38 @@
 // Steady state of the dense eigenbasis Generator: it builds the linear problem (explicit dense,
 // explicit sparse or matrix-free with the secular preconditioner) and hands it to steady/.
 #include <Eigen/Eigenvalues>
-#include <Eigen/LU>
 #include <cmath>
 
 #include "qheat/generators/generator.hpp"
+#include "qheat/steady/rate_equation.hpp"
 #include "detail.hpp"
 
 namespace qheat {
 namespace {
 
 // Preconditioner for the bordered system: the secular part of L in the eigenbasis. Populations
-// couple through the d x d rate block (solved exactly with the border); every coherence is divided
-// by its own diagonal element -i(E_a - E_b) + R_ab,ab. Exact for Davies with a non-degenerate
-// spectrum; for Bloch-Redfield the neglected non-secular couplings are O(rate / Bohr splitting).
+// couple through the d x d rate block (solved exactly with the border, steady/rate_equation.hpp); every
+// coherence is divided by its own diagonal element -i(E_a - E_b) + R_ab,ab. Exact for Davies with a
+// non-degenerate spectrum; for Bloch-Redfield the neglected non-secular couplings are O(rate / Bohr splitting).
 class SecularPreconditioner {
 public:
-  SecularPreconditioner(const Generator& gen, double border) : d_(gen.dim()) {
+  SecularPreconditioner(const Generator& gen, double border)
+      : d_(gen.dim()), border_(border), parts_(detail::secular_parts(gen)), rates_(parts_.rates) {
     const long d = d_;
-    const detail::SecularParts parts = detail::secular_parts(gen);
-    const cmat pop = (parts.rates.array() + border).cast<cplx>();
     diag_ = cmat(d, d);
     for (long b = 0; b < d; ++b)
-      for (long a = 0; a < d; ++a) diag_(a, b) = parts.coherence(a, b);
-    pop_lu_.compute(pop);
-    const rvec piv = pop_lu_.matrixLU().diagonal().cwiseAbs();
-    pop_pivot_ratio_ = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
+      for (long a = 0; a < d; ++a) diag_(a, b) = parts_.coherence(a, b);
   }
-  // Smallest/largest pivot of the bordered population block: ~round-off when the secular rate
-  // equations have more than one closed class (e.g. a subsystem no bath reaches), i.e. when the
-  // steady state is not unique.
-  [[nodiscard]] double population_pivot_ratio() const { return pop_pivot_ratio_; }
+  // 0 when the secular rate equations have more than one closed class (e.g. a subsystem no bath
+  // reaches), i.e. when the steady state is not unique; else 1.
+  [[nodiscard]] double population_indicator() const { return rates_.unique() ? 1.0 : 0.0; }
   // y = P^{-1} x on vec'd matrices.
   void solve(const cvec& x, cvec& y) const {
     const long d = d_;
     y.resize(x.size());
-    cvec p(d);
+    cvec p(d), q;
     for (long a = 0; a < d; ++a) p(a) = x(a + d * a);
-    const cvec q = pop_lu_.solve(p);
+    rates_.solve_bordered(p, border_, q);
     for (long b = 0; b < d; ++b)
       for (long a = 0; a < d; ++a)
         y(a + d * b) = a == b ? q(a) : (std::abs(diag_(a, b)) > 0 ? x(a + d * b) / diag_(a, b) : x(a + d * b));
@@ -45,9 +40,10 @@ public:
 
 private:
   long d_;
+  double border_;
+  detail::SecularParts parts_;
+  RateEquation rates_;
   cmat diag_;
-  Eigen::PartialPivLU<cmat> pop_lu_;
-  double pop_pivot_ratio_ = 1.0;
 };
 
 // Largest diagonal element of a sparse matrix (the border weight of the explicit sparse problem).
@@ -81,7 +77,7 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
     };
     P.emplace(gen, p.scale);
     p.precondition = [&P](const cvec& x, cvec& y) { P->solve(x, y); };
-    p.preconditioner_rcond = P->population_pivot_ratio();
+    p.preconditioner_rcond = P->population_indicator();
     p.operator_bytes = 4 * static_cast<std::size_t>(d * d) * sizeof(cplx) * (gen.baths().size() + 1);
   } else {
     p.sparse = std::make_shared<const spmat>(gen.liouvillian());

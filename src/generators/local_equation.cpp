@@ -10,7 +10,7 @@
 // for Hermitian rho
 //   L(rho) = Y + Y^dag,   Y = M rho + 1/2 sum_k kappa_k X_k rho X_k^dag,
 // one apply costs O(nnz x block size).
-#include <Eigen/LU>
+#include <memory>
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
@@ -24,6 +24,7 @@
 #include "qheat/generators/equation.hpp"
 #include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
+#include "qheat/steady/rate_equation.hpp"
 
 namespace qheat {
 namespace {
@@ -540,69 +541,8 @@ EquationCurrents LocalEquation::currents(const rvec& x) const {
 // Uniqueness: a closed class C of eigenstates under the jumps (no rate out of it) spans a subspace that
 // H + H_LS and every jump keep, so a state on it stays on it and C holds a steady state of its own; two
 // closed classes mean a non-unique steady state (e.g. a site no bath reaches). The preconditioner's
-// indicator is 0 then, else the pivot ratio of the bordered rate matrix (round-off when it is
-// singular for another reason). One closed class does not prove uniqueness: stationary coherences
-// between degenerate levels (a decoherence-free subspace) are not seen by the rate matrix.
-// Closed communicating classes of the jump graph a -> b where W(b, a) > 0 (rates below 1e-15 of the
-// largest count as absent, as in floquet.cpp): strongly connected components (Kosaraju, O(d^2) on the
-// dense matrix) without an edge to another component.
-int closed_classes(const rmat& W) {
-  const long d = W.rows();
-  double wmax = 0.0;
-  for (long a = 0; a < d; ++a)
-    for (long b = 0; b < d; ++b)
-      if (a != b) wmax = std::max(wmax, W(b, a));
-  const double thr = 1e-15 * wmax;
-  auto edge = [&](long from, long to) { return from != to && W(to, from) > thr; };
-  // First pass: finishing order of a depth-first search on the graph.
-  std::vector<long> order;
-  order.reserve(static_cast<std::size_t>(d));
-  std::vector<char> seen(static_cast<std::size_t>(d), 0);
-  std::vector<std::pair<long, long>> stack;  // (node, next neighbour to try)
-  for (long s = 0; s < d; ++s) {
-    if (seen[static_cast<std::size_t>(s)]) continue;
-    seen[static_cast<std::size_t>(s)] = 1;
-    stack.emplace_back(s, 0);
-    while (!stack.empty()) {
-      auto& [v, next] = stack.back();
-      while (next < d && (seen[static_cast<std::size_t>(next)] || !edge(v, next))) ++next;
-      if (next < d) {
-        const long w = next++;
-        seen[static_cast<std::size_t>(w)] = 1;
-        stack.emplace_back(w, 0);
-      } else {
-        order.push_back(v);
-        stack.pop_back();
-      }
-    }
-  }
-  // Second pass on the reversed graph in reverse finishing order: one component per tree.
-  std::vector<int> comp(static_cast<std::size_t>(d), -1);
-  int nc = 0;
-  std::vector<long> todo;
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    if (comp[static_cast<std::size_t>(*it)] >= 0) continue;
-    todo.push_back(*it);
-    comp[static_cast<std::size_t>(*it)] = nc;
-    while (!todo.empty()) {
-      const long v = todo.back();
-      todo.pop_back();
-      for (long u = 0; u < d; ++u)
-        if (comp[static_cast<std::size_t>(u)] < 0 && edge(u, v)) {
-          comp[static_cast<std::size_t>(u)] = nc;
-          todo.push_back(u);
-        }
-    }
-    ++nc;
-  }
-  std::vector<char> leaves(static_cast<std::size_t>(nc), 0);
-  for (long a = 0; a < d; ++a)
-    for (long b = 0; b < d; ++b)
-      if (edge(a, b) && comp[static_cast<std::size_t>(a)] != comp[static_cast<std::size_t>(b)])
-        leaves[static_cast<std::size_t>(comp[static_cast<std::size_t>(a)])] = 1;
-  return static_cast<int>(std::count(leaves.begin(), leaves.end(), 0));
-}
-
+// indicator is 0 then, else 1 (steady/rate_equation.hpp). One closed class does not prove uniqueness:
+// stationary coherences between degenerate levels (a decoherence-free subspace) are not seen by the rate matrix.
 class BlockSecularPreconditioner {
 public:
   BlockSecularPreconditioner(const LocalEquation& eq, double border) : B_(eq.blocks()) {
@@ -640,7 +580,10 @@ public:
       const auto uf = static_cast<std::size_t>(j.from), ut = static_cast<std::size_t>(j.to);
       const cmat XV = j.X * V_[uf];
       const cmat Xt = V_[ut].adjoint() * XV;
-      pop.block(offsets_[ut], offsets_[uf], Xt.rows(), Xt.cols()) += j.rate * Xt.cwiseAbs2();
+      // Elements below round-off of the basis change are structural zeros: no jump, whatever the rate.
+      const double thr = detail::element_threshold(Xt);
+      pop.block(offsets_[ut], offsets_[uf], Xt.rows(), Xt.cols()) +=
+          j.rate * Xt.cwiseAbs2().unaryExpr([thr](double x2) { return x2 > thr * thr ? x2 : 0.0; });
       if (j.from == j.to) {
         const cvec x = Xt.diagonal();
         diag[uf] += j.rate * (x * x.adjoint());
@@ -658,16 +601,10 @@ public:
         V_[ub] = cmat();
       }
     }
-    const int closed = closed_classes(pop);
-    // The loss of each population (the rate matrix's column sums, exactly: V is unitary) and the border.
-    for (int b = 0; b < nb; ++b) {
-      const auto ub = static_cast<std::size_t>(b);
-      for (long i = 0; i < B_.size(b); ++i) pop(offsets_[ub] + i, offsets_[ub] + i) -= 2.0 * k[ub](i);
-    }
-    pop.array() += border;
-    lu_.compute(pop);
-    const rvec piv = lu_.matrixLU().diagonal().cwiseAbs();
-    indicator_ = closed > 1 || !(piv.maxCoeff() > 0) ? 0.0 : piv.minCoeff() / piv.maxCoeff();
+    // The rate matrix's diagonal (each population's loss) is not read: GTH takes it as minus the column sums.
+    rates_ = std::make_unique<RateEquation>(pop);
+    border_ = border;
+    indicator_ = rates_->unique() ? 1.0 : 0.0;
   }
   // Non-uniqueness indicator for LinearProblem::preconditioner_rcond (see above).
   [[nodiscard]] double indicator() const { return indicator_; }
@@ -678,7 +615,7 @@ public:
     re_.resize(static_cast<std::size_t>(nb));
     im_.resize(static_cast<std::size_t>(nb));
     full_.resize(static_cast<std::size_t>(nb));
-    rvec p(lu_.rows());
+    rvec p(rates_->dim());
     // To the eigenbasis: Y~ = V^dag Y V, real and imaginary parts separately when V is real.
     for (int b = 0; b < nb; ++b) {
       const auto ub = static_cast<std::size_t>(b);
@@ -697,7 +634,8 @@ public:
         p.segment(offsets_[ub], n) = full_[ub].diagonal().real();
       }
     }
-    const rvec q = lu_.solve(p);
+    rvec q;
+    rates_->solve_bordered(p, border_, q);
     for (int b = 0; b < nb; ++b) {
       const auto ub = static_cast<std::size_t>(b);
       const long n = B_.size(b);
@@ -782,7 +720,8 @@ private:
   std::vector<cmat> V_;
   std::vector<rmat> Vr_;
   std::vector<cmat> inv_;
-  Eigen::PartialPivLU<rmat> lu_;
+  std::unique_ptr<RateEquation> rates_;  // the population block (GTH)
+  double border_ = 1.0;
   double indicator_ = 1.0;
   // Workspaces (one problem is solved by one thread).
   std::vector<rmat> re_, im_;
@@ -800,6 +739,8 @@ LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& op
   // The unpacked blocks and their images (2 x 16 bytes per unknown) and two block-sized temporaries.
   p.apply_workspace_bytes = static_cast<std::size_t>(p.dim) * 32 + 2 * big * sizeof(cplx);
   p.operator_bytes = operator_bytes_;
+  // Blocks of one level each: the coordinates are the populations, the problem a rate equation.
+  p.rate_equation = blocks_.largest_block() <= 1;
   struct Work {
     std::vector<cmat> rho, Y;
     cmat T, Tadj;
@@ -814,7 +755,7 @@ LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& op
     y.resize(x.size());
     for (int b = 0; b < nb; ++b) blocks_.pack_plus_adjoint(w->Y[static_cast<std::size_t>(b)], b, y);
   };
-  if (p.dim > options.dense_max_problem) {
+  if (p.dim > options.dense_max_problem && plan_steady(p, options).solver != "gth") {
     p.operator_bytes += BlockSecularPreconditioner::bytes(blocks_, d_);
     check_memory(plan_steady(p, options).bytes,
                  "the local steady state (" + std::to_string(d_) + " levels, " + std::to_string(p.dim) +

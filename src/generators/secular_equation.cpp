@@ -310,6 +310,8 @@ LinearProblem<double> SecularEquation::steady_problem(const SteadyStateOptions& 
   LinearProblem<double> p;
   p.dim = blocks_.dim();
   p.border = blocks_.trace_functional();
+  // Blocks of one level each: the coordinates are the populations and the problem is the Pauli rate equation.
+  p.rate_equation = blocks_.largest_block() <= 1;
   const long n = p.dim;
   const int nc = blocks_.count();
 

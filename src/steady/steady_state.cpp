@@ -5,10 +5,12 @@
 #include <limits>
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "qheat/core/interrupt.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/steady/rate_equation.hpp"
 
 namespace qheat {
 
@@ -244,6 +246,29 @@ LinearSolution<Scalar> dense_lu(const LinearProblem<Scalar>& p, const SteadyStat
   return r;
 }
 
+// A rate equation's stationary state by GTH state reduction (steady/rate_equation.hpp): every probability to a
+// small relative error, and uniqueness from the jump graph (the indicator is 1 or 0).
+LinearSolution<double> rate_equation_solve(const LinearProblem<double>& p, const SteadyStateOptions& o) {
+  LinearSolution<double> r;
+  r.solver = "gth";
+  const RateEquation eq(explicit_dense(p), RateEquation::Use::stationary);
+  r.x = eq.stationary();
+  r.x /= p.border.dot(r.x);
+  r.rcond = eq.unique() ? 1.0 : 0.0;
+  classify(p, o, r);
+  return r;
+}
+
+// Rate equations up to this many states are solved densely by GTH, whatever form they come in (a matrix-free one
+// is made explicit column by column: O(n) applies of O(n) work when every block is one level); beyond, the
+// factorisation's O(n^3) time is the general solvers' again.
+constexpr long kRateEquationDenseMax = 4096;
+
+template <class Scalar>
+bool solved_as_rate_equation(const LinearProblem<Scalar>& p) {
+  return std::is_same_v<Scalar, double> && p.rate_equation && p.dim <= kRateEquationDenseMax;
+}
+
 template <class Scalar>
 LinearSolution<Scalar> sparse_lu(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
   using Sparse = typename LinearProblem<Scalar>::Sparse;
@@ -372,8 +397,8 @@ SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& 
   // that build it cost more than GMRES (measured, Redfield XX chain N = 4, 256 unknowns: 4.5 ms dense
   // against 1.1 ms GMRES).
   const long densify = p.precondition ? std::min<long>(o.dense_max_problem, 64) : o.dense_max_problem;
-  if (p.dense || (!p.sparse && p.dim <= densify)) {
-    plan.solver = "dense-lu";
+  if (solved_as_rate_equation(p) || p.dense || (!p.sparse && p.dim <= densify)) {
+    plan.solver = solved_as_rate_equation(p) ? "gth" : "dense-lu";
     plan.bytes = base + 2 * n * n * sizeof(Scalar);
     return plan;
   }
@@ -403,6 +428,9 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
                                (plan.solver == "gmres" ? ", Krylov space of " + std::to_string(plan.krylov_dimension) : "") + ")",
                plan.solver == "gmres" ? "even the smallest Krylov space qheat uses (10 vectors) does not fit; a smaller model would"
                                       : "a matrix-free method would fit");
+  if constexpr (std::is_same_v<Scalar, double>) {
+    if (plan.solver == "gth") return rate_equation_solve(p, o);
+  }
   if (plan.solver == "dense-lu") return dense_lu(p, o);
   if (plan.solver == "sparse-lu") return sparse_lu(p, o);
   LinearSolution<Scalar> r = krylov(p, o, plan.krylov_dimension);

@@ -58,6 +58,9 @@ struct LinearProblem {
   // The preconditioner is good enough that GMRES beats the sparse LU (measured for the problem's kind):
   // solve by GMRES first, and by the sparse LU (when `sparse` is given and fits) only if GMRES fails.
   bool prefer_krylov = false;
+  // A is a transition-rate matrix (off-diagonal elements >= 0, columns summing to 0) with u = (1, ..., 1): the
+  // dense form is solved by GTH state reduction and uniqueness read off the jump graph (steady/rate_equation.hpp).
+  bool rate_equation = false;
 };
 
 struct SteadyStateOptions {
@@ -85,7 +88,7 @@ template <class Scalar>
 struct LinearSolution {
   Eigen::Matrix<Scalar, Eigen::Dynamic, 1> x;  // empty when no finite solution was found
   SteadyStatus status = SteadyStatus::converged;
-  std::string solver;           // "dense-lu", "sparse-lu", "gmres"
+  std::string solver;           // "dense-lu", "sparse-lu", "gmres", "gth" (rate equations)
   double rcond = 0.0;           // condition indicator (pivot ratio, one-solve estimate, preconditioner's)
   double residual = 0.0;        // ||A x||_2
   double normalisation = 0.0;   // u^T x (1 up to round-off)
