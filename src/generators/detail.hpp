@@ -65,6 +65,7 @@ std::vector<cplx> gamma_at(GammaCache& gamma, const std::vector<double>& w);
 
 // Elements of X below this are structural zeros (round-off of a basis change).
 double element_threshold(const cmat& X);
+double element_threshold(double largest);  // the same, from the largest |element|
 
 // Clusters of values equal within `tol` (sorted, consecutive gaps <= tol). Returns the cluster
 // representatives (means; 0 when within tol of 0) and the cluster of each value.

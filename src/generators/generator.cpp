@@ -236,8 +236,9 @@ std::vector<Channel> channels_of(const Bath& bath, const Eigenbasis& basis) {
 }  // namespace
 
 namespace detail {
+double element_threshold(double largest) { return 1e-14 * std::max(1.0, largest); }
 double element_threshold(const cmat& X) {
-  return 1e-14 * std::max(1.0, std::sqrt(X.size() > 0 ? X.cwiseAbs2().maxCoeff() : 0.0));
+  return element_threshold(std::sqrt(X.size() > 0 ? X.cwiseAbs2().maxCoeff() : 0.0));
 }
 
 // Clusters of Bohr frequencies: equal within `tol`. Returns the cluster representative of each value.
