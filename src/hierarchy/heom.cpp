@@ -428,40 +428,43 @@ class HierarchyOperator {
 };
 
 struct TierGaussSeidel {
-  cmat V, Vinv;
-  cvec w;
+  cvec w;  // -i (E_i - E_j) on the eigenbasis element |i><j| (column-stacked i + d j)
   Eigen::PartialPivLU<cmat> lu0;
   double rcond0 = 1.0;
-  bool usable = true;  // false when V is too ill-conditioned for the eigenbasis form
   std::vector<long> tier_start;
   mutable cvec work_r;
-  mutable cmat work_z;
-  // The diagonal block of ADO n is L0 - (n.nu) (without the second-order terminator's damping correction,
-  // which the preconditioner leaves out); ADO 0's block alone is singular (every operator commuting with H is
+  mutable cmat work_z, work_w;
+  // The diagonal block of ADO n is L0 - (n.nu); the preconditioner inverts L_S - (n.nu) in its place, L_S =
+  // -i[H, .] being diagonal in H's eigenbasis: (L_S - g)^-1 X = U [(U^dag X U) / (w - g)] U^dag, two d x d products
+  // each way per operator. The terminators in L0 (and the second-order one's damping correction) are left to
+  // GMRES. Against the exact eigen-decomposition of L0 (a d^2 x d^2 zgeev, d^6 time, and dense d^2 x d^2 basis
+  // changes in every apply) this took GMRES the same iterations or a few more (bench/README.md, "HEOM
+  // preconditioner in H's eigenbasis"). ADO 0's block alone is singular (every operator commuting with H is
   // stationary under L0): its preconditioner is the Schur complement over the first tier,
-  // B0 - sum_k up_k (L0 - nu_k)^-1 down_k -- a second-order (Redfield-like) generator that is regular when the
-  // steady state is unique.
-  // Memory in d^2 x d^2 complex matrices: five alive at once (B0, general_eigen's copy of it, V, the LU of V
-  // and V^-1 while L0 is diagonalised; B0, V, V^-1, Z and V Z in the Schur complement) and one more for the
-  // heap's freed blocks (hierarchy_memory has the measurements).
-  static constexpr int kConstructionMatrices = 6;
+  // B0 - sum_k up_k (L_S - nu_k)^-1 down_k with B0 = L0 + s u u^T -- a second-order (Redfield-like) generator
+  // that is regular when the steady state is unique -- by a dense LU.
+  // Memory in d^2 x d^2 complex matrices while it is built: B0, one mode's down_k in H's eigenbasis and its work
+  // array; then B0 and the LU's copy of it; and the heap's freed blocks (measured peak 4.2, hierarchy_memory).
+  static constexpr int kConstructionMatrices = 5;
   TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0) {
+    const long d = A.d, dd = A.dd;
+    w.resize(dd);
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i) w(i + d * j) = cplx(0.0, -(A.E(i) - A.E(j)));
     cmat B0(A.L0);  // L0, dense; then ADO 0's Schur complement in place
-    linalg::general_eigen(B0, w, V, Vinv);
-    // V^-1 V = 1 to round-off unless L0 is close to defective; then the preconditioner is unreliable and
-    // the sparse LU is used instead.
-    usable = (Vinv * V - cmat::Identity(V.rows(), V.cols())).cwiseAbs().maxCoeff() < 1e-8;
     B0.noalias() += s * u0 * u0.transpose();
     for (int k = 0; k < A.K && A.h.depth > 0; ++k) {
       const Mode& m = A.modes[static_cast<std::size_t>(k)];
       const auto kk = static_cast<std::size_t>(k);
-      // B0 -= up_k (L0 - nu_k)^-1 down_k, up_k = -i sqrt(|c_k|) [Q, .], down_k = lower_k / sqrt(|c_k|)
-      cmat Z = Vinv * A.lower_sparse[kk];
-      for (long i = 0; i < Z.rows(); ++i) Z.row(i) *= A.down_coef[kk][1] / (w(i) - m.nu);
-      cmat VZ = V * Z;
-      Z.resize(0, 0);
-      VZ *= cplx(0, 1) * A.up_coef[kk][0];
-      B0.noalias() += A.comm_sparse[static_cast<std::size_t>(m.bath)] * VZ;
+      // B0 -= up_k (L_S - nu_k)^-1 down_k, up_k = -i sqrt(|c_k|) [Q, .], down_k = lower_k / sqrt(|c_k|)
+      cmat Z = A.lower_sparse[kk];
+      cmat W;
+      A.to_eigenbasis(Z, W);
+      for (long i = 0; i < dd; ++i) Z.row(i) *= A.down_coef[kk][1] / (w(i) - m.nu);
+      A.from_eigenbasis(Z, W);
+      W.resize(0, 0);
+      Z *= cplx(0, 1) * A.up_coef[kk][0];
+      B0.noalias() += A.comm_sparse[static_cast<std::size_t>(m.bath)] * Z;
     }
     lu0.compute(B0);
     const Eigen::VectorXd piv = lu0.matrixLU().diagonal().cwiseAbs();
@@ -477,11 +480,10 @@ struct TierGaussSeidel {
     }
     tier_start.push_back(A.N);
   }
-  // Block Gauss-Seidel, tier by tier: y_t = D_t^-1 (x_t - A_{t,t-1} y_{t-1}), with D_a = L0 - (n.nu) I applied
-  // for a whole tier at once as V [(w - n.nu)^-1 (V^-1 X_t)] (ADO 0: its Schur-complement LU). Against block
-  // Jacobi (the same blocks, no couplings) it halves the GMRES iterations on Kato's model at depth 7
-  // (lam = 0.1: 40 -> 22, 0.5: 74 -> 41, 1: 128 -> 60) for about the same cost per iteration (bench/README.md,
-  // "Issue 11").
+  // Block Gauss-Seidel, tier by tier: y_t = D_t^-1 (x_t - A_{t,t-1} y_{t-1}), with D_a^-1 = (L_S - (n.nu))^-1
+  // applied for a whole tier at once in H's eigenbasis (ADO 0: its Schur-complement LU). Against block Jacobi
+  // (the same blocks, no couplings) it halves the GMRES iterations on Kato's model at depth 7 (lam = 0.1:
+  // 40 -> 22, 0.5: 74 -> 41, 1: 128 -> 60) for about the same cost per iteration (bench/README.md, "Issue 11").
   void apply(const HierarchyOperator& A, const cvec& x, cvec& y) const {
     const long dd = A.dd;
     y.resize(x.size());
@@ -494,11 +496,9 @@ struct TierGaussSeidel {
         y.head(dd) = lu0.solve(r.head(dd));
         continue;
       }
-      Eigen::Map<const cmat> R(r.data() + a0 * dd, dd, a1 - a0);
-      Eigen::Map<cmat> Y(y.data() + a0 * dd, dd, a1 - a0);
       cmat& Z = work_z;
-      Z.resize(dd, a1 - a0);
-      Z.noalias() = Vinv * R;
+      Z = Eigen::Map<const cmat>(r.data() + a0 * dd, dd, a1 - a0);
+      A.to_eigenbasis(Z, work_w);
       for (long a = a0; a < a1; ++a) {
         const double g = A.damping[static_cast<std::size_t>(a)];
         for (long i = 0; i < dd; ++i) {
@@ -506,7 +506,8 @@ struct TierGaussSeidel {
           Z(i, a - a0) *= std::conj(z) / std::norm(z);
         }
       }
-      Y.noalias() = V * Z;
+      A.from_eigenbasis(Z, work_w);
+      Eigen::Map<cmat>(y.data() + a0 * dd, dd, a1 - a0) = Z;
     }
   }
 };
@@ -525,13 +526,13 @@ HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator term
   const std::size_t terminators = terminator == HeomTerminator::second_order ? 4 * matrix : 0;
   const std::size_t op = HierarchyOperator::bytes(nados, K, dd);
   // Measured peaks above a process without the HEOM (XX chain N = 5, depth 1, d^2 = 1024, 16 MiB a
-  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 5.5 matrices with
-  // the Ishizaki-Tanimura terminator, 8.1 with the second-order one, whose L0 holds 1.5 matrices more.
+  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 4.2 matrices with
+  // the Ishizaki-Tanimura terminator, 7.1 with the second-order one, whose L0 holds 1.5 matrices more.
   const int extra = terminator == HeomTerminator::second_order ? 1 : 0;
   HierarchyMemory m;
   m.peak = op + std::max(terminators, l0 + (TierGaussSeidel::kConstructionMatrices + extra) * matrix);
-  // The preconditioner keeps V, V^-1, ADO 0's LU and two work arrays of the hierarchy's size.
-  m.kept = op + l0 + 3 * matrix + 2 * static_cast<std::size_t>(nados) * static_cast<std::size_t>(dd) * sizeof(cplx);
+  // The preconditioner keeps ADO 0's LU and three work arrays of the hierarchy's size.
+  m.kept = op + l0 + matrix + 3 * static_cast<std::size_t>(nados) * static_cast<std::size_t>(dd) * sizeof(cplx);
   return m;
 }
 
@@ -573,7 +574,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   p.precondition = [pre, op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
   p.operator_bytes = mem.kept;
   p.apply_workspace_bytes = static_cast<std::size_t>(N * dd) * sizeof(cplx) * 2;
-  p.prefer_krylov = pre->usable;
+  p.prefer_krylov = true;
   // The currents are differences of tier-1 terms ~ lambda x the state: 1e-12 of the bordered residual left
   // 1e-9 relative errors in them (measured on examples/kato2016/two_qubits.toml); 1e-14 leaves 1e-12.
   SteadyStateOptions so = steady;
