@@ -153,6 +153,10 @@ class HierarchyOperator {
   std::vector<std::vector<cvec>> shift;
   rvec E;                     // H's eigenvalues and eigenvectors
   cmat U;
+  // Per bath: its operator in H's eigenbasis, U^dag Q U, and the kernel g of its terminator -[Q, g o [Q, .]] there
+  // (Ishizaki-Tanimura: g = Delta everywhere; second order: kernel0; empty: none) -- the preconditioner's terms.
+  std::vector<cmat> Q_eigen;
+  std::vector<cvec> terminator_eigen;
   std::vector<cvec> kernel0;  // per bath: the second-order kernel at zero damping (eq. H4b)
   mutable cmat work_z, work_w;  // apply's work arrays (one solve uses an operator from one thread)
 
@@ -174,12 +178,16 @@ class HierarchyOperator {
       comm_sparse.push_back(QL - QR);
       comm.emplace_back(comm_sparse.back());
       anti.emplace_back(Sparse(QL + QR));
+      Q_eigen.push_back(U.adjoint() * Q * U);
+      terminator_eigen.emplace_back();
       if (term == HeomTerminator::ishizaki_tanimura && baths[a].terminator != 0.0) {
         L0 = L0 - baths[a].terminator * Sparse(comm_sparse.back() * comm_sparse.back());
+        terminator_eigen.back() = cvec::Constant(dd, baths[a].terminator);
       } else if (term == HeomTerminator::second_order) {
         kernel0.push_back(residual_kernel(E, baths[a], 0.0));
         if (terminator0.size() == 0) terminator0 = cmat::Zero(dd, dd);
         add_second_order_block(a, kernel0.back(), terminator0);
+        terminator_eigen.back() = kernel0.back();
       }
     }
     if (terminator0.size() > 0) L0 = L0 + Sparse(terminator0.sparseView(0.0, 0.0));
@@ -441,30 +449,40 @@ struct TierGaussSeidel {
   // changes in every apply) this took GMRES the same iterations or a few more (bench/README.md, "HEOM
   // preconditioner in H's eigenbasis"). ADO 0's block alone is singular (every operator commuting with H is
   // stationary under L0): its preconditioner is the Schur complement over the first tier,
-  // B0 - sum_k up_k (L_S - nu_k)^-1 down_k with B0 = L0 + s u u^T -- a second-order (Redfield-like) generator
-  // that is regular when the steady state is unique -- by a dense LU.
-  // Memory in d^2 x d^2 complex matrices while it is built: B0, one mode's down_k in H's eigenbasis and its work
-  // array; then B0 and the LU's copy of it; and the heap's freed blocks (measured peak 4.2, hierarchy_memory).
-  static constexpr int kConstructionMatrices = 5;
+  // B0 = L0 + s u u^T - sum_k up_k (L_S - nu_k)^-1 down_k -- a second-order (Redfield-like) generator that is
+  // regular when the steady state is unique -- by a dense LU in H's eigenbasis, where every term is
+  // [Q, alpha o (Q X) - beta o (X Q)] per bath (the terminators too, -[Q, g o [Q, X]]) and costs O(d^2) per column.
+  // Memory in d^2 x d^2 complex matrices: B0 and the LU's copy of it, and the heap's freed blocks (hierarchy_memory).
+  static constexpr int kConstructionMatrices = 3;
   TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0) {
     const long d = A.d, dd = A.dd;
     w.resize(dd);
     for (long j = 0; j < d; ++j)
       for (long i = 0; i < d; ++i) w(i + d * j) = cplx(0.0, -(A.E(i) - A.E(j)));
-    cmat B0(A.L0);  // L0, dense; then ADO 0's Schur complement in place
+    // B0 in H's eigenbasis: L_S, the border (the trace is the same functional there), the terminators and the
+    // first tier's Schur terms. With lower_k = -i (c_k Q. - c_k^* .Q), up_k = -i [Q, .] and the scalings,
+    // sum over bath b's modes of up_k (L_S - nu_k)^-1 down_k = [Q, alpha o (Q .) - beta o (. Q)] with
+    // alpha = sum_k a_k c_k / (w - nu_k), beta = sum_k a_k c_k^* / (w - nu_k), a_k = sqrt(|c_k|) sqrt(1/|c_k|).
+    cmat B0 = cmat::Zero(dd, dd);
+    B0.diagonal() = w;
     B0.noalias() += s * u0 * u0.transpose();
-    for (int k = 0; k < A.K && A.h.depth > 0; ++k) {
-      const Mode& m = A.modes[static_cast<std::size_t>(k)];
-      const auto kk = static_cast<std::size_t>(k);
-      // B0 -= up_k (L_S - nu_k)^-1 down_k, up_k = -i sqrt(|c_k|) [Q, .], down_k = lower_k / sqrt(|c_k|)
-      cmat Z = A.lower_sparse[kk];
-      cmat W;
-      A.to_eigenbasis(Z, W);
-      for (long i = 0; i < dd; ++i) Z.row(i) *= A.down_coef[kk][1] / (w(i) - m.nu);
-      A.from_eigenbasis(Z, W);
-      W.resize(0, 0);
-      Z *= cplx(0, 1) * A.up_coef[kk][0];
-      B0.noalias() += A.comm_sparse[static_cast<std::size_t>(m.bath)] * Z;
+    for (std::size_t b = 0; b < A.Q_eigen.size(); ++b) {
+      const cmat& Q = A.Q_eigen[b];
+      cvec alpha = cvec::Zero(dd), beta = cvec::Zero(dd);
+      for (int k = A.mode_begin[b]; k < A.mode_begin[b + 1] && A.h.depth > 0; ++k) {
+        const Mode& m = A.modes[static_cast<std::size_t>(k)];
+        const double ak = A.up_coef[static_cast<std::size_t>(k)][0] * A.down_coef[static_cast<std::size_t>(k)][1];
+        for (long i = 0; i < dd; ++i) {
+          const cplx inv = 1.0 / (w(i) - m.nu);
+          alpha(i) += ak * m.c * inv;
+          beta(i) += ak * std::conj(m.c) * inv;
+        }
+      }
+      if (A.terminator_eigen[b].size() > 0) {
+        alpha -= A.terminator_eigen[b];
+        beta -= A.terminator_eigen[b];
+      }
+      add_commutator_terms(Q, alpha, beta, B0);
     }
     lu0.compute(B0);
     const Eigen::VectorXd piv = lu0.matrixLU().diagonal().cwiseAbs();
@@ -480,6 +498,27 @@ struct TierGaussSeidel {
     }
     tier_start.push_back(A.N);
   }
+  // B += the superoperator X -> [Q, alpha o (Q X) - beta o (X Q)] (alpha, beta: d x d column-stacked), column by
+  // column: for X = |i><j|, M = x e_j^T - e_i y with x = alpha(:, j) o Q(:, i), y = beta(i, :) o Q(j, :), and
+  // [Q, M] = (Q x) e_j^T - Q(:, i) y - x Q(j, :) + e_i (y Q).
+  static void add_commutator_terms(const cmat& Q, const cvec& alpha, const cvec& beta, cmat& B) {
+    const long d = Q.rows();
+    Eigen::Map<const cmat> al(alpha.data(), d, d), be(beta.data(), d, d);
+    cvec x(d), Qx(d);
+    Eigen::RowVectorXcd y(d), yQ(d);
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i) {
+        x = al.col(j).cwiseProduct(Q.col(i));
+        y = be.row(i).cwiseProduct(Q.row(j));
+        Qx.noalias() = Q * x;
+        yQ.noalias() = y * Q;
+        Eigen::Map<cmat> C(B.col(i + d * j).data(), d, d);
+        C.col(j) += Qx;
+        C.noalias() -= Q.col(i) * y;
+        C.noalias() -= x * Q.row(j);
+        C.row(i) += yQ;
+      }
+  }
   // Block Gauss-Seidel, tier by tier: y_t = D_t^-1 (x_t - A_{t,t-1} y_{t-1}), with D_a^-1 = (L_S - (n.nu))^-1
   // applied for a whole tier at once in H's eigenbasis (ADO 0: its Schur-complement LU). Against block Jacobi
   // (the same blocks, no couplings) it halves the GMRES iterations on Kato's model at depth 7 (lam = 0.1:
@@ -492,8 +531,13 @@ struct TierGaussSeidel {
     for (std::size_t t = 0; t + 1 < tier_start.size(); ++t) {
       const long a0 = tier_start[t], a1 = tier_start[t + 1];
       if (t > 0) A.subtract_lower(y, r, a0, a1);
-      if (a0 == 0) {
-        y.head(dd) = lu0.solve(r.head(dd));
+      if (a0 == 0) {  // ADO 0: its LU in H's eigenbasis
+        cmat& Z0 = work_z;
+        Z0 = r.head(dd);
+        A.to_eigenbasis(Z0, work_w);
+        Z0 = lu0.solve(Z0);
+        A.from_eigenbasis(Z0, work_w);
+        y.head(dd) = Z0;
         continue;
       }
       cmat& Z = work_z;
@@ -526,9 +570,10 @@ HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator term
   const std::size_t terminators = terminator == HeomTerminator::second_order ? 4 * matrix : 0;
   const std::size_t op = HierarchyOperator::bytes(nados, K, dd);
   // Measured peaks above a process without the HEOM (XX chain N = 5, depth 1, d^2 = 1024, 16 MiB a
-  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 4.2 matrices with
-  // the Ishizaki-Tanimura terminator, 7.1 with the second-order one, whose L0 holds 1.5 matrices more.
-  const int extra = terminator == HeomTerminator::second_order ? 1 : 0;
+  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 2.4 matrices with
+  // the Ishizaki-Tanimura terminator, 6.2 with the second-order one, whose L0 holds 1.5 matrices more and whose
+  // construction leaves more freed blocks.
+  const int extra = terminator == HeomTerminator::second_order ? 2 : 0;
   HierarchyMemory m;
   m.peak = op + std::max(terminators, l0 + (TierGaussSeidel::kConstructionMatrices + extra) * matrix);
   // The preconditioner keeps ADO 0's LU and three work arrays of the hierarchy's size.
