@@ -437,7 +437,7 @@ class HierarchyOperator {
 
 struct TierGaussSeidel {
   cvec w;  // -i (E_i - E_j) on the eigenbasis element |i><j| (column-stacked i + d j)
-  Eigen::PartialPivLU<cmat> lu0;
+  linalg::DenseLU lu0;  // ADO 0's Schur complement in H's eigenbasis (zgetrf)
   double rcond0 = 1.0;
   std::vector<long> tier_start;
   mutable cvec work_r;
@@ -452,8 +452,8 @@ struct TierGaussSeidel {
   // B0 = L0 + s u u^T - sum_k up_k (L_S - nu_k)^-1 down_k -- a second-order (Redfield-like) generator that is
   // regular when the steady state is unique -- by a dense LU in H's eigenbasis, where every term is
   // [Q, alpha o (Q X) - beta o (X Q)] per bath (the terminators too, -[Q, g o [Q, X]]) and costs O(d^2) per column.
-  // Memory in d^2 x d^2 complex matrices: B0 and the LU's copy of it, and the heap's freed blocks (hierarchy_memory).
-  static constexpr int kConstructionMatrices = 3;
+  // Memory in d^2 x d^2 complex matrices: B0, factorised in place, and the heap's freed blocks (hierarchy_memory).
+  static constexpr int kConstructionMatrices = 2;
   TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0) {
     const long d = A.d, dd = A.dd;
     w.resize(dd);
@@ -484,9 +484,8 @@ struct TierGaussSeidel {
       }
       add_commutator_terms(Q, alpha, beta, B0);
     }
-    lu0.compute(B0);
-    const Eigen::VectorXd piv = lu0.matrixLU().diagonal().cwiseAbs();
-    rcond0 = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
+    lu0 = linalg::DenseLU(std::move(B0));  // factorised in place
+    rcond0 = lu0.pivot_ratio();
     tier_start.push_back(0);
     for (long a = 1; a < A.N; ++a) {
       int t = 0, tprev = 0;
@@ -535,7 +534,7 @@ struct TierGaussSeidel {
         cmat& Z0 = work_z;
         Z0 = r.head(dd);
         A.to_eigenbasis(Z0, work_w);
-        Z0 = lu0.solve(Z0);
+        lu0.solve_in_place(Z0);
         A.from_eigenbasis(Z0, work_w);
         y.head(dd) = Z0;
         continue;
@@ -570,10 +569,10 @@ HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator term
   const std::size_t terminators = terminator == HeomTerminator::second_order ? 4 * matrix : 0;
   const std::size_t op = HierarchyOperator::bytes(nados, K, dd);
   // Measured peaks above a process without the HEOM (XX chain N = 5, depth 1, d^2 = 1024, 16 MiB a
-  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 2.4 matrices with
+  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 1.6 matrices with
   // the Ishizaki-Tanimura terminator, 6.2 with the second-order one, whose L0 holds 1.5 matrices more and whose
-  // construction leaves more freed blocks.
-  const int extra = terminator == HeomTerminator::second_order ? 2 : 0;
+  // construction (four matrices at once) leaves freed blocks behind.
+  const int extra = terminator == HeomTerminator::second_order ? 3 : 0;
   HierarchyMemory m;
   m.peak = op + std::max(terminators, l0 + (TierGaussSeidel::kConstructionMatrices + extra) * matrix);
   // The preconditioner keeps ADO 0's LU and three work arrays of the hierarchy's size.
