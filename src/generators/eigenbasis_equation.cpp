@@ -443,7 +443,7 @@ public:
     }
   }
   // 0 when the secular rate equations have several closed classes (the steady state is not unique), else 1.
-  [[nodiscard]] double population_indicator() const { return rates_.unique() ? 1.0 : 0.0; }
+  [[nodiscard]] double population_indicator() const { return rates_.uniqueness_indicator(); }
   [[nodiscard]] std::size_t bytes() const {
     return static_cast<std::size_t>(d_) * static_cast<std::size_t>(d_) * sizeof(double) + inv_.size() * sizeof(cplx);
   }
@@ -453,8 +453,7 @@ public:
     for (long l = 0; l < d_; ++l) p(l) = x(population_[static_cast<std::size_t>(l)]);
     rvec q;
     rates_.solve_bordered(p, border_, q);
-    p = q;
-    for (long l = 0; l < d_; ++l) y(population_[static_cast<std::size_t>(l)]) = p(l);
+    for (long l = 0; l < d_; ++l) y(population_[static_cast<std::size_t>(l)]) = q(l);
     for (const auto& [at, first, count] : runs_)
       for (long k = 0; k < count; ++k) {
         const cplx c = cplx(x(at + 2 * k), x(at + 2 * k + 1)) * inv_[static_cast<std::size_t>(first + k)];
@@ -533,8 +532,9 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   };
   // Sectors of one level each: the coordinates are the populations, the problem the Pauli rate equation.
   p.rate_equation = blocks_.largest_block() <= 1;
-  if (d > options.dense_max_dim && plan_steady(p, options).solver != "gth") {
-    check_memory(plan_steady(p, options).bytes, "the " + method_name(method()) + " steady state (" + std::to_string(d) +
+  const SolvePlan plan = plan_steady(p, options);
+  if (d > options.dense_max_dim && plan.solver != "gth") {
+    check_memory(plan.bytes, "the " + method_name(method()) + " steady state (" + std::to_string(d) +
                                                     " levels, matrix-free)",
                  "--method global needs only the populations");
     auto P = std::make_shared<SecularPreconditioner>(secular_, blocks_, p.scale, coherence_);

@@ -25,7 +25,7 @@ public:
   }
   // 0 when the secular rate equations have more than one closed class (e.g. a subsystem no bath
   // reaches), i.e. when the steady state is not unique; else 1.
-  [[nodiscard]] double population_indicator() const { return rates_.unique() ? 1.0 : 0.0; }
+  [[nodiscard]] double population_indicator() const { return rates_.uniqueness_indicator(); }
   // y = P^{-1} x on vec'd matrices.
   void solve(const cvec& x, cvec& y) const {
     const long d = d_;

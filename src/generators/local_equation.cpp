@@ -628,7 +628,7 @@ public:
     // The rate matrix's diagonal (each population's loss) is not read: GTH takes it as minus the column sums.
     rates_ = std::make_unique<RateEquation>(pop);
     border_ = border;
-    indicator_ = rates_->unique() ? 1.0 : 0.0;
+    indicator_ = rates_->uniqueness_indicator();
   }
   // Non-uniqueness indicator for LinearProblem::preconditioner_rcond (see above).
   [[nodiscard]] double indicator() const { return indicator_; }

@@ -70,11 +70,15 @@ Components components(const rmat& W) {
 
 // Back substitution U x = x in place over the first m unknowns, column by column (each step adds terms of
 // one sign when x and -U's off-diagonal part are non-negative, as in the stationary state). A zero pivot
-// (another closed class) is replaced by `zero_pivot`; 0 there sets that unknown to 0.
-void back_substitute(const rmat& U, long m, double zero_pivot, rvec& x) {
+// (another closed class) is replaced by `zero_pivot`; 0 there sets that unknown to 0. With `rescale`, the whole
+// vector (solved and unsolved parts alike: linear in the right-hand side) is scaled down when an unknown grows
+// past 1e250: the stationary state's ratios can exceed the double range (a Kerr mode whose last state is its top
+// level: e^{2200}).
+void back_substitute(const rmat& U, long m, double zero_pivot, rvec& x, bool rescale) {
   for (long k = m - 1; k >= 0; --k) {
     const double p = U(k, k) > 0.0 ? U(k, k) : zero_pivot;
     x(k) = p > 0.0 ? x(k) / p : 0.0;
+    if (rescale && x(k) > 1e250) x *= 1e-250;
     if (k > 0 && x(k) != 0.0) x.head(k).noalias() -= x(k) * U.col(k).head(k);
   }
 }
@@ -121,7 +125,6 @@ RateEquation::RateEquation(const rmat& W, Use use) {
 
 void RateEquation::factorise(const rmat& W) {
   const long n = W.rows();
-  zero_pivots_.clear();
   // A = -W in that order, off-diagonal part only (the diagonal is recomputed as each pivot).
   lu_.resize(n, n);
   for (long j = 0; j < n; ++j)
@@ -141,10 +144,7 @@ void RateEquation::factorise(const rmat& W) {
       lu_(k, k) = pivot;
       if (!(pivot > 0.0)) {  // no rate out of k to the states left: k closes a class (the last one, or another)
         lu_(k, k) = 0.0;
-        if (below > 0) {
-          lu_.col(k).tail(below).setZero();
-          zero_pivots_.push_back(k);
-        }
+        if (below > 0) lu_.col(k).tail(below).setZero();
         continue;
       }
       lu_.col(k).tail(below) /= pivot;
@@ -159,18 +159,12 @@ void RateEquation::factorise(const rmat& W) {
     }
   }
 
-  // Stationary state: U pi = 0 with pi = 1 on the last state, by back substitution of non-negative terms. The
-  // ratios to the last state can exceed the double range (a Kerr mode whose last state is its top level: e^{2200});
-  // the whole vector, solved and unsolved parts alike (linear in that 1), is scaled down as they grow.
+  // Stationary state: U pi = 0 with pi = 1 on the last state, by back substitution of non-negative terms.
   rvec x = rvec::Zero(n);
   if (n > 0) {
     x(n - 1) = 1.0;
     x.head(n - 1) = -lu_.col(n - 1).head(n - 1);
-    for (long k = n - 2; k >= 0; --k) {
-      x(k) = lu_(k, k) > 0.0 ? x(k) / lu_(k, k) : 0.0;
-      if (x(k) > 1e250) x *= 1e-250;
-      if (k > 0 && x(k) != 0.0) x.head(k).noalias() -= x(k) * lu_.col(k).head(k);
-    }
+    back_substitute(lu_, n - 1, 0.0, x, true);
   }
   const double total = x.sum();
   pi_ = rvec::Zero(n);
@@ -188,7 +182,7 @@ void RateEquation::solve_bordered(const rvec& r, double s, rvec& z) const {
   for (long k = 0; k < n; ++k) y(k) = -(r(order_[static_cast<std::size_t>(k)]) - mean);
   lu_.triangularView<Eigen::UnitLower>().solveInPlace(y);
   y(n - 1) = 0.0;  // u^T of the right-hand side is 0: the last row of L^{-1} is proportional to u^T
-  back_substitute(lu_, n - 1, s, y);
+  back_substitute(lu_, n - 1, s, y, false);
   double sum = 0.0;
   for (long k = 0; k < n; ++k) {
     z(order_[static_cast<std::size_t>(k)]) = y(k);

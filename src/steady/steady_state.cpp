@@ -254,7 +254,7 @@ LinearSolution<double> rate_equation_solve(const LinearProblem<double>& p, const
   const RateEquation eq(explicit_dense(p), RateEquation::Use::stationary);
   r.x = eq.stationary();
   r.x /= p.border.dot(r.x);
-  r.rcond = eq.unique() ? 1.0 : 0.0;
+  r.rcond = eq.uniqueness_indicator();
   classify(p, o, r);
   return r;
 }

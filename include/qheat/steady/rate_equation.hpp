@@ -31,6 +31,8 @@ public:
   [[nodiscard]] long dim() const { return static_cast<long>(order_.size()); }
   [[nodiscard]] int closed_classes() const { return closed_; }
   [[nodiscard]] bool unique() const { return closed_ == 1; }
+  // LinearProblem::preconditioner_rcond / LinearSolution::rcond of a rate equation: 1 when unique, else 0.
+  [[nodiscard]] double uniqueness_indicator() const { return unique() ? 1.0 : 0.0; }
   // The stationary distribution, summing to 1 (with several closed classes: one on the class eliminated last).
   [[nodiscard]] const rvec& stationary() const { return pi_; }
   // z = (W + s u u^T)^{-1} r, u = (1, ..., 1): the bordered population block that GMRES's preconditioners invert,
@@ -40,11 +42,10 @@ public:
   void solve_bordered(const cvec& r, double s, cvec& z) const;
 
 private:
-  void factorise(const rmat& W);  // lu_, zero_pivots_ and pi_ for order_
+  void factorise(const rmat& W);  // lu_ and pi_ for order_
 
   std::vector<long> order_;  // elimination order: order_[k] is the state eliminated k-th (the last in a closed class)
   rmat lu_;                  // -W permuted by order_, factorised: unit lower L below, U on and above the diagonal
-  std::vector<long> zero_pivots_;  // positions k < n - 1 whose pivot was 0 (another closed class)
   rvec pi_;
   int closed_ = 0;
 };
