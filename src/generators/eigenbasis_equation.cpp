@@ -84,6 +84,9 @@ public:
     return sparse_ ? static_cast<std::size_t>(S_.nonZeros()) * (sizeof(cplx) + sizeof(long))
                    : static_cast<std::size_t>(D_.size()) * sizeof(cplx);
   }
+  [[nodiscard]] bool sparse() const noexcept { return sparse_; }
+  // A itself, column by column (a sparse factor only).
+  [[nodiscard]] csc_matrix columns() const { return S_.adjoint(); }
 
 private:
   // Up to these fills the sparse product beats BLAS's one-thread zgemm (bench/README.md, "Bloch-Redfield
@@ -314,6 +317,9 @@ public:
   [[nodiscard]] int dim() const override { return gen_.dim(); }
 
   [[nodiscard]] LinearProblem<double> steady_problem(const SteadyStateOptions& options) const override;
+  // L in the coordinates of blocks_ as an explicit sparse matrix (for the sparse LU) when every operator is
+  // sparse in the eigenbasis (a mode); null otherwise or when it would not fit in memory.
+  [[nodiscard]] std::shared_ptr<const LinearProblem<double>::Sparse> assemble() const;
   [[nodiscard]] StateChecks checks(const rvec& x) const override { return block_state_checks(blocks_, x); }
   // With Y_a = sum_t X_t (Lambda_t rho)^dag - K_h,a rho, bath a's dissipator is D_a(rho) = Y_a + Y_a^dag,
   // so J_a = Tr[(H + H_LS) D_a] = 2 Re Tr[(H + H_LS) Y_a] and the bare current
@@ -488,6 +494,119 @@ private:
   Eigen::SparseLU<Eigen::SparseMatrix<cplx>> coherence_lu_;
 };
 
+// Column j of L is the coordinates of L(B_j), B_j the Hermitian basis element of coordinate j (e_aa, or
+// (e_ab + e_ba)/sqrt2 and i(e_ab - e_ba)/sqrt2 for a < b: hermitian_blocks.hpp). L(B) = F + F^dag with the apply's
+// F(B) = B M^dag + sum_t Lambda_t B X_t^dag (the file's comment), so F_ik = sum_ab B_ab (delta_ia conj(M_kb) +
+// Lambda_t,ia conj(X_t,kb)), read through the columns of M, Lambda_t and X_t.
+std::shared_ptr<const LinearProblem<double>::Sparse> EigenbasisEquation::assemble() const {
+  using Sparse = LinearProblem<double>::Sparse;
+  struct Jump {
+    int from, to;
+    csc_matrix lambda, x;
+  };
+  std::vector<csc_matrix> M;
+  std::vector<Jump> jumps;
+  for (const Factor& f : M_) {
+    if (!f.sparse()) return nullptr;
+    M.push_back(f.columns());
+  }
+  for (const auto& b : baths_)
+    for (const auto& term : b.terms)
+      for (const SectorBlock& blk : term) {
+        if (!blk.lambda.sparse() || !blk.x.sparse()) return nullptr;
+        jumps.push_back({blk.from, blk.to, blk.lambda.columns(), blk.x.columns()});
+      }
+  // Entries per column at most: two elements of B, each giving a column of M and a column of Lambda times one of
+  // X, each element of F two coordinates.
+  auto widest = [](const csc_matrix& A) {
+    long w = 0;
+    for (long c = 0; c < A.outerSize(); ++c) w = std::max(w, A.outerIndexPtr()[c + 1] - A.outerIndexPtr()[c]);
+    return w;
+  };
+  long per_column = 0;
+  for (const csc_matrix& m : M) per_column = std::max(per_column, widest(m));
+  for (const Jump& j : jumps) per_column += widest(j.lambda) * widest(j.x);
+  per_column *= 4;
+  const long n = blocks_.dim();
+  const auto nnz = static_cast<std::size_t>(n) * static_cast<std::size_t>(per_column);
+  if (nnz * (sizeof(double) + sizeof(long)) + static_cast<std::size_t>(n) * 24 > memory_limit() / 2) return nullptr;
+  constexpr double kSqrt2 = 1.4142135623730950488, kInvSqrt2 = 0.70710678118654752440;
+  // Coordinate of the element (i, k) of block r (local indices): the population, or the first of the pair i < k.
+  auto coordinate = [this](int r, long i, long k) {
+    const long nr = blocks_.size(r);
+    if (i == k) return blocks_.offset(r) + i;
+    const long lo = std::min(i, k), hi = std::max(i, k);
+    return blocks_.offset(r) + nr + 2 * (hi * (hi - 1) / 2 + lo);
+  };
+  std::vector<long> outer(static_cast<std::size_t>(n) + 1, 0), inner;
+  std::vector<double> values;
+  inner.reserve(nnz);
+  values.reserve(nnz);
+  rvec acc = rvec::Zero(n);
+  std::vector<char> seen(static_cast<std::size_t>(n), 0);
+  std::vector<long> touched;
+  auto add = [&](long c, double v) {
+    if (seen[static_cast<std::size_t>(c)] == 0) {
+      seen[static_cast<std::size_t>(c)] = 1;
+      touched.push_back(c);
+    }
+    acc(c) += v;
+  };
+  // F_ik += v in block r: its share of the coordinates of F + F^dag.
+  auto add_element = [&](int r, long i, long k, cplx v) {
+    const long c = coordinate(r, i, k);
+    if (i == k) {
+      add(c, 2.0 * v.real());
+    } else {
+      add(c, kSqrt2 * v.real());
+      add(c + 1, i < k ? kSqrt2 * v.imag() : -kSqrt2 * v.imag());
+    }
+  };
+  struct Element {
+    long a, b;
+    cplx beta;
+  };
+  long col = 0;
+  for (int s = 0; s < blocks_.count(); ++s) {
+    const long ns = blocks_.size(s);
+    auto column = [&](const std::vector<Element>& elements) {
+      for (const auto& [a, b, beta] : elements) {
+        const csc_matrix& m = M[static_cast<std::size_t>(s)];
+        for (csc_matrix::InnerIterator it(m, b); it; ++it) add_element(s, a, it.row(), beta * std::conj(it.value()));
+        for (const Jump& j : jumps) {
+          if (j.from != s) continue;
+          for (csc_matrix::InnerIterator li(j.lambda, a); li; ++li)
+            for (csc_matrix::InnerIterator xi(j.x, b); xi; ++xi)
+              add_element(j.to, li.row(), xi.row(), beta * li.value() * std::conj(xi.value()));
+        }
+      }
+      std::sort(touched.begin(), touched.end());
+      for (const long c : touched) {
+        if (acc(c) != 0.0) {
+          inner.push_back(c);
+          values.push_back(acc(c));
+        }
+        acc(c) = 0.0;
+        seen[static_cast<std::size_t>(c)] = 0;
+      }
+      touched.clear();
+      outer[static_cast<std::size_t>(++col)] = static_cast<long>(inner.size());
+    };
+    for (long a = 0; a < ns; ++a) column({{a, a, cplx(1.0, 0.0)}});
+    for (long b = 1; b < ns; ++b)
+      for (long a = 0; a < b; ++a) {
+        column({{a, b, cplx(kInvSqrt2, 0.0)}, {b, a, cplx(kInvSqrt2, 0.0)}});
+        column({{a, b, cplx(0.0, kInvSqrt2)}, {b, a, cplx(0.0, -kInvSqrt2)}});
+      }
+  }
+  auto A = std::make_shared<Sparse>(n, n);
+  A->resizeNonZeros(static_cast<long>(values.size()));
+  std::copy(outer.begin(), outer.end(), A->outerIndexPtr());
+  std::copy(inner.begin(), inner.end(), A->innerIndexPtr());
+  std::copy(values.begin(), values.end(), A->valuePtr());
+  return A;
+}
+
 LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOptions& options) const {
   const long d = dim();
   LinearProblem<double> p;
@@ -540,6 +659,9 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
     auto P = std::make_shared<SecularPreconditioner>(secular_, blocks_, p.scale, coherence_);
     p.preconditioner_rcond = P->population_indicator();
     p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
+    // GMRES first; the sparse LU of the assembled operator where GMRES is slow (steady_state.hpp).
+    p.prefer_krylov = true;
+    p.assemble = [this]() { return assemble(); };
   }
   return p;
 }

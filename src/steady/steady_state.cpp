@@ -1,7 +1,6 @@
 #include "qheat/steady/steady_state.hpp"
 
 #include <Eigen/LU>
-#include <Eigen/SparseLU>
 #include <limits>
 #include <algorithm>
 #include <cmath>
@@ -10,6 +9,7 @@
 
 #include "qheat/core/interrupt.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/core/sparse_lu.hpp"
 #include "qheat/steady/rate_equation.hpp"
 
 namespace qheat {
@@ -193,7 +193,8 @@ Mat<Scalar> explicit_dense(const LinearProblem<Scalar>& p) {
   return A;
 }
 
-// The row of A replaced by the normalisation when the border is not added (rate equations): the one
+// The row of A replaced by the normalisation when the border is not added (dense rate equations, every sparse
+// solve): the one
 // with the largest diagonal element among u's support (a fast-decaying level; its balance equation is
 // implied by the others, since u^T A = 0).
 template <class Scalar, class Diag>
@@ -208,8 +209,8 @@ long replaced_row(const LinearProblem<Scalar>& p, const Diag& diag) {
   return std::max(row, 0L);
 }
 
-// Whether to border with s u u^T (u has few non-zeros: the trace of a d x d operator in d^2 coordinates)
-// or to replace one equation by the normalisation (u = (1, ..., 1) of a rate equation). Bordering a rate
+// Whether the dense solve borders with s u u^T (u has few non-zeros: the trace of a d x d operator in d^2
+// coordinates) or replaces one equation by the normalisation (u = (1, ..., 1) of a rate equation). Bordering a rate
 // equation would add s -- the fastest rate -- to every element and swamp the small rates of the populated
 // levels (measured: 4e-8 relative error in the Kerr-mode currents at nmax = 999).
 template <class Scalar>
@@ -270,44 +271,48 @@ bool solved_as_rate_equation(const LinearProblem<Scalar>& p) {
 }
 
 template <class Scalar>
+std::size_t sparse_bytes(const typename LinearProblem<Scalar>::Sparse& m) {
+  return static_cast<std::size_t>(m.nonZeros()) * (sizeof(Scalar) + sizeof(long)) +
+         static_cast<std::size_t>(m.outerSize() + 1) * sizeof(long);
+}
+
+template <class Scalar>
 LinearSolution<Scalar> sparse_lu(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
   using Sparse = typename LinearProblem<Scalar>::Sparse;
   LinearSolution<Scalar> r;
   r.solver = "sparse-lu";
   const long n = p.dim;
-  // Bordered or with one equation replaced, as the dense solve (use_border); replacing also keeps the
-  // matrix sparse. Both are regular exactly when ker A is 1-dimensional.
+  // One equation replaced by the normalisation (regular exactly when ker A is 1-dimensional, since u^T A = 0 makes
+  // any equation on u's support implied by the others): sparse, and the populated levels keep their own small
+  // rates. Bordered with s u u^T instead, every population equation carries s -- the fastest rate -- and the
+  // solution only a backward error relative to it (measured on the harmonic mode at nmax = 600, Bloch-Redfield:
+  // first-law residual 6.3e-12 against J = 4.8e-3 bordered, 9e-16 with the equation replaced).
   std::vector<long> support;
   for (long k = 0; k < n; ++k)
     if (p.border(k) != Scalar(0)) support.push_back(k);
-  const bool bordered = use_border(p);
-  Sparse M;
-  Vec<Scalar> rhs;
-  if (bordered) {
-    std::vector<Eigen::Triplet<Scalar, long>> trip;
-    for (long a : support)
-      for (long b : support) trip.emplace_back(a, b, p.scale * p.border(a) * p.border(b));
-    Sparse B(n, n);
-    B.setFromTriplets(trip.begin(), trip.end());
-    M = *p.sparse + B;
-    rhs = p.scale * p.border;
-  } else {
-    const long row = replaced_row(p, Vec<Scalar>(p.sparse->diagonal()));
-    std::vector<Eigen::Triplet<Scalar, long>> trip;
-    trip.reserve(static_cast<std::size_t>(p.sparse->nonZeros()) + support.size());
-    for (long c = 0; c < p.sparse->outerSize(); ++c)
-      for (typename Sparse::InnerIterator it(*p.sparse, c); it; ++it)
-        if (it.row() != row) trip.emplace_back(it.row(), it.col(), it.value());
-    for (long k : support) trip.emplace_back(row, k, p.scale * p.border(k));
-    M.resize(n, n);
-    M.setFromTriplets(trip.begin(), trip.end());
-    rhs = Vec<Scalar>::Zero(n);
-    rhs(row) = p.scale;
-  }
+  const long row = replaced_row(p, Vec<Scalar>(p.sparse->diagonal()));
+  std::vector<Eigen::Triplet<Scalar, long>> trip;
+  trip.reserve(static_cast<std::size_t>(p.sparse->nonZeros()) + support.size());
+  for (long c = 0; c < p.sparse->outerSize(); ++c)
+    for (typename Sparse::InnerIterator it(*p.sparse, c); it; ++it)
+      if (it.row() != row) trip.emplace_back(it.row(), it.col(), it.value());
+  for (long k : support) trip.emplace_back(row, k, p.scale * p.border(k));
+  Sparse M(n, n);
+  M.setFromTriplets(trip.begin(), trip.end());
+  Vec<Scalar> rhs = Vec<Scalar>::Zero(n);
+  rhs(row) = p.scale;
   M.makeCompressed();
-  Eigen::SparseLU<Sparse, Eigen::COLAMDOrdering<long>> lu;
-  lu.compute(M);
-  if (lu.info() != Eigen::Success) {
+  linalg::SparseLU<Scalar> lu(M);  // UMFPACK (core/sparse_lu.hpp)
+  // The analysis's estimate of the factors, against the memory limit, before they are allocated. A problem that
+  // has a matrix-free form (the LU as GMRES's fallback) gets no solution instead.
+  const std::size_t bytes = lu.estimated_bytes() + sparse_bytes<Scalar>(M) + 4 * static_cast<std::size_t>(n) * sizeof(Scalar);
+  if (p.apply && bytes > (o.max_memory > 0 ? o.max_memory : memory_limit())) {
+    r.status = SteadyStatus::not_converged;
+    return r;
+  }
+  check_memory(bytes, "the sparse LU of the steady-state problem (" + std::to_string(n) + " unknowns)",
+               "a matrix-free method would fit");
+  if (!lu.factorize()) {
     r.rcond = 0.0;
     r.x = Vec<Scalar>();
     classify(p, o, r);
@@ -337,7 +342,8 @@ LinearSolution<Scalar> sparse_lu(const LinearProblem<Scalar>& p, const SteadySta
 }
 
 template <class Scalar>
-LinearSolution<Scalar> krylov(const LinearProblem<Scalar>& p, const SteadyStateOptions& o, int restart) {
+LinearSolution<Scalar> krylov(const LinearProblem<Scalar>& p, const SteadyStateOptions& o, int restart,
+                              const Vec<Scalar>* x0 = nullptr, int done = 0) {
   LinearSolution<Scalar> r;
   r.solver = "gmres";
   r.krylov_dimension = restart;
@@ -350,10 +356,14 @@ LinearSolution<Scalar> krylov(const LinearProblem<Scalar>& p, const SteadyStateO
   };
   double rel = 0.0;
   const Vec<Scalar> b = s * u;
-  r.x = gmres<Scalar>(A, p.precondition, b, restart, o.gmres_max_iterations, o.gmres_tolerance, r.iterations, rel);
+  r.x = gmres<Scalar>(A, p.precondition, b, restart, o.gmres_max_iterations - done, o.gmres_tolerance, r.iterations, rel,
+                      x0);
+  r.iterations += done;
   // Then to the tolerance relative to the physical residual scale at the solution (LinearProblem::
   // residual_scale): the border is re-weighted with that scale, so that ||b|| no longer carries the
   // fastest rate of the problem, and GMRES continues from x until ||b - A x|| <= tol x scale.
+  // (When the first pass ran out of iterations, the residual is only measured on that scale: the caller may then
+  // take the sparse LU or go on from x.)
   if (p.residual_scale && r.x.allFinite()) {
     const double s2 = p.residual_scale(r.x);
     if (s2 > 0 && s2 < s) {
@@ -362,12 +372,18 @@ LinearSolution<Scalar> krylov(const LinearProblem<Scalar>& p, const SteadyStateO
         y += (s2 * u.dot(x)) * u;
       };
       const Vec<Scalar> b2 = s2 * u;
-      const Vec<Scalar> x0 = r.x;
-      int more = 0;
-      const double tol = std::max(0.01 * o.gmres_tolerance / u.norm(), 1e-16);
-      r.x = gmres<Scalar>(A2, p.precondition, b2, restart, std::max(1, o.gmres_max_iterations - r.iterations), tol, more,
-                          rel, &x0);
-      r.iterations += more;
+      if (r.iterations < o.gmres_max_iterations) {
+        const Vec<Scalar> x1 = r.x;
+        int more = 0;
+        const double tol = std::max(0.01 * o.gmres_tolerance / u.norm(), 1e-16);
+        r.x = gmres<Scalar>(A2, p.precondition, b2, restart, std::max(1, o.gmres_max_iterations - r.iterations), tol,
+                            more, rel, &x1);
+        r.iterations += more;
+      } else {
+        Vec<Scalar> y(p.dim);
+        A2(r.x, y);
+        rel = (b2 - y).norm() / b2.norm();
+      }
       rel *= u.norm();  // relative to the scale s2 of one equation
     }
   }
@@ -375,12 +391,6 @@ LinearSolution<Scalar> krylov(const LinearProblem<Scalar>& p, const SteadyStateO
   r.status = rel <= std::max(10 * o.gmres_tolerance, o.gmres_accept) ? SteadyStatus::converged : SteadyStatus::not_converged;
   classify(p, o, r);
   return r;
-}
-
-template <class Scalar>
-std::size_t sparse_bytes(const typename LinearProblem<Scalar>::Sparse& m) {
-  return static_cast<std::size_t>(m.nonZeros()) * (sizeof(Scalar) + sizeof(long)) +
-         static_cast<std::size_t>(m.outerSize() + 1) * sizeof(long);
 }
 
 }  // namespace
@@ -433,21 +443,26 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
   }
   if (plan.solver == "dense-lu") return dense_lu(p, o);
   if (plan.solver == "sparse-lu") return sparse_lu(p, o);
-  LinearSolution<Scalar> r = krylov(p, o, plan.krylov_dimension);
-  if (r.status == SteadyStatus::not_converged && p.prefer_krylov && (p.sparse || p.assemble)) {
-    // GMRES first failed: the sparse LU, when its estimated fill fits.
-    LinearProblem<Scalar> direct = p;
-    direct.prefer_krylov = false;
-    if (!direct.sparse) direct.sparse = p.assemble();  // null when it would not fit
-    if (!direct.sparse) return r;
-    const SolvePlan fallback = plan_steady(direct, o);
-    if (fallback.solver == "sparse-lu") {
-      LinearSolution<Scalar> d = sparse_lu(direct, o);
+  const bool has_direct = p.prefer_krylov && (p.sparse || p.assemble);
+  // With a direct fallback GMRES gets gmres_direct_after iterations first; then the sparse LU, when its factors fit,
+  // else GMRES goes on from where it stopped.
+  SteadyStateOptions first = o;
+  if (has_direct) first.gmres_max_iterations = std::min(o.gmres_max_iterations, o.gmres_direct_after);
+  LinearSolution<Scalar> r = krylov(p, first, plan.krylov_dimension);
+  if (r.status != SteadyStatus::not_converged || !has_direct) return r;
+  LinearProblem<Scalar> direct = p;
+  direct.prefer_krylov = false;
+  if (!direct.sparse) direct.sparse = p.assemble();  // null when it would not fit
+  if (direct.sparse && plan_steady(direct, o).solver == "sparse-lu") {
+    LinearSolution<Scalar> d = sparse_lu(direct, o);
+    if (d.x.size() > 0 || d.status != SteadyStatus::not_converged) {  // else its factors would not fit
       d.iterations = r.iterations;
       return d;
     }
   }
-  return r;
+  if (r.iterations >= o.gmres_max_iterations || r.x.size() == 0) return r;
+  const Vec<Scalar> x0 = r.x;
+  return krylov(p, o, plan.krylov_dimension, &x0, r.iterations);
 }
 
 template Eigen::Matrix<double, Eigen::Dynamic, 1> gmres<double>(const LinearProblem<double>::Op&,

@@ -74,6 +74,9 @@ struct SteadyStateOptions {
   double ill_rcond = 1e-11;        // below this the solution is reported ill-conditioned
   int gmres_restart = 80;          // largest Krylov dimension per restart (reduced to fit the memory)
   int gmres_max_iterations = 2000;
+  // A problem with a sparse form besides its matrix-free one (LinearProblem::prefer_krylov) goes to the sparse LU
+  // when GMRES has not converged after this many iterations and the LU's factors fit.
+  int gmres_direct_after = 240;
   double gmres_tolerance = 1e-12;  // relative residual of the bordered system
   // A final relative residual up to max(10 x gmres_tolerance, gmres_accept) counts as converged (a problem
   // that asks for a tolerance near round-off accepts a little more rather than fall back to a direct solve).
