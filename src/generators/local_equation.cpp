@@ -779,6 +779,25 @@ LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& op
   p.operator_bytes = operator_bytes_;
   // Blocks of one level each: the coordinates are the populations, the problem a rate equation.
   p.rate_equation = blocks_.largest_block() <= 1;
+  // GMRES's physical residual scale (steady_state.hpp): the gross jump rate of the state, sum_i 2 K_ii |rho_ii|
+  // (Tr[sum_k kappa_k X_k^dag X_k rho] on the populations); without it the tolerance is relative to the fastest
+  // rate of any level (two coupled modes, examples/levy/two_oscillators.toml at nmax = 12, Ta = 20: first-law
+  // residual 1e-7 of J).
+  {
+    std::vector<std::pair<long, double>> decay;  // (coordinate of rho_ii, 2 K_ii)
+    const std::vector<long> at = blocks_.population_coordinates();
+    for (int b = 0; b < blocks_.count(); ++b) {
+      const auto& I = blocks_.indices(b);
+      const sparse& K = K_blocks_[static_cast<std::size_t>(b)];
+      for (long j = 0; j < static_cast<long>(I.size()); ++j)
+        decay.emplace_back(at[static_cast<std::size_t>(I[static_cast<std::size_t>(j)])], 2.0 * K.coeff(j, j).real());
+    }
+    p.residual_scale = [decay = std::move(decay)](const rvec& x) {
+      double sum = 0.0;
+      for (const auto& [c, g] : decay) sum += g * std::abs(x(c));
+      return sum;
+    };
+  }
   struct Work {
     std::vector<cmat> rho, Y;
     std::vector<PackedRows> packed;

@@ -356,3 +356,21 @@ TEST(LocalEquation, MemoryLimitFailsAtOnceWithTheTypedError) {
   set_memory_limit(0);
   EXPECT_EQ(qheat::solve(m, Method::local).status, SteadyStatus::converged);
 }
+
+TEST(LocalEquation, GmresStopsOnThePhysicalResidualScale) {
+  // Two coupled modes (Levy et al.) at nmax = 12, Ta = 20, Tb = 21: the fastest rate (a top level's) exceeds the gross
+  // jump rate of the state by far, and a tolerance relative to it left the first-law residual at 1e-7 of J and the
+  // currents dependent on --threads at 6e-8 (measured). With the gross jump rate as GMRES's residual scale
+  // (LinearProblem::residual_scale), J_a + J_b = 0 holds to 1.4e-11 relative (measured); 1e-9 leaves a margin and
+  // fails for the former tolerance.
+  const Model m = load_model(std::string(QHEAT_SOURCE_DIR) + "/examples/levy/two_oscillators.toml",
+                             {{"nmax", "12"}, {"Ta", "20"}, {"Tb", "21"}});
+  SolveOptions so;
+  so.state = false;
+  const Solution s = qheat::solve(m, Method::local, so);
+  ASSERT_EQ(s.status, SteadyStatus::converged);
+  ASSERT_EQ(s.solver, "gmres");
+  const double J = s.thermo.currents[0];
+  EXPECT_GT(std::abs(J), 0.1);  // -0.917 when measured
+  EXPECT_LE(std::abs(s.thermo.first_law_residual), 1e-9 * std::abs(J));
+}
