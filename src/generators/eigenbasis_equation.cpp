@@ -12,6 +12,7 @@
 #include <Eigen/SparseLU>
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <numeric>
 #include <tuple>
 #include <unordered_map>
@@ -165,14 +166,13 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
   for (int blk = 0; blk < blocks.count(); ++blk) {
     const auto& I = blocks.indices(blk);
     const long n = static_cast<long>(I.size());
-    long k = 0;
     for (long j = 1; j < n; ++j)
-      for (long i = 0; i < j; ++i, ++k) {
+      for (long i = 0; i < j; ++i) {
         const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
         if (std::abs(E(a) - E(b)) <= tol) continue;
         const bool flip = E(a) < E(b);
         var.emplace(flip ? b * d + a : a * d + b, static_cast<int>(out.coordinate.size()));
-        out.coordinate.push_back(blocks.offset(blk) + n + 2 * k);
+        out.coordinate.push_back(blocks.coordinate(blk, i, j));
         out.conjugate.push_back(flip ? 1 : 0);
       }
   }
@@ -530,14 +530,7 @@ std::shared_ptr<const LinearProblem<double>::Sparse> EigenbasisEquation::assembl
   const long n = blocks_.dim();
   const auto nnz = static_cast<std::size_t>(n) * static_cast<std::size_t>(per_column);
   if (nnz * (sizeof(double) + sizeof(long)) + static_cast<std::size_t>(n) * 24 > memory_limit() / 2) return nullptr;
-  constexpr double kSqrt2 = 1.4142135623730950488, kInvSqrt2 = 0.70710678118654752440;
-  // Coordinate of the element (i, k) of block r (local indices): the population, or the first of the pair i < k.
-  auto coordinate = [this](int r, long i, long k) {
-    const long nr = blocks_.size(r);
-    if (i == k) return blocks_.offset(r) + i;
-    const long lo = std::min(i, k), hi = std::max(i, k);
-    return blocks_.offset(r) + nr + 2 * (hi * (hi - 1) / 2 + lo);
-  };
+  constexpr double kInvSqrt2 = HermitianBlocks::kInvSqrt2;
   std::vector<long> outer(static_cast<std::size_t>(n) + 1, 0), inner;
   std::vector<double> values;
   inner.reserve(nnz);
@@ -553,15 +546,7 @@ std::shared_ptr<const LinearProblem<double>::Sparse> EigenbasisEquation::assembl
     acc(c) += v;
   };
   // F_ik += v in block r: its share of the coordinates of F + F^dag.
-  auto add_element = [&](int r, long i, long k, cplx v) {
-    const long c = coordinate(r, i, k);
-    if (i == k) {
-      add(c, 2.0 * v.real());
-    } else {
-      add(c, kSqrt2 * v.real());
-      add(c + 1, i < k ? kSqrt2 * v.imag() : -kSqrt2 * v.imag());
-    }
-  };
+  auto add_element = [&](int r, long i, long k, cplx v) { blocks_.add_plus_adjoint_element(r, i, k, v, add); };
   struct Element {
     long a, b;
     cplx beta;
@@ -569,7 +554,7 @@ std::shared_ptr<const LinearProblem<double>::Sparse> EigenbasisEquation::assembl
   long col = 0;
   for (int s = 0; s < blocks_.count(); ++s) {
     const long ns = blocks_.size(s);
-    auto column = [&](const std::vector<Element>& elements) {
+    auto column = [&](std::initializer_list<Element> elements) {
       for (const auto& [a, b, beta] : elements) {
         const csc_matrix& m = M[static_cast<std::size_t>(s)];
         for (csc_matrix::InnerIterator it(m, b); it; ++it) add_element(s, a, it.row(), beta * std::conj(it.value()));

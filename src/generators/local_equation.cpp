@@ -34,7 +34,6 @@ namespace {
 using sparse = Eigen::SparseMatrix<cplx, Eigen::RowMajor, long>;
 using Triplets = std::vector<Eigen::Triplet<cplx, long>>;
 
-constexpr double kInvSqrt2 = 0.70710678118654752440;
 // Elements of a local Bohr component or Lamb-shift/decay matrix below this fraction of its largest are
 // round-off of the local eigenbasis change (exact zeros of the site-basis operator): dropped, so that
 // the sparse pattern, and the charge each jump shifts, are the operator's own.
@@ -134,18 +133,6 @@ private:
   int local_dim_ = 1;
   long rest_dim_ = 1;
 };
-
-// Value of element (i, j) of block b of the Hermitian operator with real coordinates x
-// (operators/hermitian_blocks.hpp).
-cplx element(const HermitianBlocks& B, const rvec& x, int b, int i, int j) {
-  const double* p = x.data() + B.offset(b);
-  if (i == j) return p[i];
-  const bool lower = i > j;
-  if (lower) std::swap(i, j);
-  const long k = B.size(b) + 2L * (static_cast<long>(j) * (j - 1) / 2 + i);
-  const cplx v(p[k] * kInvSqrt2, p[k + 1] * kInvSqrt2);
-  return lower ? std::conj(v) : v;
-}
 
 // A jump of one bath between charge blocks: rows in block `to`, columns in block `from`.
 struct BlockJump {
@@ -555,7 +542,7 @@ void LocalEquation::half_apply_adjoint(const std::vector<cmat>& rho, std::vector
 
 double LocalEquation::trace_with(const std::vector<BlockEntry>& G, const rvec& x) const {
   double t = 0.0;
-  for (const BlockEntry& e : G) t += (e.value * element(blocks_, x, e.block, e.col, e.row)).real();
+  for (const BlockEntry& e : G) t += (e.value * blocks_.element(x, e.block, e.col, e.row)).real();
   return t;
 }
 
@@ -658,7 +645,7 @@ public:
       const auto ub = static_cast<std::size_t>(b);
       const long n = B_.size(b);
       if (real_) {
-        unpack_parts(x, b, S_, A_);
+        B_.unpack_parts(x, b, S_, A_);
         T_.noalias() = S_ * Vr_[ub];
         re_[ub].noalias() = Vr_[ub].transpose() * T_;
         T_.noalias() = A_ * Vr_[ub];
@@ -694,7 +681,7 @@ public:
         S_.noalias() = T_ * Vr_[ub].transpose();
         T_.noalias() = Vr_[ub] * I;
         A_.noalias() = T_ * Vr_[ub].transpose();
-        pack_parts(S_, A_, b, y);
+        B_.pack_parts(S_, A_, b, y);
       } else {
         cmat& Z = full_[ub];
         for (long j = 0; j < n; ++j) {
@@ -720,37 +707,6 @@ public:
   }
 
 private:
-  // Real symmetric and antisymmetric parts of block b (rho = S + iA) straight from the coordinates.
-  void unpack_parts(const rvec& x, int b, rmat& S, rmat& A) const {
-    const int n = B_.size(b);
-    const double* p = x.data() + B_.offset(b);
-    S.resize(n, n);
-    A.resize(n, n);
-    for (int i = 0; i < n; ++i) {
-      S(i, i) = p[i];
-      A(i, i) = 0.0;
-    }
-    long k = n;
-    for (int j = 1; j < n; ++j)
-      for (int i = 0; i < j; ++i, k += 2) {
-        S(i, j) = S(j, i) = p[k] * kInvSqrt2;
-        A(i, j) = p[k + 1] * kInvSqrt2;
-        A(j, i) = -A(i, j);
-      }
-  }
-  void pack_parts(const rmat& S, const rmat& A, int b, rvec& y) const {
-    constexpr double kSqrt2 = 1.4142135623730950488;
-    const int n = B_.size(b);
-    double* p = y.data() + B_.offset(b);
-    for (int i = 0; i < n; ++i) p[i] = S(i, i);
-    long k = n;
-    for (int j = 1; j < n; ++j)
-      for (int i = 0; i < j; ++i, k += 2) {
-        p[k] = kSqrt2 * S(i, j);
-        p[k + 1] = kSqrt2 * A(i, j);
-      }
-  }
-
   const HermitianBlocks& B_;
   std::vector<long> offsets_;
   bool real_ = true;

@@ -5,10 +5,6 @@
 #include <numeric>
 
 namespace qheat {
-namespace {
-constexpr double kSqrt2 = 1.4142135623730950488;
-constexpr double kInvSqrt2 = 0.70710678118654752440;
-}  // namespace
 
 HermitianBlocks::HermitianBlocks(std::vector<std::vector<int>> blocks, int basis_dim)
     : blocks_(std::move(blocks)), basis_dim_(basis_dim) {
@@ -62,6 +58,43 @@ void HermitianBlocks::pack_plus_adjoint(const cmat& block, int b, rvec& x) const
     for (int i = 0; i < j; ++i, k += 2) {
       p[k] = kSqrt2 * (block(i, j).real() + block(j, i).real());
       p[k + 1] = kSqrt2 * (block(i, j).imag() - block(j, i).imag());
+    }
+}
+
+cplx HermitianBlocks::element(const rvec& x, int b, long i, long k) const {
+  const long c = coordinate(b, i, k);
+  if (i == k) return x(c);
+  const cplx v(x(c) * kInvSqrt2, x(c + 1) * kInvSqrt2);
+  return i < k ? v : std::conj(v);
+}
+
+void HermitianBlocks::unpack_parts(const rvec& x, int b, rmat& S, rmat& A) const {
+  const int n = size(b);
+  const double* p = x.data() + offset(b);
+  S.resize(n, n);
+  A.resize(n, n);
+  for (int i = 0; i < n; ++i) {
+    S(i, i) = p[i];
+    A(i, i) = 0.0;
+  }
+  long k = n;
+  for (int j = 1; j < n; ++j)
+    for (int i = 0; i < j; ++i, k += 2) {
+      S(i, j) = S(j, i) = p[k] * kInvSqrt2;
+      A(i, j) = p[k + 1] * kInvSqrt2;
+      A(j, i) = -A(i, j);
+    }
+}
+
+void HermitianBlocks::pack_parts(const rmat& S, const rmat& A, int b, rvec& x) const {
+  const int n = size(b);
+  double* p = x.data() + offset(b);
+  for (int i = 0; i < n; ++i) p[i] = S(i, i);
+  long k = n;
+  for (int j = 1; j < n; ++j)
+    for (int i = 0; i < j; ++i, k += 2) {
+      p[k] = kSqrt2 * S(i, j);
+      p[k + 1] = kSqrt2 * A(i, j);
     }
 }
 

@@ -14,6 +14,10 @@ namespace qheat {
 
 class HermitianBlocks {
 public:
+  // The scale of the off-diagonal coordinates (sqrt2 Re rho_ij, sqrt2 Im rho_ij) and its inverse.
+  static constexpr double kSqrt2 = 1.4142135623730950488;
+  static constexpr double kInvSqrt2 = 0.70710678118654752440;
+
   HermitianBlocks() = default;
   // `blocks[b]` lists the basis indices of block b (each index in at most one block).
   HermitianBlocks(std::vector<std::vector<int>> blocks, int basis_dim);
@@ -35,6 +39,30 @@ public:
   // Writes the coordinates of block + block^dag (the Hermitian part of a generator's Y + Y^dag form)
   // without forming the sum.
   void pack_plus_adjoint(const cmat& block, int b, rvec& x) const;
+  // The coordinate of element (i, k) of block b (indices within the block): rho_ii's, or for i != k the first of
+  // the pair (sqrt2 Re, sqrt2 Im) of rho_lo,hi, lo = min(i, k), hi = max(i, k).
+  [[nodiscard]] long coordinate(int b, long i, long k) const {
+    if (i == k) return offset(b) + i;
+    const long lo = i < k ? i : k, hi = i < k ? k : i;
+    return offset(b) + size(b) + 2 * (hi * (hi - 1) / 2 + lo);
+  }
+  // Element (i, k) of block b of the operator with coordinates x.
+  [[nodiscard]] cplx element(const rvec& x, int b, long i, long k) const;
+  // Block b as its real symmetric and antisymmetric parts (block = S + iA), and back.
+  void unpack_parts(const rvec& x, int b, rmat& S, rmat& A) const;
+  void pack_parts(const rmat& S, const rmat& A, int b, rvec& x) const;
+  // The share of the element v at (i, k) of a block-b matrix Y in the coordinates of Y + Y^dag (what
+  // pack_plus_adjoint sums, element by element): calls add(coordinate, value) once or twice.
+  template <class Add>
+  void add_plus_adjoint_element(int b, long i, long k, cplx v, Add&& add) const {
+    const long c = coordinate(b, i, k);
+    if (i == k) {
+      add(c, 2.0 * v.real());
+    } else {
+      add(c, kSqrt2 * v.real());
+      add(c + 1, i < k ? kSqrt2 * v.imag() : -kSqrt2 * v.imag());
+    }
+  }
   // The whole operator as a basis_dim x basis_dim matrix (zero outside the blocks).
   [[nodiscard]] cmat to_matrix(const rvec& x) const;
   // Coordinates of the blocks of a Hermitian matrix (elements outside the blocks are dropped).
