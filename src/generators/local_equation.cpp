@@ -17,6 +17,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <thread>
 #include <tuple>
 
 #include "detail.hpp"
@@ -142,6 +143,12 @@ struct BlockJump {
   csc_matrix Xdag;    // X^dag by columns, the right factor of the apply's products
 };
 
+// True when every stored element of X has a zero imaginary part.
+bool is_real_sparse(const sparse& X) {
+  const cplx* v = X.valuePtr();
+  return std::all_of(v, v + X.nonZeros(), [](cplx z) { return z.imag() == 0.0; });
+}
+
 // An observable Tr[G rho] restricted to the blocks: (block, row, column, value).
 struct BlockEntry {
   int block, row, col;
@@ -163,13 +170,31 @@ public:
   [[nodiscard]] double smallest_splitting() const override { return min_splitting_; }
   [[nodiscard]] std::string structure() const override;
 
-  // Y^dag for Y = M rho + 1/2 sum_k kappa_k X_k rho X_k^dag on every block (rho: the unpacked blocks, Hermitian):
+  // Workspaces of the apply: the unpacked blocks, their images Y^dag and packed copies, and per group of jumps
+  // (one thread each) the products' U and T and, for every group after the first, Y^dag blocks of its own.
+  struct JumpGroup {
+    cmat U;
+    PackedRows T;
+    std::vector<cmat> Y;
+    std::vector<char> written;  // per block: Y[b] holds this apply's sum
+  };
+  struct ApplyWork {
+    std::vector<cmat> rho, Y;
+    std::vector<PackedRows> packed;
+    std::vector<JumpGroup> groups;
+  };
+  // Y^dag for Y = M rho + 1/2 sum_k kappa_k X_k rho X_k^dag on every block (w.rho: the unpacked blocks, Hermitian):
   // Y^dag = rho M^dag + 1/2 sum_k kappa_k (rho X_k^dag)^dag X_k^dag, every product with the sparse operator on the
   // right (dense_times_sparse: rho packed once per block, each element summed in registers). Eigen's sparse x
   // dense products in Y's own form took 1.1 GFLOP/s on two coupled modes (examples/levy/two_oscillators.toml,
-  // 441 levels, 90 Bohr components).
-  void half_apply_adjoint(const std::vector<cmat>& rho, std::vector<PackedRows>& packed, std::vector<cmat>& Yd,
-                          cmat& U, cmat& T) const;
+  // 441 levels, 90 Bohr components). With several threads the jumps are split into groups of about equal work,
+  // one thread each, each product on one thread: splitting every product over the threads instead made the
+  // jump products' data move between the cores, and that model took 6.6-8.9 s with two threads against
+  // 4.9 s with one.
+  void half_apply_adjoint(ApplyWork& w) const;
+  // How many groups `threads` threads make (one when the jumps' work is too small to share), and their memory.
+  [[nodiscard]] long jump_groups(int threads) const;
+  [[nodiscard]] std::size_t jump_group_bytes(int threads) const;
 
   [[nodiscard]] const HermitianBlocks& blocks() const { return blocks_; }
   [[nodiscard]] const std::vector<sparse>& hamiltonian_blocks() const { return Htot_blocks_; }
@@ -186,6 +211,7 @@ private:
   std::vector<sparse> M_blocks_, Htot_blocks_, K_blocks_;  // per charge block
   std::vector<csc_matrix> Mdag_blocks_;                   // M^dag by columns, per charge block
   std::vector<BlockJump> jumps_;
+  std::vector<double> jump_work_;  // per jump, cumulative from 0: rows of rho x (2 nnz(X) + columns of X^dag)
   std::vector<std::vector<BlockEntry>> current_ops_, bare_ops_;  // per bath: D_a^dag(H + H_LS), bare
   std::size_t operator_bytes_ = 0;
   long operator_nnz_ = 0;
@@ -508,6 +534,12 @@ LocalEquation::LocalEquation(const Model& model, const GeneratorOptions& options
   for (int b = 0; b < nb; ++b)
     operator_nnz_ += Htot_blocks_[static_cast<std::size_t>(b)].nonZeros() + K_blocks_[static_cast<std::size_t>(b)].nonZeros();
   operator_bytes_ = sparse_bytes(operator_nnz_, d + nb);
+  jump_work_.assign(jumps_.size() + 1, 0.0);
+  for (std::size_t k = 0; k < jumps_.size(); ++k) {
+    const BlockJump& j = jumps_[k];
+    jump_work_[k + 1] = jump_work_[k] + static_cast<double>(blocks_.size(j.from)) *
+                                            (2.0 * static_cast<double>(j.Xdag.nonZeros()) + static_cast<double>(j.Xdag.cols()));
+  }
   for (std::size_t a = 0; a < current_ops_.size(); ++a)
     operator_bytes_ += (current_ops_[a].size() + bare_ops_[a].size()) * sizeof(BlockEntry);
 }
@@ -523,21 +555,69 @@ std::string LocalEquation::structure() const {
   return s + ", matrix-free";
 }
 
-void LocalEquation::half_apply_adjoint(const std::vector<cmat>& rho, std::vector<PackedRows>& packed,
-                                       std::vector<cmat>& Yd, cmat& U, cmat& T) const {
+void LocalEquation::half_apply_adjoint(ApplyWork& w) const {
   const int nb = blocks_.count();
   const int threads = thread_count();
-  packed.resize(static_cast<std::size_t>(nb));
+  w.packed.resize(static_cast<std::size_t>(nb));
   for (int b = 0; b < nb; ++b) {
     const auto ub = static_cast<std::size_t>(b);
-    packed[ub].pack(rho[ub]);
-    dense_times_sparse(packed[ub], Mdag_blocks_[ub], Yd[ub], false, threads);
+    w.packed[ub].pack(w.rho[ub]);
+    dense_times_sparse(w.packed[ub], Mdag_blocks_[ub], w.Y[ub], false, threads);
   }
-  for (const BlockJump& j : jumps_) {
-    dense_times_sparse(packed[static_cast<std::size_t>(j.from)], j.Xdag, U, false, threads);  // rho X^dag
-    T = (0.5 * j.rate) * U.adjoint();
-    dense_times_sparse(T, j.Xdag, Yd[static_cast<std::size_t>(j.to)], true, threads);
+  // Groups of consecutive jumps with about equal work (jump_work_: the elements of rho X^dag and of the products).
+  const auto nj = static_cast<long>(jumps_.size());
+  const long groups = jump_groups(threads);
+  std::vector<long> first(static_cast<std::size_t>(groups) + 1, nj);
+  first[0] = 0;
+  for (long g = 1, k = 0; g < groups; ++g) {
+    const double target = jump_work_.back() * static_cast<double>(g) / static_cast<double>(groups);
+    while (k < nj && jump_work_[static_cast<std::size_t>(k)] < target) ++k;
+    first[static_cast<std::size_t>(g)] = k;
   }
+  w.groups.resize(static_cast<std::size_t>(groups));
+  auto run = [&](long g) {
+    JumpGroup& grp = w.groups[static_cast<std::size_t>(g)];
+    if (g > 0) {
+      grp.Y.resize(static_cast<std::size_t>(nb));
+      grp.written.assign(static_cast<std::size_t>(nb), 0);
+    }
+    for (long k = first[static_cast<std::size_t>(g)]; k < first[static_cast<std::size_t>(g) + 1]; ++k) {
+      const BlockJump& j = jumps_[static_cast<std::size_t>(k)];
+      const auto to = static_cast<std::size_t>(j.to);
+      dense_times_sparse(w.packed[static_cast<std::size_t>(j.from)], j.Xdag, grp.U, false, 1);  // rho X^dag
+      grp.T.pack_adjoint(grp.U, 0.5 * j.rate);  // (kappa/2) X rho, packed from U without a transposed copy
+      if (g == 0) {
+        dense_times_sparse(grp.T, j.Xdag, w.Y[to], true, 1);
+      } else {
+        dense_times_sparse(grp.T, j.Xdag, grp.Y[to], grp.written[to] != 0, 1);
+        grp.written[to] = 1;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (long g = 1; g < groups; ++g) pool.emplace_back(run, g);
+  run(0);
+  for (auto& t : pool) t.join();
+  for (long g = 1; g < groups; ++g) {
+    const JumpGroup& grp = w.groups[static_cast<std::size_t>(g)];
+    for (int b = 0; b < nb; ++b)
+      if (grp.written[static_cast<std::size_t>(b)] != 0) w.Y[static_cast<std::size_t>(b)] += grp.Y[static_cast<std::size_t>(b)];
+  }
+}
+
+long LocalEquation::jump_groups(int threads) const {
+  // Below ~1e6 complex multiply-adds a thread costs more than it saves (as in dense_times_sparse).
+  if (jump_work_.back() < 1e6) return 1;
+  return std::max<long>(1, std::min<long>(threads, static_cast<long>(jumps_.size())));
+}
+
+std::size_t LocalEquation::jump_group_bytes(int threads) const {
+  std::size_t blocks = 0;
+  for (int b = 0; b < blocks_.count(); ++b) blocks += static_cast<std::size_t>(blocks_.size(b)) * static_cast<std::size_t>(blocks_.size(b));
+  const auto big = static_cast<std::size_t>(blocks_.largest_block()) * static_cast<std::size_t>(blocks_.largest_block());
+  const auto extra = static_cast<std::size_t>(jump_groups(threads) - 1);
+  // Every group after the first: its Y^dag blocks; every group: U and T (one block each).
+  return extra * blocks * sizeof(cplx) + (extra + 1) * 2 * big * sizeof(cplx);
 }
 
 double LocalEquation::trace_with(const std::vector<BlockEntry>& G, const rvec& x) const {
@@ -600,10 +680,20 @@ public:
       for (long j = 0; j < n; ++j)
         for (long i = 0; i < n; ++i) diag[ub](i, j) = cplx(-(k[ub](i) + k[ub](j)), -(E[ub](i) - E[ub](j)));
     }
+    if (real_)
+      for (int b = 0; b < nb; ++b) Vr_[static_cast<std::size_t>(b)] = V_[static_cast<std::size_t>(b)].real();
     for (const BlockJump& j : eq.jumps()) {
       const auto uf = static_cast<std::size_t>(j.from), ut = static_cast<std::size_t>(j.to);
-      const cmat XV = j.X * V_[uf];
-      const cmat Xt = V_[ut].adjoint() * XV;
+      // V^dag X V in real arithmetic when both are real (dgemm instead of zgemm: a quarter of the flops).
+      cmat Xt;
+      if (real_ && is_real_sparse(j.X)) {
+        const Eigen::SparseMatrix<double, Eigen::RowMajor, long> Xr = j.X.real();
+        const rmat XV = Xr * Vr_[uf];
+        Xt = (Vr_[ut].transpose() * XV).cast<cplx>();
+      } else {
+        const cmat XV = j.X * V_[uf];
+        Xt = V_[ut].adjoint() * XV;
+      }
       // Elements below round-off of the basis change are structural zeros: no jump, whatever the rate.
       const double thr = detail::element_threshold(Xt);
       pop.block(offsets_[ut], offsets_[uf], Xt.rows(), Xt.cols()) +=
@@ -620,10 +710,7 @@ public:
       // kernel, where any finite value serves; 1/border keeps the preconditioner bounded.
       inv_[ub] = diag[ub].unaryExpr(
           [border](cplx z) { return std::abs(z) > 1e-14 * border ? 1.0 / z : cplx(1.0 / border, 0.0); });
-      if (real_) {
-        Vr_[ub] = V_[ub].real();
-        V_[ub] = cmat();
-      }
+      if (real_) V_[ub] = cmat();
     }
     // The rate matrix's diagonal (each population's loss) is not read: GTH takes it as minus the column sums.
     rates_ = std::make_unique<RateEquation>(pop);
@@ -728,10 +815,8 @@ LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& op
   p.dim = blocks_.dim();
   p.border = blocks_.trace_functional();
   p.scale = largest_rate_ + 1e-300;
-  const auto big = static_cast<std::size_t>(blocks_.largest_block()) * static_cast<std::size_t>(blocks_.largest_block());
-  // The unpacked blocks, their images and their packed copies (3 x 16 bytes per unknown) and two block-sized
-  // temporaries.
-  p.apply_workspace_bytes = static_cast<std::size_t>(p.dim) * 48 + 2 * big * sizeof(cplx);
+  // The unpacked blocks, their images and their packed copies (3 x 16 bytes per unknown) and the jump groups'.
+  p.apply_workspace_bytes = static_cast<std::size_t>(p.dim) * 48 + jump_group_bytes(thread_count());
   p.operator_bytes = operator_bytes_;
   // Blocks of one level each: the coordinates are the populations, the problem a rate equation.
   p.rate_equation = blocks_.largest_block() <= 1;
@@ -754,18 +839,13 @@ LinearProblem<double> LocalEquation::steady_problem(const SteadyStateOptions& op
       return sum;
     };
   }
-  struct Work {
-    std::vector<cmat> rho, Y;
-    std::vector<PackedRows> packed;
-    cmat U, T;
-  };
-  auto w = std::make_shared<Work>();  // one problem is solved by one thread
+  auto w = std::make_shared<ApplyWork>();  // one problem is solved by one thread
   p.apply = [this, w](const rvec& x, rvec& y) {
     const int nb = blocks_.count();
     w->rho.resize(static_cast<std::size_t>(nb));
     w->Y.resize(static_cast<std::size_t>(nb));
     for (int b = 0; b < nb; ++b) blocks_.unpack(x, b, w->rho[static_cast<std::size_t>(b)]);
-    half_apply_adjoint(w->rho, w->packed, w->Y, w->U, w->T);
+    half_apply_adjoint(*w);
     y.resize(x.size());
     for (int b = 0; b < nb; ++b) blocks_.pack_plus_adjoint(w->Y[static_cast<std::size_t>(b)], b, y);
   };

@@ -77,8 +77,9 @@ TEST_P(DenseTimesSparse, EqualsTheDenseProductAcrossColumnRuns) {
   }
 }
 
-// One packing serves several products; pack_adjoint packs u^dagger from u (rectangular u, rows around the
-// 8-row blocks), and the packed forms give the same bits as the matrix forms.
+// One packing serves several products; pack_adjoint packs u^dagger (or scale u^dagger) from u (rectangular u,
+// rows around the 8-row blocks, columns past its 64-column tiles), and the packed forms give the same bits as
+// the matrix forms.
 TEST_P(DenseTimesSparse, PackedOperandsEqualTheMatrixForms) {
   const cmat A = random_sparse_dense(70, 45, 0.1, 3), B = random_sparse_dense(70, 20, 0.2, 4);
   for (const long rows : {5L, 8L, 19L}) {
@@ -99,6 +100,11 @@ TEST_P(DenseTimesSparse, PackedOperandsEqualTheMatrixForms) {
     EXPECT_TRUE(z1 == z2) << rows << " rows";
     qheat::dense_times_sparse(x, compressed(A), z2, false);
     EXPECT_TRUE(y1 == z2) << rows << " rows";
+    qheat::PackedRows ps;
+    ps.pack_adjoint(u, 0.37);
+    qheat::dense_times_sparse(ps, compressed(A), z1, false);
+    qheat::dense_times_sparse(cmat(0.37 * u.adjoint()), compressed(A), z2, false);
+    EXPECT_TRUE(z1 == z2) << rows << " rows, scaled";
   }
 }
 
