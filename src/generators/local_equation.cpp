@@ -724,19 +724,17 @@ public:
     const int nb = B_.count();
     y.resize(x.size());
     re_.resize(static_cast<std::size_t>(nb));
-    im_.resize(static_cast<std::size_t>(nb));
     full_.resize(static_cast<std::size_t>(nb));
     rvec p(rates_->dim());
-    // To the eigenbasis: Y~ = V^dag Y V, real and imaginary parts separately when V is real.
+    // To the eigenbasis: Y~ = V^dag Y V; when V is real, as V^T (S + A) V for Y = S + iA (hermitian_blocks.hpp:
+    // two real products instead of four), its symmetric part Re Y~ and antisymmetric part Im Y~.
     for (int b = 0; b < nb; ++b) {
       const auto ub = static_cast<std::size_t>(b);
       const long n = B_.size(b);
       if (real_) {
-        B_.unpack_parts(x, b, S_, A_);
+        B_.unpack_real_sum(x, b, S_);
         T_.noalias() = S_ * Vr_[ub];
         re_[ub].noalias() = Vr_[ub].transpose() * T_;
-        T_.noalias() = A_ * Vr_[ub];
-        im_[ub].noalias() = Vr_[ub].transpose() * T_;
         p.segment(offsets_[ub], n) = re_[ub].diagonal();
       } else {
         B_.unpack(x, b, C_);
@@ -752,23 +750,18 @@ public:
       const long n = B_.size(b);
       const cmat& inv = inv_[ub];
       if (real_) {
-        rmat& R = re_[ub];
-        rmat& I = im_[ub];
+        rmat& P = re_[ub];  // Re + Im of the eigenbasis form: P_ij + P_ji = 2 Re, P_ij - P_ji = 2 Im
         for (long j = 0; j < n; ++j) {
           for (long i = 0; i < j; ++i) {
-            const cplx c = cplx(R(i, j), I(i, j)) * inv(i, j);
-            R(i, j) = R(j, i) = c.real();
-            I(i, j) = c.imag();
-            I(j, i) = -c.imag();
+            const cplx c = 0.5 * cplx(P(i, j) + P(j, i), P(i, j) - P(j, i)) * inv(i, j);
+            P(i, j) = c.real() + c.imag();
+            P(j, i) = c.real() - c.imag();
           }
-          R(j, j) = q(offsets_[ub] + j);
-          I(j, j) = 0.0;
+          P(j, j) = q(offsets_[ub] + j);
         }
-        T_.noalias() = Vr_[ub] * R;
+        T_.noalias() = Vr_[ub] * P;
         S_.noalias() = T_ * Vr_[ub].transpose();
-        T_.noalias() = Vr_[ub] * I;
-        A_.noalias() = T_ * Vr_[ub].transpose();
-        B_.pack_parts(S_, A_, b, y);
+        B_.pack_real_sum(S_, b, y);
       } else {
         cmat& Z = full_[ub];
         for (long j = 0; j < n; ++j) {
@@ -804,9 +797,9 @@ private:
   double border_ = 1.0;
   double indicator_ = 1.0;
   // Workspaces (one problem is solved by one thread).
-  std::vector<rmat> re_, im_;
+  std::vector<rmat> re_;
   std::vector<cmat> full_;
-  rmat S_, A_, T_;
+  rmat S_, T_;
   cmat C_, CT_;
 };
 

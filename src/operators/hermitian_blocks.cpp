@@ -68,33 +68,28 @@ cplx HermitianBlocks::element(const rvec& x, int b, long i, long k) const {
   return i < k ? v : std::conj(v);
 }
 
-void HermitianBlocks::unpack_parts(const rvec& x, int b, rmat& S, rmat& A) const {
+void HermitianBlocks::unpack_real_sum(const rvec& x, int b, rmat& M) const {
   const int n = size(b);
   const double* p = x.data() + offset(b);
-  S.resize(n, n);
-  A.resize(n, n);
-  for (int i = 0; i < n; ++i) {
-    S(i, i) = p[i];
-    A(i, i) = 0.0;
-  }
+  M.resize(n, n);
+  for (int i = 0; i < n; ++i) M(i, i) = p[i];
   long k = n;
   for (int j = 1; j < n; ++j)
     for (int i = 0; i < j; ++i, k += 2) {
-      S(i, j) = S(j, i) = p[k] * kInvSqrt2;
-      A(i, j) = p[k + 1] * kInvSqrt2;
-      A(j, i) = -A(i, j);
+      M(i, j) = (p[k] + p[k + 1]) * kInvSqrt2;  // Re rho_ij + Im rho_ij
+      M(j, i) = (p[k] - p[k + 1]) * kInvSqrt2;  // Re rho_ij - Im rho_ij
     }
 }
 
-void HermitianBlocks::pack_parts(const rmat& S, const rmat& A, int b, rvec& x) const {
+void HermitianBlocks::pack_real_sum(const rmat& M, int b, rvec& x) const {
   const int n = size(b);
   double* p = x.data() + offset(b);
-  for (int i = 0; i < n; ++i) p[i] = S(i, i);
+  for (int i = 0; i < n; ++i) p[i] = M(i, i);
   long k = n;
   for (int j = 1; j < n; ++j)
     for (int i = 0; i < j; ++i, k += 2) {
-      p[k] = kSqrt2 * S(i, j);
-      p[k + 1] = kSqrt2 * A(i, j);
+      p[k] = kInvSqrt2 * (M(i, j) + M(j, i));      // sqrt2 (M_ij + M_ji) / 2
+      p[k + 1] = kInvSqrt2 * (M(i, j) - M(j, i));  // sqrt2 (M_ij - M_ji) / 2
     }
 }
 

@@ -48,9 +48,11 @@ public:
   }
   // Element (i, k) of block b of the operator with coordinates x.
   [[nodiscard]] cplx element(const rvec& x, int b, long i, long k) const;
-  // Block b as its real symmetric and antisymmetric parts (block = S + iA), and back.
-  void unpack_parts(const rvec& x, int b, rmat& S, rmat& A) const;
-  void pack_parts(const rmat& S, const rmat& A, int b, rvec& x) const;
+  // Block b = S + iA (S real symmetric, A real antisymmetric) as the one real matrix S + A, whose symmetric and
+  // antisymmetric parts are S and A; and back from such a matrix (S = (M + M^T)/2, A = (M - M^T)/2). A real
+  // orthogonal basis change V^T M V keeps the two parts apart, so it changes S and A with half the products.
+  void unpack_real_sum(const rvec& x, int b, rmat& M) const;
+  void pack_real_sum(const rmat& M, int b, rvec& x) const;
   // The share of the element v at (i, k) of a block-b matrix Y in the coordinates of Y + Y^dag (what
   // pack_plus_adjoint sums, element by element): calls add(coordinate, value) once or twice.
   template <class Add>
