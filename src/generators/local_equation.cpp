@@ -612,8 +612,7 @@ long LocalEquation::jump_groups(int threads) const {
 }
 
 std::size_t LocalEquation::jump_group_bytes(int threads) const {
-  std::size_t blocks = 0;
-  for (int b = 0; b < blocks_.count(); ++b) blocks += static_cast<std::size_t>(blocks_.size(b)) * static_cast<std::size_t>(blocks_.size(b));
+  const auto blocks = static_cast<std::size_t>(blocks_.dim());  // sum of n_b^2: one Y^dag block set
   const auto big = static_cast<std::size_t>(blocks_.largest_block()) * static_cast<std::size_t>(blocks_.largest_block());
   const auto extra = static_cast<std::size_t>(jump_groups(threads) - 1);
   // Every group after the first: its Y^dag blocks; every group: U and T (one block each).
