@@ -4,7 +4,8 @@
 1. Parallel efficiency: 16 XX-chain points at N = 8 (examples/chain/xx_chain.toml, T_hot = 1.5..3),
    Bloch-Redfield, --threads 1: wall time of one rank on each core and of two ranks (and once a plain
    process); efficiency = T(1 rank) / (2 T(2 ranks)), with T(1 rank) from the faster core, and against
-   the speeds both cores showed alone (see main()).
+   the speeds both cores showed alone (see main()); floors: what a distribution that costs nothing could reach,
+   with mpirun's own cost and with what two ranks that only start and stop MPI cost (mpirun -np 2 qheat --version).
 2. Per-point overhead of the distribution: 4000 cheap points (Zhang's two qubits, global, ~10 us each):
    (2 T(2 ranks) - T(1 process)) / points, after subtracting mpirun's start-up (a 1-point sweep under
    mpirun -np 2 minus one in a plain process) — the extra CPU time per point that the distribution costs
@@ -101,7 +102,10 @@ def main():
     # costs around its ranks (mpirun -np 2 true, less a plain `true`); their sum is the two-rank time of a
     # distribution whose MPI_Init/Finalize, messages and tail cost nothing. "floor" is the efficiency that
     # time gives, vs best core and vs the cores -- the most any change to qheat's distribution could show
-    # in that round.
+    # in that round. "floor with MPI's start" puts in place of `mpirun -np 2 true` what two qheat ranks that
+    # do nothing cost over one plain qheat that does nothing (mpirun -np 2 qheat --version: every rank runs
+    # MPI_Init_thread and MPI_Finalize, as in a sweep, less a plain qheat --version) -- the most any change
+    # to the distribution could show while the ranks start MPI as they must.
     plain = wall(chain)
     print(f"plain process (no mpirun): {plain:.2f} s", flush=True)
     runs = {"c0": mpirun(1) + ["--cpu-set", "0", "--bind-to", "core"] + chain,
@@ -109,7 +113,7 @@ def main():
             "np2": mpirun(2) + chain}
     half = [a if a != f"T_hot=1.5:3:{POINTS}" else f"T_hot=1.5:3:{POINTS // 2}" for a in chain]
     order = ["c0", "c1", "np2", "pair"]
-    eff = {"best": [], "cores": [], "np1": [], "hw": [], "floor": [], "floor_cores": []}
+    eff = {"best": [], "cores": [], "np1": [], "hw": [], "floor": [], "floor_cores": [], "floor_mpi": []}
     for r in range(ROUNDS):
         t = {}
         for k in order[r % 4:] + order[:r % 4]:
@@ -118,6 +122,8 @@ def main():
                 t["half1"] = wall(["taskset", "-c", "1"] + half)
                 t["pair0"], t["pair1"] = pair_wall([["taskset", "-c", "0"] + half, ["taskset", "-c", "1"] + half])
                 t["launcher"] = min(bare(mpirun(2) + ["true"]) for _ in range(3)) - min(bare(["true"]) for _ in range(3))
+                t["mpi_start"] = (min(bare(mpirun(2) + [QHEAT, "--version"]) for _ in range(3)) -
+                                  min(bare([QHEAT, "--version"]) for _ in range(3)))
             else:
                 t[k] = wall(runs[k])
         t1, t2 = min(t["c0"], t["c1"]), t["np2"]
@@ -129,15 +135,19 @@ def main():
         floor = 2.0 / (1.0 / t["pair0"] + 1.0 / t["pair1"]) + t["launcher"]
         eff["floor"].append(t1 / (2 * floor))
         eff["floor_cores"].append(h / floor)
+        eff["floor_mpi"].append(t1 / (2 * (floor - t["launcher"] + t["mpi_start"])))
         print(f"round {r + 1}: {POINTS} XX-chain points, N = {SITES}, Bloch-Redfield: one rank on core 0 {t['c0']:.2f} s, "
               f"on core 1 {t['c1']:.2f} s, two ranks {t2:.2f} s; efficiency vs best core {eff['best'][-1]:.3f}, "
               f"vs the cores {eff['cores'][-1]:.3f}, mpirun -np 1 {eff['np1'][-1]:.3f}; no MPI, {POINTS // 2} points alone on core 0 "
               f"{t['half0']:.2f} s, on core 1 {t['half1']:.2f} s, both at once {t['pair0']:.2f} s and {t['pair1']:.2f} s: "
               f"hardware's two-core efficiency {eff['hw'][-1]:.3f}; mpirun -np 2 true costs {t['launcher']:.3f} s, "
-              f"floor vs best core {eff['floor'][-1]:.3f}, vs the cores {eff['floor_cores'][-1]:.3f}", flush=True)
+              f"floor vs best core {eff['floor'][-1]:.3f}, vs the cores {eff['floor_cores'][-1]:.3f}; two do-nothing ranks "
+              f"cost {t['mpi_start']:.3f} s more than one plain process, floor with MPI's start vs best core "
+              f"{eff['floor_mpi'][-1]:.3f}", flush=True)
     for k, label in (("best", "vs best core"), ("cores", "vs the cores"), ("np1", "mpirun -np 1"),
                      ("hw", "of the hardware (no MPI)"), ("floor", "floor (zero-cost distribution) vs best core"),
-                     ("floor_cores", "floor (zero-cost distribution) vs the cores")):
+                     ("floor_cores", "floor (zero-cost distribution) vs the cores"),
+                     ("floor_mpi", "floor with MPI's start (mpirun -np 2 qheat --version) vs best core")):
         v = sorted(eff[k])
         print(f"efficiency {label} over {ROUNDS} rounds: median {v[len(v) // 2]:.3f}, range {v[0]:.3f}-{v[-1]:.3f}")
 
