@@ -20,6 +20,9 @@ void dsbev_(const char* jobz, const char* uplo, const int* n, const int* kd, dou
 void zhbev_(const char* jobz, const char* uplo, const int* n, const int* kd, std::complex<double>* ab, const int* ldab,
             double* w, std::complex<double>* z, const int* ldz, std::complex<double>* work, double* rwork, int* info);
 void dgbtrf_(const int* m, const int* n, const int* kl, const int* ku, double* ab, const int* ldab, int* ipiv, int* info);
+void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
+void dgetrs_(const char* trans, const int* n, const int* nrhs, const double* a, const int* lda, const int* ipiv,
+             double* b, const int* ldb, int* info);
 void zgetrf_(const int* m, const int* n, std::complex<double>* a, const int* lda, int* ipiv, int* info);
 void zgetrs_(const char* trans, const int* n, const int* nrhs, const std::complex<double>* a, const int* lda,
              const int* ipiv, std::complex<double>* b, const int* ldb, int* info);
@@ -277,26 +280,38 @@ void ShiftedBandLU<Scalar>::solve(Vec& x) const {
 template class ShiftedBandLU<double>;
 template class ShiftedBandLU<cplx>;
 
-DenseLU::DenseLU(cmat A) : lu_(std::move(A)) {
+template <class Scalar>
+DenseLU<Scalar>::DenseLU(Mat A) : lu_(std::move(A)) {
   const int n = as_int(lu_.rows());
   ipiv_.assign(static_cast<std::size_t>(n), 0);
   int info = 0;
-  zgetrf_(&n, &n, lu_.data(), &n, ipiv_.data(), &info);
-  if (info < 0) throw MethodError("linear-solve", "dense LU failed (zgetrf info " + std::to_string(info) + ")");
+  if constexpr (std::is_same_v<Scalar, double>)
+    dgetrf_(&n, &n, lu_.data(), &n, ipiv_.data(), &info);
+  else
+    zgetrf_(&n, &n, lu_.data(), &n, ipiv_.data(), &info);
+  if (info < 0) throw MethodError("linear-solve", "dense LU failed (getrf info " + std::to_string(info) + ")");
   // info > 0: an exactly zero pivot; the pivot ratio is then 0 and says so.
 }
 
-double DenseLU::pivot_ratio() const {
+template <class Scalar>
+double DenseLU<Scalar>::pivot_ratio() const {
   if (lu_.size() == 0) return 0.0;
   const Eigen::VectorXd piv = lu_.diagonal().cwiseAbs();
   return piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
 }
 
-void DenseLU::solve_in_place(cmat& B) const {
+template <class Scalar>
+void DenseLU<Scalar>::solve_in_place(Mat& B) const {
   const int n = as_int(lu_.rows()), nrhs = as_int(B.cols());
   int info = 0;
-  zgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
-  if (info != 0) throw MethodError("linear-solve", "dense LU solve failed (zgetrs info " + std::to_string(info) + ")");
+  if constexpr (std::is_same_v<Scalar, double>)
+    dgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
+  else
+    zgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
+  if (info != 0) throw MethodError("linear-solve", "dense LU solve failed (getrs info " + std::to_string(info) + ")");
 }
+
+template class DenseLU<double>;
+template class DenseLU<cplx>;
 
 }  // namespace qheat::linalg

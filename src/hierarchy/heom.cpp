@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "qheat/core/interrupt.hpp"
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/operators/hermitian_blocks.hpp"
 
 namespace qheat {
 namespace {
@@ -437,7 +439,12 @@ class HierarchyOperator {
 
 struct TierGaussSeidel {
   cvec w;  // -i (E_i - E_j) on the eigenbasis element |i><j| (column-stacked i + d j)
-  linalg::DenseLU lu0;  // ADO 0's Schur complement in H's eigenbasis (zgetrf)
+  // ADO 0's Schur complement in H's eigenbasis, factorised: real (dgetrf) in Hermitian coordinates when it maps
+  // Hermitian operators to Hermitian operators, else complex (zgetrf).
+  linalg::DenseLU<double> lu0_real;
+  linalg::DenseLU<cplx> lu0;
+  HermitianBlocks coordinates;  // one block: every Hermitian d x d operator (real path)
+  bool real0 = false;
   double rcond0 = 1.0;
   std::vector<long> tier_start;
   mutable cvec work_r;
@@ -452,9 +459,17 @@ struct TierGaussSeidel {
   // B0 = L0 + s u u^T - sum_k up_k (L_S - nu_k)^-1 down_k -- a second-order (Redfield-like) generator that is
   // regular when the steady state is unique -- by a dense LU in H's eigenbasis, where every term is
   // [Q, alpha o (Q X) - beta o (X Q)] per bath (the terminators too, -[Q, g o [Q, X]]) and costs O(d^2) per column.
-  // Memory in d^2 x d^2 complex matrices: B0, factorised in place, and the heap's freed blocks (hierarchy_memory).
+  // With real exponents nu_k (Drude's Pade and Matsubara terms) and a terminator kernel with g_ij = conj(g_ji),
+  // beta_ij = conj(alpha_ji): B0 maps Hermitian operators to Hermitian ones, so it is a real d^2 x d^2 matrix in
+  // Hermitian coordinates, factorised with a quarter of zgetrf's operations in half its memory; a complex X = X1 +
+  // i X2 (X1, X2 Hermitian) is then solved as two real right-hand sides.
+  // Memory in d^2 x d^2 complex matrices: B0 (half of one when real), factorised in place, and the heap's freed
+  // blocks (hierarchy_memory).
   static constexpr int kConstructionMatrices = 2;
-  TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0) {
+  // allow_real: false keeps B0 complex (for comparison); check_complex runs before a complex B0 is built (the memory
+  // estimate counts a real one when the exponents are real).
+  TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real,
+                  const std::function<void()>& check_complex) {
     const long d = A.d, dd = A.dd;
     w.resize(dd);
     for (long j = 0; j < d; ++j)
@@ -463,11 +478,8 @@ struct TierGaussSeidel {
     // first tier's Schur terms. With lower_k = -i (c_k Q. - c_k^* .Q), up_k = -i [Q, .] and the scalings,
     // sum over bath b's modes of up_k (L_S - nu_k)^-1 down_k = [Q, alpha o (Q .) - beta o (. Q)] with
     // alpha = sum_k a_k c_k / (w - nu_k), beta = sum_k a_k c_k^* / (w - nu_k), a_k = sqrt(|c_k|) sqrt(1/|c_k|).
-    cmat B0 = cmat::Zero(dd, dd);
-    B0.diagonal() = w;
-    B0.noalias() += s * u0 * u0.transpose();
+    std::vector<cvec> alphas, betas;
     for (std::size_t b = 0; b < A.Q_eigen.size(); ++b) {
-      const cmat& Q = A.Q_eigen[b];
       cvec alpha = cvec::Zero(dd), beta = cvec::Zero(dd);
       for (int k = A.mode_begin[b]; k < A.mode_begin[b + 1] && A.h.depth > 0; ++k) {
         const Mode& m = A.modes[static_cast<std::size_t>(k)];
@@ -482,10 +494,50 @@ struct TierGaussSeidel {
         alpha -= A.terminator_eigen[b];
         beta -= A.terminator_eigen[b];
       }
-      add_commutator_terms(Q, alpha, beta, B0);
+      alphas.push_back(std::move(alpha));
+      betas.push_back(std::move(beta));
     }
-    lu0 = linalg::DenseLU(std::move(B0));  // factorised in place
-    rcond0 = lu0.pivot_ratio();
+    real0 = allow_real && preserves_hermiticity(d, alphas, betas, u0);
+    // The image of |i><j| under B0 (column i + d j), as a d x d matrix.
+    auto column = [&](long i, long j, Eigen::Ref<cmat> C) {
+      C = s * u0(i + d * j) * Eigen::Map<const cmat>(u0.data(), d, d);
+      C(i, j) += w(i + d * j);
+      for (std::size_t b = 0; b < alphas.size(); ++b) add_commutator_column(A.Q_eigen[b], alphas[b], betas[b], i, j, C);
+    };
+    if (real0) {
+      coordinates = HermitianBlocks::full(static_cast<int>(d));
+      rmat R(dd, dd);
+      cmat Ca(d, d), Cb(d, d), Y(d, d);
+      rvec x(dd);
+      auto put = [&](const cmat& image, long c) {
+        coordinates.pack(image, 0, x);
+        R.col(c) = x;
+      };
+      // Column c of R: the coordinates of B0's image of the c-th Hermitian basis operator, |i><i| or
+      // (|i><k| + |k><i|)/sqrt2 and i (|i><k| - |k><i|)/sqrt2 for i < k.
+      for (long k = 0; k < d; ++k) {
+        column(k, k, Ca);
+        put(Ca, coordinates.coordinate(0, k, k));
+        for (long i = 0; i < k; ++i) {
+          column(i, k, Ca);
+          column(k, i, Cb);
+          const long c = coordinates.coordinate(0, i, k);
+          Y = (Ca + Cb) * HermitianBlocks::kInvSqrt2;
+          put(Y, c);
+          Y = (Ca - Cb) * cplx(0.0, HermitianBlocks::kInvSqrt2);
+          put(Y, c + 1);
+        }
+      }
+      lu0_real = linalg::DenseLU<double>(std::move(R));  // factorised in place
+      rcond0 = lu0_real.pivot_ratio();
+    } else {
+      check_complex();
+      cmat B0(dd, dd);
+      for (long j = 0; j < d; ++j)
+        for (long i = 0; i < d; ++i) column(i, j, Eigen::Map<cmat>(B0.col(i + d * j).data(), d, d));
+      lu0 = linalg::DenseLU<cplx>(std::move(B0));  // factorised in place
+      rcond0 = lu0.pivot_ratio();
+    }
     tier_start.push_back(0);
     for (long a = 1; a < A.N; ++a) {
       int t = 0, tprev = 0;
@@ -497,26 +549,58 @@ struct TierGaussSeidel {
     }
     tier_start.push_back(A.N);
   }
-  // B += the superoperator X -> [Q, alpha o (Q X) - beta o (X Q)] (alpha, beta: d x d column-stacked), column by
-  // column: for X = |i><j|, M = x e_j^T - e_i y with x = alpha(:, j) o Q(:, i), y = beta(i, :) o Q(j, :), and
+  // Whether B0 maps Hermitian operators to Hermitian ones: L_S does; the border s u u^T X = s Tr(u X) u does for
+  // u = u^dag (as d x d matrices; the trace functional); each bath's [Q, alpha o (Q X) - beta o (X Q)] does for
+  // beta_ij = conj(alpha_ji) (Q Hermitian). Up to round-off in the sums that make alpha and beta.
+  static bool preserves_hermiticity(long d, const std::vector<cvec>& alphas, const std::vector<cvec>& betas,
+                                    const cvec& u0) {
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i)
+        if (u0(i + d * j) != std::conj(u0(j + d * i))) return false;
+    for (std::size_t b = 0; b < alphas.size(); ++b) {
+      const double big = std::max(alphas[b].cwiseAbs().maxCoeff(), betas[b].cwiseAbs().maxCoeff());
+      for (long j = 0; j < d; ++j)
+        for (long i = 0; i < d; ++i)
+          if (std::abs(betas[b](i + d * j) - std::conj(alphas[b](j + d * i))) > 1e-13 * big) return false;
+    }
+    return true;
+  }
+  // C += the image of X = |i><j| under X -> [Q, alpha o (Q X) - beta o (X Q)] (alpha, beta: d x d column-stacked):
+  // M = x e_j^T - e_i y with x = alpha(:, j) o Q(:, i), y = beta(i, :) o Q(j, :), and
   // [Q, M] = (Q x) e_j^T - Q(:, i) y - x Q(j, :) + e_i (y Q).
-  static void add_commutator_terms(const cmat& Q, const cvec& alpha, const cvec& beta, cmat& B) {
+  static void add_commutator_column(const cmat& Q, const cvec& alpha, const cvec& beta, long i, long j,
+                                    Eigen::Ref<cmat> C) {
     const long d = Q.rows();
     Eigen::Map<const cmat> al(alpha.data(), d, d), be(beta.data(), d, d);
-    cvec x(d), Qx(d);
-    Eigen::RowVectorXcd y(d), yQ(d);
-    for (long j = 0; j < d; ++j)
-      for (long i = 0; i < d; ++i) {
-        x = al.col(j).cwiseProduct(Q.col(i));
-        y = be.row(i).cwiseProduct(Q.row(j));
-        Qx.noalias() = Q * x;
-        yQ.noalias() = y * Q;
-        Eigen::Map<cmat> C(B.col(i + d * j).data(), d, d);
-        C.col(j) += Qx;
-        C.noalias() -= Q.col(i) * y;
-        C.noalias() -= x * Q.row(j);
-        C.row(i) += yQ;
-      }
+    const cvec x = al.col(j).cwiseProduct(Q.col(i));
+    const Eigen::RowVectorXcd y = be.row(i).cwiseProduct(Q.row(j));
+    C.col(j) += Q * x;
+    C.noalias() -= Q.col(i) * y;
+    C.noalias() -= x * Q.row(j);
+    C.row(i) += y * Q;
+  }
+  // Z <- B0^-1 Z (Z: one d^2 column in H's eigenbasis). Real path: Z = Z1 + i Z2 with Z1 = (Z + Z^dag)/2 and
+  // Z2 = (Z - Z^dag)/2i Hermitian, two real right-hand sides.
+  void solve_ado0(long d, cmat& Z) const {
+    if (!real0) {
+      lu0.solve_in_place(Z);
+      return;
+    }
+    Eigen::Map<cmat> M(Z.data(), d, d);
+    const cmat Z1 = (M + M.adjoint()) * 0.5, Z2 = (M - M.adjoint()) * cplx(0.0, -0.5);
+    rvec x1(Z.size()), x2(Z.size());
+    coordinates.pack(Z1, 0, x1);
+    coordinates.pack(Z2, 0, x2);
+    rmat X(Z.size(), 2);
+    X.col(0) = x1;
+    X.col(1) = x2;
+    lu0_real.solve_in_place(X);
+    x1 = X.col(0);
+    x2 = X.col(1);
+    cmat Y1, Y2;
+    coordinates.unpack(x1, 0, Y1);
+    coordinates.unpack(x2, 0, Y2);
+    M = Y1 + cplx(0.0, 1.0) * Y2;
   }
   // Block Gauss-Seidel, tier by tier: y_t = D_t^-1 (x_t - A_{t,t-1} y_{t-1}), with D_a^-1 = (L_S - (n.nu))^-1
   // applied for a whole tier at once in H's eigenbasis (ADO 0: its Schur-complement LU). Against block Jacobi
@@ -534,7 +618,7 @@ struct TierGaussSeidel {
         cmat& Z0 = work_z;
         Z0 = r.head(dd);
         A.to_eigenbasis(Z0, work_w);
-        lu0.solve_in_place(Z0);
+        solve_ado0(A.d, Z0);
         A.from_eigenbasis(Z0, work_w);
         y.head(dd) = Z0;
         continue;
@@ -560,28 +644,30 @@ struct HierarchyMemory {
   std::size_t kept = 0;  // what stays for the solve (the Krylov space not included)
 };
 
-HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator terminator) {
+// real: ADO 0's preconditioner in Hermitian coordinates (TierGaussSeidel), half a complex matrix.
+HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator terminator, bool real) {
   const std::size_t n2 = static_cast<std::size_t>(dd) * static_cast<std::size_t>(dd);
-  const std::size_t matrix = n2 * sizeof(cplx);
+  const std::size_t matrix = n2 * sizeof(cplx), schur = real ? n2 * sizeof(double) : matrix;
   // L0 with the second-order terminators holds a dense block in sparse form; building it takes the block
   // summed over the baths and three d^2 x d^2 matrices for one bath's (add_second_order_block).
   const std::size_t l0 = terminator == HeomTerminator::second_order ? n2 * (sizeof(cplx) + sizeof(long)) : 0;
   const std::size_t terminators = terminator == HeomTerminator::second_order ? 4 * matrix : 0;
   const std::size_t op = HierarchyOperator::bytes(nados, K, dd);
-  // Measured peaks above a process without the HEOM (XX chain N = 5, depth 1, d^2 = 1024, 16 MiB a
-  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): 1.6 matrices with
-  // the Ishizaki-Tanimura terminator, 6.2 with the second-order one, whose L0 holds 1.5 matrices more and whose
-  // construction (four matrices at once) leaves freed blocks behind.
-  const int extra = terminator == HeomTerminator::second_order ? 3 : 0;
+  // Measured peaks above a process without the HEOM (XX chain N = 5, depth 1, d^2 = 1024, 16 MiB a complex
+  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): with ADO 0's preconditioner
+  // real, 1.04 complex matrices with the Ishizaki-Tanimura terminator (estimate 1.0), 6.3 with the second-order one
+  // (estimate 6.5), whose L0 holds 1.5 matrices more and whose construction (four matrices at once) leaves freed
+  // blocks behind; with it complex, 1.6 and 6.2.
+  const int extra = terminator == HeomTerminator::second_order ? 4 : 0;
   HierarchyMemory m;
-  m.peak = op + std::max(terminators, l0 + (TierGaussSeidel::kConstructionMatrices + extra) * matrix);
+  m.peak = op + std::max(terminators, l0 + extra * matrix + TierGaussSeidel::kConstructionMatrices * schur);
   // The preconditioner keeps ADO 0's LU and three work arrays of the hierarchy's size.
-  m.kept = op + l0 + matrix + 3 * static_cast<std::size_t>(nados) * static_cast<std::size_t>(dd) * sizeof(cplx);
+  m.kept = op + l0 + schur + 3 * static_cast<std::size_t>(nados) * static_cast<std::size_t>(dd) * sizeof(cplx);
   return m;
 }
 
 HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth,
-                           HeomTerminator terminator, const SteadyStateOptions& steady) {
+                           HeomTerminator terminator, bool real_schur, const SteadyStateOptions& steady) {
   const cmat& H = model.hamiltonian;
   const long d = H.rows(), dd = d * d;
   int K = 0;
@@ -589,14 +675,20 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   const long nados = ado_count(K, depth);
   // Estimated before anything is built: the preconditioner's dense d^2 x d^2 matrices outgrow the hierarchy
   // itself once d is larger than a few qubits (a ten-qubit chain: 16 TiB each).
-  const HierarchyMemory mem = hierarchy_memory(nados, K, dd, terminator);
-  check_memory(mem.peak,
-               "the HEOM steady state (a hierarchy of " + std::to_string(nados) + " auxiliary operators of " +
-                   std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +
-                   " exponents; a preconditioner of " + std::to_string(TierGaussSeidel::kConstructionMatrices) +
-                   " dense " + std::to_string(dd) + " x " + std::to_string(dd) + " matrices)",
-               "a smaller --heom-depth or --heom-terms would shrink the hierarchy; the preconditioner's size is set by "
-               "the system's dimension");
+  // Drude's exponents are real, so ADO 0's preconditioner is real unless round-off says otherwise (TierGaussSeidel).
+  HierarchyMemory mem;
+  auto check = [&](bool real) {
+    mem = hierarchy_memory(nados, K, dd, terminator, real);
+    check_memory(mem.peak,
+                 "the HEOM steady state (a hierarchy of " + std::to_string(nados) + " auxiliary operators of " +
+                     std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +
+                     " exponents; a preconditioner of " + std::to_string(TierGaussSeidel::kConstructionMatrices) +
+                     " dense " + std::to_string(dd) + " x " + std::to_string(dd) + (real ? " real" : " complex") +
+                     " matrices)",
+                 "a smaller --heom-depth or --heom-terms would shrink the hierarchy; the preconditioner's size is set "
+                 "by the system's dimension");
+  };
+  check(real_schur);
   auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator);
   const long N = op->N;
 
@@ -613,7 +705,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   p.assemble = [op]() { return op->assemble(); };
   // Block Gauss-Seidel preconditioner over the tiers (measured, bench/README.md "Issue 11": GMRES with it
   // beats the sparse LU, whose fill grows fast with the depth).
-  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd));
+  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd), real_schur, [&]() { check(false); });
   p.preconditioner_rcond = pre->rcond0;
   p.precondition = [pre, op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
   p.operator_bytes = mem.kept;
@@ -632,6 +724,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   r.residual = ls.residual;
   r.rcond = ls.rcond;
   r.iterations = ls.iterations;
+  r.real_schur = pre->real0;
   r.depth = depth;
   r.ados = N;
   r.unknowns = p.dim;
@@ -711,7 +804,7 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
     return e;
   };
   auto solve_at = [&](int depth, int terms) {
-    HeomResult r = solve_hierarchy(model, expansions(terms), depth, options.terminator, steady);
+    HeomResult r = solve_hierarchy(model, expansions(terms), depth, options.terminator, options.real_schur, steady);
     r.terms = terms;
     r.decomposition = options.decomposition;
     return r;

@@ -47,18 +47,20 @@ class ShiftedBandLU {
   int n_ = 0, kd_ = 0;
 };
 
-// LU factorisation with partial pivoting of a dense complex matrix (zgetrf) and solves with it (zgetrs): OpenBLAS's
-// recursive, threaded zgetrf took 5.4-5.6 s at n = 4096 against 7.8-10.6 s for Eigen's PartialPivLU on this machine
-// (2 cores, both timed in one program, 2026-12-04, machine shared with a CI run).
+// LU factorisation with partial pivoting of a dense matrix (dgetrf / zgetrf) and solves with it (dgetrs / zgetrs):
+// OpenBLAS's recursive, threaded zgetrf took 5.4-5.6 s at n = 4096 against 7.8-10.6 s for Eigen's PartialPivLU on
+// this machine (2 cores, both timed in one program, 2026-12-04, machine shared with a CI run).
+template <class Scalar>
 class DenseLU {
  public:
+  using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   DenseLU() = default;
-  explicit DenseLU(cmat A);
+  explicit DenseLU(Mat A);
   [[nodiscard]] double pivot_ratio() const;  // smallest over largest |pivot| (0: singular)
-  void solve_in_place(cmat& B) const;        // B <- A^-1 B (B has A's rows)
+  void solve_in_place(Mat& B) const;         // B <- A^-1 B (B has A's rows)
 
  private:
-  cmat lu_;
+  Mat lu_;
   std::vector<int> ipiv_;
 };
 

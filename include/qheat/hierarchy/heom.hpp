@@ -73,6 +73,9 @@ struct HeomOptions {
   int max_terms = 12;
   long max_ados = 200000;  // the automatic mode does not build larger hierarchies (a bound on its time)
   HeomTerminator terminator = HeomTerminator::ishizaki_tanimura;
+  // ADO 0's preconditioner factorised in Hermitian coordinates (a real LU) when it preserves Hermiticity, as it does
+  // for Drude baths; false keeps it complex (the same preconditioner, for comparison).
+  bool real_schur = true;
 };
 
 // What the user asked for (--heom-depth/--heom-terms/--heom-tol, Python's heom_depth/...): a fixed hierarchy
@@ -99,6 +102,7 @@ struct HeomResult {
   std::string solver;                 // steady/'s solver of the last hierarchy
   double residual = 0.0, rcond = 0.0;
   int iterations = 0;
+  bool real_schur = false;            // ADO 0's preconditioner was a real LU in Hermitian coordinates
   cmat rho;                           // reduced steady state rho_0 (site basis)
   std::vector<double> currents;       // bath heat currents -d<H_B>/dt, into the system (eq. H6)
   std::vector<double> system_currents;  // d<H_S>/dt per bath (eq. H7); equal to currents in the exact steady state
