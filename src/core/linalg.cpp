@@ -294,10 +294,16 @@ DenseLU<Scalar>::DenseLU(Mat A) : lu_(std::move(A)) {
 }
 
 template <class Scalar>
-double DenseLU<Scalar>::pivot_ratio() const {
-  if (lu_.size() == 0) return 0.0;
+std::pair<double, double> DenseLU<Scalar>::pivot_range() const {
+  if (lu_.size() == 0) return {0.0, 0.0};
   const Eigen::VectorXd piv = lu_.diagonal().cwiseAbs();
-  return piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
+  return {piv.minCoeff(), piv.maxCoeff()};
+}
+
+template <class Scalar>
+double DenseLU<Scalar>::pivot_ratio() const {
+  const auto [low, high] = pivot_range();
+  return high > 0 ? low / high : 0.0;
 }
 
 template <class Scalar>

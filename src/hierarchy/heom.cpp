@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +17,8 @@
 #include "qheat/core/interrupt.hpp"
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/generators/generator.hpp"
+#include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
 
 namespace qheat {
@@ -153,8 +156,9 @@ class HierarchyOperator {
   // kernels Gamma_res(.. + i gamma) - Gamma_res(..) of every bath in H's eigenbasis.
   std::vector<int> shift_of;
   std::vector<std::vector<cvec>> shift;
-  rvec E;                     // H's eigenvalues and eigenvectors
+  rvec E;                     // H's eigenvalues and eigenvectors (each in one charge class when H conserves one)
   cmat U;
+  std::vector<int> level_charge;  // the charge class of each level (empty: none)
   // Per bath: its operator in H's eigenbasis, U^dag Q U, and the kernel g of its terminator -[Q, g o [Q, .]] there
   // (Ishizaki-Tanimura: g = Delta everywhere; second order: kernel0; empty: none) -- the preconditioner's terms.
   std::vector<cmat> Q_eigen;
@@ -172,7 +176,12 @@ class HierarchyOperator {
     for (const Mode& m : modes) weight.push_back(std::abs(m.c) > 0.0 ? std::abs(m.c) : 1.0);
     // L_S rho = -i[H, rho] (eq. H5) plus the terminators (eq. H4 or H4b at zero damping).
     L0 = cplx(0, -1) * (left_product(H) - right_product(H));
-    linalg::hermitian_eigen(H, E, U);
+    {
+      Eigenbasis eb = diagonalize(H, excitation_numbers(model.space));
+      E = std::move(eb.energies);
+      U = std::move(eb.vectors);
+      level_charge = std::move(eb.charge);
+    }
     cmat terminator0;  // the second-order terminators at zero damping, summed over the baths
     for (std::size_t a = 0; a < baths.size(); ++a) {
       const cmat& Q = model.baths[a].op;
@@ -437,11 +446,58 @@ class HierarchyOperator {
   }
 };
 
+// The charge classes ADO 0's preconditioner keeps apart: when H conserves the excitation number q modulo m and each
+// bath operator Q_b shifts it by one amount s_b (operators/charge.hpp; s_b = -s_b mod m as Q_b is Hermitian), every
+// term of B0 -- L_S, elementwise kernels in H's eigenbasis, [Q_b, .] applied twice -- keeps the class of
+// q_i - q_j of an element |i><j| (up to sign: the Hermitian coordinates pair |i><j| with |j><i|). m = 1: none.
+int schur_modulus(const Model& model, const std::vector<int>& q) {
+  if (static_cast<long>(q.size()) != model.hamiltonian.rows()) return 1;
+  int m = charge_modulus(model.hamiltonian, q, 0, true);
+  for (const Bath& b : model.baths)
+    if (m != 1) m = charge_modulus(b.op, q, m, false);
+  return m;
+}
+
+// The Hermitian coordinates (HermitianBlocks::full(d)) of each class of +-(c_i - c_k) modulo m (m = 0: exactly),
+// classes by increasing key; one class holding every coordinate when m = 1 or there are no charges.
+std::vector<std::vector<long>> schur_classes(const std::vector<int>& charge, int m, long d) {
+  const HermitianBlocks coords = HermitianBlocks::full(static_cast<int>(d));
+  const bool none = m == 1 || static_cast<long>(charge.size()) != d;
+  std::map<int, std::vector<long>> by_key;
+  for (long k = 0; k < d; ++k)
+    for (long i = 0; i <= k; ++i) {
+      int key = 0;
+      if (!none) {
+        const int delta = charge[static_cast<std::size_t>(i)] - charge[static_cast<std::size_t>(k)];
+        const int r = m == 0 ? std::abs(delta) : ((delta % m) + m) % m;
+        key = m == 0 ? r : std::min(r, m - r);
+      }
+      std::vector<long>& members = by_key[key];
+      const long c = coords.coordinate(0, i, k);
+      members.push_back(c);
+      if (i != k) members.push_back(c + 1);
+    }
+  std::vector<std::vector<long>> classes;
+  for (auto& [key, members] : by_key) {
+    std::sort(members.begin(), members.end());
+    classes.push_back(std::move(members));
+  }
+  return classes;
+}
+
+// Elements of the real preconditioner's blocks (the sum of the squared class sizes).
+std::size_t schur_elements(const std::vector<std::vector<long>>& classes) {
+  std::size_t n = 0;
+  for (const auto& c : classes) n += c.size() * c.size();
+  return n;
+}
+
 struct TierGaussSeidel {
   cvec w;  // -i (E_i - E_j) on the eigenbasis element |i><j| (column-stacked i + d j)
   // ADO 0's Schur complement in H's eigenbasis, factorised: real (dgetrf) in Hermitian coordinates when it maps
   // Hermitian operators to Hermitian operators, else complex (zgetrf).
-  linalg::DenseLU<double> lu0_real;
+  std::vector<linalg::DenseLU<double>> lu0_real;  // per charge class (schur_classes)
+  std::vector<std::vector<long>> classes;         // the Hermitian coordinates of each class
   linalg::DenseLU<cplx> lu0;
   HermitianBlocks coordinates;  // one block: every Hermitian d x d operator (real path)
   bool real0 = false;
@@ -468,7 +524,7 @@ struct TierGaussSeidel {
   static constexpr int kConstructionMatrices = 2;
   // allow_real: false keeps B0 complex (for comparison); check_complex runs before a complex B0 is built (the memory
   // estimate counts a real one when the exponents are real).
-  TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real,
+  TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real, int modulus,
                   const std::function<void()>& check_complex) {
     const long d = A.d, dd = A.dd;
     w.resize(dd);
@@ -505,13 +561,27 @@ struct TierGaussSeidel {
       for (std::size_t b = 0; b < alphas.size(); ++b) add_commutator_column(A.Q_eigen[b], alphas[b], betas[b], i, j, C);
     };
     if (real0) {
+      // One real block per charge class: B0 keeps the classes apart, so the image of a class's basis operator has
+      // coordinates in that class only.
       coordinates = HermitianBlocks::full(static_cast<int>(d));
-      rmat R(dd, dd);
+      classes = schur_classes(A.level_charge, modulus, d);
+      std::vector<int> class_of(static_cast<std::size_t>(dd));
+      std::vector<long> slot(static_cast<std::size_t>(dd));
+      std::vector<rmat> R;
+      for (std::size_t c = 0; c < classes.size(); ++c) {
+        const auto n = static_cast<long>(classes[c].size());
+        for (long p = 0; p < n; ++p) {
+          class_of[static_cast<std::size_t>(classes[c][static_cast<std::size_t>(p)])] = static_cast<int>(c);
+          slot[static_cast<std::size_t>(classes[c][static_cast<std::size_t>(p)])] = p;
+        }
+        R.emplace_back(n, n);
+      }
       cmat Ca(d, d), Cb(d, d), Y(d, d);
       rvec x(dd);
       auto put = [&](const cmat& image, long c) {
         coordinates.pack(image, 0, x);
-        R.col(c) = x;
+        const auto k = static_cast<std::size_t>(class_of[static_cast<std::size_t>(c)]);
+        R[k].col(slot[static_cast<std::size_t>(c)]) = x(classes[k]);
       };
       // Column c of R: the coordinates of B0's image of the c-th Hermitian basis operator, |i><i| or
       // (|i><k| + |k><i|)/sqrt2 and i (|i><k| - |k><i|)/sqrt2 for i < k.
@@ -528,8 +598,14 @@ struct TierGaussSeidel {
           put(Y, c + 1);
         }
       }
-      lu0_real = linalg::DenseLU<double>(std::move(R));  // factorised in place
-      rcond0 = lu0_real.pivot_ratio();
+      double low = std::numeric_limits<double>::infinity(), high = 0.0;
+      for (rmat& block : R) {
+        lu0_real.emplace_back(std::move(block));  // factorised in place
+        const auto [l, h] = lu0_real.back().pivot_range();
+        low = std::min(low, l);
+        high = std::max(high, h);
+      }
+      rcond0 = high > 0 ? low / high : 0.0;  // over all classes, as for one LU of the whole matrix
     } else {
       check_complex();
       cmat B0(dd, dd);
@@ -591,12 +667,14 @@ struct TierGaussSeidel {
     rvec x1(Z.size()), x2(Z.size());
     coordinates.pack(Z1, 0, x1);
     coordinates.pack(Z2, 0, x2);
-    rmat X(Z.size(), 2);
-    X.col(0) = x1;
-    X.col(1) = x2;
-    lu0_real.solve_in_place(X);
-    x1 = X.col(0);
-    x2 = X.col(1);
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+      rmat X(static_cast<long>(classes[c].size()), 2);
+      X.col(0) = x1(classes[c]);
+      X.col(1) = x2(classes[c]);
+      lu0_real[c].solve_in_place(X);
+      x1(classes[c]) = X.col(0);
+      x2(classes[c]) = X.col(1);
+    }
     cmat Y1, Y2;
     coordinates.unpack(x1, 0, Y1);
     coordinates.unpack(x2, 0, Y2);
@@ -644,20 +722,22 @@ struct HierarchyMemory {
   std::size_t kept = 0;  // what stays for the solve (the Krylov space not included)
 };
 
-// real: ADO 0's preconditioner in Hermitian coordinates (TierGaussSeidel), half a complex matrix.
-HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator terminator, bool real) {
+// schur: the bytes of ADO 0's preconditioner (TierGaussSeidel): real blocks in Hermitian coordinates, one per charge
+// class, or one complex d^2 x d^2 matrix.
+HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator terminator, std::size_t schur) {
   const std::size_t n2 = static_cast<std::size_t>(dd) * static_cast<std::size_t>(dd);
-  const std::size_t matrix = n2 * sizeof(cplx), schur = real ? n2 * sizeof(double) : matrix;
+  const std::size_t matrix = n2 * sizeof(cplx);
   // L0 with the second-order terminators holds a dense block in sparse form; building it takes the block
   // summed over the baths and three d^2 x d^2 matrices for one bath's (add_second_order_block).
   const std::size_t l0 = terminator == HeomTerminator::second_order ? n2 * (sizeof(cplx) + sizeof(long)) : 0;
   const std::size_t terminators = terminator == HeomTerminator::second_order ? 4 * matrix : 0;
   const std::size_t op = HierarchyOperator::bytes(nados, K, dd);
   // Measured peaks above a process without the HEOM (XX chain N = 5, depth 1, d^2 = 1024, 16 MiB a complex
-  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold): with ADO 0's preconditioner
-  // real, 1.04 complex matrices with the Ishizaki-Tanimura terminator (estimate 1.0), 6.3 with the second-order one
-  // (estimate 6.5), whose L0 holds 1.5 matrices more and whose construction (four matrices at once) leaves freed
-  // blocks behind; with it complex, 1.6 and 6.2.
+  // matrix; glibc keeps such blocks in its heap, below qheat's 32 MiB mmap threshold), with ADO 0's preconditioner
+  // in two real classes of 512 coordinates (4 MiB): 9.8-10.3 MiB with the Ishizaki-Tanimura terminator (estimate
+  // 8.1; the rest is GMRES's Krylov space, which steady/ sizes itself), 65-67 MiB with the second-order one
+  // (estimate 96.1), whose L0 holds 1.5 matrices more and whose construction (four matrices at once) leaves freed
+  // blocks behind; with a complex preconditioner, 1.6 and 6.2 matrices. Six qubits, depth 1: 76-79 MiB (128.6).
   const int extra = terminator == HeomTerminator::second_order ? 4 : 0;
   HierarchyMemory m;
   m.peak = op + std::max(terminators, l0 + extra * matrix + TierGaussSeidel::kConstructionMatrices * schur);
@@ -676,15 +756,22 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   // Estimated before anything is built: the preconditioner's dense d^2 x d^2 matrices outgrow the hierarchy
   // itself once d is larger than a few qubits (a ten-qubit chain: 16 TiB each).
   // Drude's exponents are real, so ADO 0's preconditioner is real unless round-off says otherwise (TierGaussSeidel).
+  const std::vector<int> q = excitation_numbers(model.space);
+  const int modulus = schur_modulus(model, q);
+  // The classes' sizes do not depend on the basis (H's eigenvectors keep the site basis's charges).
+  const std::vector<std::vector<long>> classes = schur_classes(q, modulus, d);
+  const std::size_t real_elements = schur_elements(classes);
   HierarchyMemory mem;
   auto check = [&](bool real) {
-    mem = hierarchy_memory(nados, K, dd, terminator, real);
+    mem = hierarchy_memory(nados, K, dd, terminator,
+                           real ? real_elements * sizeof(double) : static_cast<std::size_t>(dd * dd) * sizeof(cplx));
     check_memory(mem.peak,
                  "the HEOM steady state (a hierarchy of " + std::to_string(nados) + " auxiliary operators of " +
                      std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +
-                     " exponents; a preconditioner of " + std::to_string(TierGaussSeidel::kConstructionMatrices) +
-                     " dense " + std::to_string(dd) + " x " + std::to_string(dd) + (real ? " real" : " complex") +
-                     " matrices)",
+                     " exponents; ADO 0's preconditioner: " +
+                     (real ? std::to_string(classes.size()) + " dense real block" + (classes.size() > 1 ? "s" : "") +
+                                 ", " + std::to_string(real_elements) + " numbers in all" :
+                             "a dense " + std::to_string(dd) + " x " + std::to_string(dd) + " complex matrix") + ")",
                  "a smaller --heom-depth or --heom-terms would shrink the hierarchy; the preconditioner's size is set "
                  "by the system's dimension");
   };
@@ -705,7 +792,8 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   p.assemble = [op]() { return op->assemble(); };
   // Block Gauss-Seidel preconditioner over the tiers (measured, bench/README.md "Issue 11": GMRES with it
   // beats the sparse LU, whose fill grows fast with the depth).
-  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd), real_schur, [&]() { check(false); });
+  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd), real_schur, modulus,
+                                                     [&]() { check(false); });
   p.preconditioner_rcond = pre->rcond0;
   p.precondition = [pre, op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
   p.operator_bytes = mem.kept;

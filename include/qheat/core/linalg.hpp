@@ -2,6 +2,7 @@
 // eigen-decompositions. Eigen's matrix products already go to OpenBLAS's BLAS (EIGEN_USE_BLAS).
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "qheat/core/types.hpp"
@@ -57,6 +58,7 @@ class DenseLU {
   DenseLU() = default;
   explicit DenseLU(Mat A);
   [[nodiscard]] double pivot_ratio() const;  // smallest over largest |pivot| (0: singular)
+  [[nodiscard]] std::pair<double, double> pivot_range() const;  // smallest and largest |pivot|
   void solve_in_place(Mat& B) const;         // B <- A^-1 B (B has A's rows)
 
  private:
