@@ -813,6 +813,7 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   r.rcond = ls.rcond;
   r.iterations = ls.iterations;
   r.real_schur = pre->real0;
+  r.schur_classes = static_cast<int>(pre->classes.size());
   r.depth = depth;
   r.ados = N;
   r.unknowns = p.dim;

@@ -391,6 +391,11 @@ TEST(Heom, AdoZeroPreconditionerInHermitianCoordinatesIsTheComplexOne) {
   // preconditioner up to round-off: the same iterations and currents to 1e-10 relative (GMRES stops at 1e-14 of
   // the bordered residual; the currents then carry ~1e-12 relative errors). Every terminator, both decompositions.
   // Measured (depth 3, lambda = 0.5): 30 iterations on both paths, currents within 2.7e-11 relative, states 4e-16.
+  // Kato's model conserves the excitation number and its sx baths shift it by one: the real complement splits into
+  // two blocks (parity of q_i - q_j); a sx field on the second qubit leaves one block.
+  Model field = kato(0.5);
+  field.hamiltonian += 0.3 * field.baths[1].op;
+  for (const auto& [model, blocks] : {std::pair<Model, int>{kato(0.5), 2}, std::pair<Model, int>{field, 1}})
   for (HeomTerminator t : {HeomTerminator::ishizaki_tanimura, HeomTerminator::second_order, HeomTerminator::off}) {
     for (HeomDecomposition dec : {HeomDecomposition::pade, HeomDecomposition::matsubara}) {
       for (int depth : {0, 3}) {
@@ -402,11 +407,13 @@ TEST(Heom, AdoZeroPreconditionerInHermitianCoordinatesIsTheComplexOne) {
         o.terms = 2;
         o.terminator = t;
         o.decomposition = dec;
-        const HeomResult real = heom_steady_state(kato(0.5), o, krylov);
+        const HeomResult real = heom_steady_state(model, o, krylov);
         o.real_schur = false;
-        const HeomResult complex = heom_steady_state(kato(0.5), o, krylov);
-        const std::string what = terminator_name(t) + std::string(", depth ") + std::to_string(depth);
+        const HeomResult complex = heom_steady_state(model, o, krylov);
+        const std::string what = terminator_name(t) + std::string(", depth ") + std::to_string(depth) + ", " +
+                                 std::to_string(blocks) + " block(s)";
         ASSERT_TRUE(real.real_schur) << what;
+        EXPECT_EQ(real.schur_classes, blocks) << what;
         ASSERT_FALSE(complex.real_schur) << what;
         ASSERT_EQ(real.status, SteadyStatus::converged) << what;
         ASSERT_EQ(complex.status, SteadyStatus::converged) << what;

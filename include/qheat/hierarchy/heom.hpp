@@ -103,6 +103,7 @@ struct HeomResult {
   double residual = 0.0, rcond = 0.0;
   int iterations = 0;
   bool real_schur = false;            // ADO 0's preconditioner was a real LU in Hermitian coordinates
+  int schur_classes = 0;              // its blocks, one per charge class (1: H and the baths keep none)
   cmat rho;                           // reduced steady state rho_0 (site basis)
   std::vector<double> currents;       // bath heat currents -d<H_B>/dt, into the system (eq. H6)
   std::vector<double> system_currents;  // d<H_S>/dt per bath (eq. H7); equal to currents in the exact steady state
