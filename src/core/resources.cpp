@@ -170,7 +170,7 @@ int hardware_threads() { return std::max(1U, std::thread::hardware_concurrency()
 
 void keep_freed_memory() {
 #if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; fixed (glibc's own moves with every free)
+  mallopt(M_MMAP_THRESHOLD, static_cast<int>(kMappedBlockBytes));  // glibc's largest; fixed (glibc's own moves with every free)
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   // Before any thread's first allocation needs an arena: glibc reads the limit when it makes one.
   if (!user_chose_malloc_arenas(std::getenv("MALLOC_ARENA_MAX"), std::getenv("GLIBC_TUNABLES"))) mallopt(M_ARENA_MAX, 1);

@@ -485,10 +485,14 @@ std::vector<std::vector<long>> schur_classes(const std::vector<int>& charge, int
   return classes;
 }
 
-// Elements of the real preconditioner's blocks (the sum of the squared class sizes).
-std::size_t schur_elements(const std::vector<std::vector<long>>& classes) {
+// Bytes of dense blocks of these sizes (elements each) at the peak of their construction: each once, and once more
+// for those the heap keeps after they are freed (below kMappedBlockBytes; measured at five qubits, hierarchy_memory).
+std::size_t dense_block_peak(const std::vector<std::size_t>& elements, std::size_t bytes_per_element) {
   std::size_t n = 0;
-  for (const auto& c : classes) n += c.size() * c.size();
+  for (std::size_t e : elements) {
+    const std::size_t bytes = e * bytes_per_element;
+    n += bytes < kMappedBlockBytes ? 2 * bytes : bytes;
+  }
   return n;
 }
 
@@ -519,9 +523,8 @@ struct TierGaussSeidel {
   // beta_ij = conj(alpha_ji): B0 maps Hermitian operators to Hermitian ones, so it is a real d^2 x d^2 matrix in
   // Hermitian coordinates, factorised with a quarter of zgetrf's operations in half its memory; a complex X = X1 +
   // i X2 (X1, X2 Hermitian) is then solved as two real right-hand sides.
-  // Memory in d^2 x d^2 complex matrices: B0 (half of one when real), factorised in place, and the heap's freed
-  // blocks (hierarchy_memory).
-  static constexpr int kConstructionMatrices = 2;
+  // Memory: B0's blocks (real: one per charge class, schur_classes), factorised in place, and the heap's freed
+  // blocks (hierarchy_memory, dense_block_peak).
   // allow_real: false keeps B0 complex (for comparison); check_complex runs before a complex B0 is built (the memory
   // estimate counts a real one when the exponents are real).
   TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real, int modulus,
@@ -723,8 +726,9 @@ struct HierarchyMemory {
 };
 
 // schur: the bytes of ADO 0's preconditioner (TierGaussSeidel): real blocks in Hermitian coordinates, one per charge
-// class, or one complex d^2 x d^2 matrix.
-HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator terminator, std::size_t schur) {
+// class, or one complex d^2 x d^2 matrix; schur_peak: the same at the peak of its construction (dense_block_peak).
+HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator terminator, std::size_t schur,
+                                 std::size_t schur_peak) {
   const std::size_t n2 = static_cast<std::size_t>(dd) * static_cast<std::size_t>(dd);
   const std::size_t matrix = n2 * sizeof(cplx);
   // L0 with the second-order terminators holds a dense block in sparse form; building it takes the block
@@ -737,10 +741,11 @@ HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator term
   // in two real classes of 512 coordinates (4 MiB): 9.8-10.3 MiB with the Ishizaki-Tanimura terminator (estimate
   // 8.1; the rest is GMRES's Krylov space, which steady/ sizes itself), 65-67 MiB with the second-order one
   // (estimate 96.1), whose L0 holds 1.5 matrices more and whose construction (four matrices at once) leaves freed
-  // blocks behind; with a complex preconditioner, 1.6 and 6.2 matrices. Six qubits, depth 1: 76-79 MiB (128.6).
+  // blocks behind; with a complex preconditioner, 1.6 and 6.2 matrices. Blocks the allocator maps apart count once
+  // (dense_block_peak): seven qubits, depth 1, two blocks of 512 MiB: 1.04 GiB for the whole process (estimate 1.0).
   const int extra = terminator == HeomTerminator::second_order ? 4 : 0;
   HierarchyMemory m;
-  m.peak = op + std::max(terminators, l0 + extra * matrix + TierGaussSeidel::kConstructionMatrices * schur);
+  m.peak = op + std::max(terminators, l0 + extra * matrix + schur_peak);
   // The preconditioner keeps ADO 0's LU and three work arrays of the hierarchy's size.
   m.kept = op + l0 + schur + 3 * static_cast<std::size_t>(nados) * static_cast<std::size_t>(dd) * sizeof(cplx);
   return m;
@@ -760,11 +765,18 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   const int modulus = schur_modulus(model, q);
   // The classes' sizes do not depend on the basis (H's eigenvectors keep the site basis's charges).
   const std::vector<std::vector<long>> classes = schur_classes(q, modulus, d);
-  const std::size_t real_elements = schur_elements(classes);
+  std::vector<std::size_t> class_elements;
+  std::size_t real_elements = 0;
+  for (const auto& c : classes) {
+    class_elements.push_back(c.size() * c.size());
+    real_elements += class_elements.back();
+  }
   HierarchyMemory mem;
   auto check = [&](bool real) {
-    mem = hierarchy_memory(nados, K, dd, terminator,
-                           real ? real_elements * sizeof(double) : static_cast<std::size_t>(dd * dd) * sizeof(cplx));
+    const std::vector<std::size_t> blocks = real ? class_elements : std::vector<std::size_t>{static_cast<std::size_t>(dd * dd)};
+    const std::size_t per = real ? sizeof(double) : sizeof(cplx);
+    const std::size_t elements = real ? real_elements : blocks.front();
+    mem = hierarchy_memory(nados, K, dd, terminator, elements * per, dense_block_peak(blocks, per));
     check_memory(mem.peak,
                  "the HEOM steady state (a hierarchy of " + std::to_string(nados) + " auxiliary operators of " +
                      std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +

@@ -78,6 +78,10 @@ inline constexpr int kBlasWorkerSpinLog2 = 20;
 void settle_blas_workers();
 int hardware_threads();
 
+// Allocations of at least this many bytes are mapped on their own and given back when freed (glibc's largest mmap
+// threshold, which keep_freed_memory fixes); smaller ones come from the heap, which keeps them once freed.
+inline constexpr std::size_t kMappedBlockBytes = std::size_t{32} << 20;
+
 // Makes the process's allocator (glibc) keep freed memory for reuse: blocks up to 32 MiB come from the
 // heap, and up to 256 MiB free at its top stays mapped. A sweep builds problems of one size point after
 // point, and with glibc's defaults every point's matrices were fresh mappings whose pages faulted in again
