@@ -69,7 +69,11 @@ Solution solve_heom(const Model& model, const SolveOptions& options) {
   s.status = hr.status;
   s.solver = hr.solver;
   s.structure = "hierarchy of " + std::to_string(hr.ados) + " auxiliary operators (depth " + std::to_string(hr.depth) +
-                ", " + std::to_string(hr.terms) + " " + decomposition_name(hr.decomposition) + " terms per bath)";
+                ", " + std::to_string(hr.terms) + " " + decomposition_name(hr.decomposition) + " terms per bath); ADO 0's " +
+                "preconditioner " +
+                (hr.real_schur ? "real, " + std::to_string(hr.schur_classes) + " charge class" +
+                                     (hr.schur_classes == 1 ? "" : "es")
+                               : std::string("complex"));
   s.residual = hr.residual;
   s.rcond = hr.rcond;
   s.iterations = hr.iterations;

@@ -58,6 +58,17 @@ TEST(CliResources, HeomEstimateCountsThePreconditionersDenseMatrices) {
   EXPECT_NE(six.err.find("needs an estimated 64.6 MiB, more than the limit of 50.0 MiB"), std::string::npos) << six.err;
 }
 
+// What the estimate counted is what the solve built: the XX chain's sx baths keep the parity of q_i - q_j, so ADO 0's
+// preconditioner is real in two charge classes, and the JSON's structure line says so (docs/conventions.md).
+TEST(CliResources, HeomStructureNamesThePreconditionersClasses) {
+  const CliRun r = run_cli("ness " + kChain + " --method heom --set N=3 --heom-depth 1 --heom-terms 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["steady_state"]["structure"],
+            "hierarchy of 3 auxiliary operators (depth 1, 0 pade terms per bath); ADO 0's preconditioner real, 2 charge "
+            "classes");
+}
+
 // The local method on one mode of many levels: its Bohr components are single elements when H_loc is
 // diagonal (a Kerr mode), and they are held sparse. As dense d x d matrices, one per component, they took
 // d^3 memory: 1 GB at 401 levels (the command then stopped with std::bad_alloc under this address-space
