@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <unordered_map>
 
@@ -758,25 +759,21 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   int K = 0;
   for (const CorrelationExpansion& e : baths) K += static_cast<int>(e.terms.size());
   const long nados = ado_count(K, depth);
-  // Estimated before anything is built: the preconditioner's dense d^2 x d^2 matrices outgrow the hierarchy
-  // itself once d is larger than a few qubits (a ten-qubit chain: 16 TiB each).
+  // Estimated before anything is built: the preconditioner's dense blocks outgrow the hierarchy itself once d is
+  // larger than a few qubits (a ten-qubit chain: two real blocks of 2 TiB).
   // Drude's exponents are real, so ADO 0's preconditioner is real unless round-off says otherwise (TierGaussSeidel).
   const std::vector<int> q = excitation_numbers(model.space);
   const int modulus = schur_modulus(model, q);
   // The classes' sizes do not depend on the basis (H's eigenvectors keep the site basis's charges).
   const std::vector<std::vector<long>> classes = schur_classes(q, modulus, d);
-  std::vector<std::size_t> class_elements;
-  std::size_t real_elements = 0;
-  for (const auto& c : classes) {
-    class_elements.push_back(c.size() * c.size());
-    real_elements += class_elements.back();
-  }
+  std::vector<std::size_t> class_elements(classes.size());
+  for (std::size_t c = 0; c < classes.size(); ++c) class_elements[c] = classes[c].size() * classes[c].size();
+  const std::size_t real_elements = std::accumulate(class_elements.begin(), class_elements.end(), std::size_t{0});
   HierarchyMemory mem;
   auto check = [&](bool real) {
-    const std::vector<std::size_t> blocks = real ? class_elements : std::vector<std::size_t>{static_cast<std::size_t>(dd * dd)};
-    const std::size_t per = real ? sizeof(double) : sizeof(cplx);
-    const std::size_t elements = real ? real_elements : blocks.front();
-    mem = hierarchy_memory(nados, K, dd, terminator, elements * per, dense_block_peak(blocks, per));
+    const std::size_t per = real ? sizeof(double) : sizeof(cplx), elements = real ? real_elements : dd * dd;
+    mem = hierarchy_memory(nados, K, dd, terminator, elements * per,
+                           dense_block_peak(real ? class_elements : std::vector<std::size_t>{elements}, per));
     check_memory(mem.peak,
                  "the HEOM steady state (a hierarchy of " + std::to_string(nados) + " auxiliary operators of " +
                      std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +
