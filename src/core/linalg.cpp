@@ -21,6 +21,9 @@ void zhbev_(const char* jobz, const char* uplo, const int* n, const int* kd, std
             double* w, std::complex<double>* z, const int* ldz, std::complex<double>* work, double* rwork, int* info);
 void dgbtrf_(const int* m, const int* n, const int* kl, const int* ku, double* ab, const int* ldab, int* ipiv, int* info);
 void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
+void sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
+void sgetrs_(const char* trans, const int* n, const int* nrhs, const float* a, const int* lda, const int* ipiv,
+             float* b, const int* ldb, int* info);
 void dgetrs_(const char* trans, const int* n, const int* nrhs, const double* a, const int* lda, const int* ipiv,
              double* b, const int* ldb, int* info);
 void zgetrf_(const int* m, const int* n, std::complex<double>* a, const int* lda, int* ipiv, int* info);
@@ -287,6 +290,8 @@ DenseLU<Scalar>::DenseLU(Mat A) : lu_(std::move(A)) {
   int info = 0;
   if constexpr (std::is_same_v<Scalar, double>)
     dgetrf_(&n, &n, lu_.data(), &n, ipiv_.data(), &info);
+  else if constexpr (std::is_same_v<Scalar, float>)
+    sgetrf_(&n, &n, lu_.data(), &n, ipiv_.data(), &info);
   else
     zgetrf_(&n, &n, lu_.data(), &n, ipiv_.data(), &info);
   if (info < 0) throw MethodError("linear-solve", "dense LU failed (getrf info " + std::to_string(info) + ")");
@@ -296,7 +301,7 @@ DenseLU<Scalar>::DenseLU(Mat A) : lu_(std::move(A)) {
 template <class Scalar>
 std::pair<double, double> DenseLU<Scalar>::pivot_range() const {
   if (lu_.size() == 0) return {0.0, 0.0};
-  const Eigen::VectorXd piv = lu_.diagonal().cwiseAbs();
+  const Eigen::VectorXd piv = lu_.diagonal().cwiseAbs().template cast<double>();
   return {piv.minCoeff(), piv.maxCoeff()};
 }
 
@@ -312,11 +317,14 @@ void DenseLU<Scalar>::solve_in_place(Mat& B) const {
   int info = 0;
   if constexpr (std::is_same_v<Scalar, double>)
     dgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
+  else if constexpr (std::is_same_v<Scalar, float>)
+    sgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
   else
     zgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
   if (info != 0) throw MethodError("linear-solve", "dense LU solve failed (getrs info " + std::to_string(info) + ")");
 }
 
+template class DenseLU<float>;
 template class DenseLU<double>;
 template class DenseLU<cplx>;
 

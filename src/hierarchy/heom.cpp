@@ -497,16 +497,32 @@ std::size_t dense_block_peak(const std::vector<std::size_t>& elements, std::size
   return n;
 }
 
+// Largest residual one single-precision solve may leave of a generic right-hand side (relative) for the factors to
+// be kept: each refinement step then gains at least two digits. Measured (XX chain N = 4, gamma 1e-2 ... 1e-6):
+// 1.9e-5 ... 1.4e-2 with 3-6 steps per solve, and 0.24 at gamma = 1e-6, where the refinement stalled and GMRES,
+// fed the unrefined solves, let the automatic mode run to 9.8 GB.
+constexpr double kSingleSchurContraction = 1e-2;
+// At most this many refinement steps per single-precision solve (each gains ~-log10(1e-7 x condition) digits).
+constexpr int kMaxSchurRefinements = 8;
+
 struct TierGaussSeidel {
   cvec w;  // -i (E_i - E_j) on the eigenbasis element |i><j| (column-stacked i + d j)
-  // ADO 0's Schur complement in H's eigenbasis, factorised: real (dgetrf) in Hermitian coordinates when it maps
-  // Hermitian operators to Hermitian operators, else complex (zgetrf).
-  std::vector<linalg::DenseLU<double>> lu0_real;  // per charge class (schur_classes)
+  // ADO 0's Schur complement in H's eigenbasis, factorised: real in Hermitian coordinates when it maps Hermitian
+  // operators to Hermitian operators (sgetrf, or dgetrf when the refinement would not contract fast enough), else
+  // complex (zgetrf).
+  std::vector<linalg::DenseLU<float>> lu0_single;  // per charge class (schur_classes)
+  std::vector<linalg::DenseLU<double>> lu0_real;   // the same in double precision
   std::vector<std::vector<long>> classes;         // the Hermitian coordinates of each class
   linalg::DenseLU<cplx> lu0;
   HermitianBlocks coordinates;  // one block: every Hermitian d x d operator (real path)
-  bool real0 = false;
+  bool real0 = false, single0 = false;
   double rcond0 = 1.0;
+  // B0's terms (apply_b0): the border's weight and vector, and per bath alpha, beta (d x d column-stacked).
+  double s_ = 0.0;
+  cvec u0_;
+  std::vector<cvec> alphas_, betas_;
+  mutable long refinements = 0, refined_solves = 0;  // the refinement steps of the single-precision solves
+  double first_contraction = 0.0;                    // refinement_contraction of the single-precision factors
   std::vector<long> tier_start;
   mutable cvec work_r;
   mutable cmat work_z, work_w;
@@ -526,10 +542,13 @@ struct TierGaussSeidel {
   // i X2 (X1, X2 Hermitian) is then solved as two real right-hand sides.
   // Memory: B0's blocks (real: one per charge class, schur_classes), factorised in place, and the heap's freed
   // blocks (hierarchy_memory, dense_block_peak).
-  // allow_real: false keeps B0 complex (for comparison); check_complex runs before a complex B0 is built (the memory
-  // estimate counts a real one when the exponents are real).
-  TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real, int modulus,
-                  const std::function<void()>& check_complex) {
+  // Single precision halves the real blocks' memory and sgetrf takes 0.57x dgetrf's time; the solves are refined to
+  // double precision against B0 itself (solve_ado0).
+  // allow_real: false keeps B0 complex, allow_single: false keeps it double (for comparison); check_memory_for(real,
+  // single) throws MemoryLimitError when B0 in that form would not fit, and runs before a form the estimate did not
+  // count is built (the estimate counts a real one, in single precision when allowed, when the exponents are real).
+  TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real, bool allow_single, int modulus,
+                  const std::function<void(bool, bool)>& check_memory_for) {
     const long d = A.d, dd = A.dd;
     w.resize(dd);
     for (long j = 0; j < d; ++j)
@@ -538,7 +557,6 @@ struct TierGaussSeidel {
     // first tier's Schur terms. With lower_k = -i (c_k Q. - c_k^* .Q), up_k = -i [Q, .] and the scalings,
     // sum over bath b's modes of up_k (L_S - nu_k)^-1 down_k = [Q, alpha o (Q .) - beta o (. Q)] with
     // alpha = sum_k a_k c_k / (w - nu_k), beta = sum_k a_k c_k^* / (w - nu_k), a_k = sqrt(|c_k|) sqrt(1/|c_k|).
-    std::vector<cvec> alphas, betas;
     for (std::size_t b = 0; b < A.Q_eigen.size(); ++b) {
       cvec alpha = cvec::Zero(dd), beta = cvec::Zero(dd);
       for (int k = A.mode_begin[b]; k < A.mode_begin[b + 1] && A.h.depth > 0; ++k) {
@@ -554,64 +572,42 @@ struct TierGaussSeidel {
         alpha -= A.terminator_eigen[b];
         beta -= A.terminator_eigen[b];
       }
-      alphas.push_back(std::move(alpha));
-      betas.push_back(std::move(beta));
+      alphas_.push_back(std::move(alpha));
+      betas_.push_back(std::move(beta));
     }
-    real0 = allow_real && preserves_hermiticity(d, alphas, betas, u0);
+    s_ = s;
+    u0_ = u0;
+    real0 = allow_real && preserves_hermiticity(d, alphas_, betas_, u0);
     // The image of |i><j| under B0 (column i + d j), as a d x d matrix.
     auto column = [&](long i, long j, Eigen::Ref<cmat> C) {
       C = s * u0(i + d * j) * Eigen::Map<const cmat>(u0.data(), d, d);
       C(i, j) += w(i + d * j);
-      for (std::size_t b = 0; b < alphas.size(); ++b) add_commutator_column(A.Q_eigen[b], alphas[b], betas[b], i, j, C);
+      for (std::size_t b = 0; b < alphas_.size(); ++b) add_commutator_column(A.Q_eigen[b], alphas_[b], betas_[b], i, j, C);
     };
     if (real0) {
       // One real block per charge class: B0 keeps the classes apart, so the image of a class's basis operator has
       // coordinates in that class only.
       coordinates = HermitianBlocks::full(static_cast<int>(d));
       classes = schur_classes(A.level_charge, modulus, d);
-      std::vector<int> class_of(static_cast<std::size_t>(dd));
-      std::vector<long> slot(static_cast<std::size_t>(dd));
-      std::vector<rmat> R;
-      for (std::size_t c = 0; c < classes.size(); ++c) {
-        const auto n = static_cast<long>(classes[c].size());
-        for (long p = 0; p < n; ++p) {
-          class_of[static_cast<std::size_t>(classes[c][static_cast<std::size_t>(p)])] = static_cast<int>(c);
-          slot[static_cast<std::size_t>(classes[c][static_cast<std::size_t>(p)])] = p;
-        }
-        R.emplace_back(n, n);
-      }
-      cmat Ca(d, d), Cb(d, d), Y(d, d);
-      rvec x(dd);
-      auto put = [&](const cmat& image, long c) {
-        coordinates.pack(image, 0, x);
-        const auto k = static_cast<std::size_t>(class_of[static_cast<std::size_t>(c)]);
-        R[k].col(slot[static_cast<std::size_t>(c)]) = x(classes[k]);
-      };
-      // Column c of R: the coordinates of B0's image of the c-th Hermitian basis operator, |i><i| or
-      // (|i><k| + |k><i|)/sqrt2 and i (|i><k| - |k><i|)/sqrt2 for i < k.
-      for (long k = 0; k < d; ++k) {
-        column(k, k, Ca);
-        put(Ca, coordinates.coordinate(0, k, k));
-        for (long i = 0; i < k; ++i) {
-          column(i, k, Ca);
-          column(k, i, Cb);
-          const long c = coordinates.coordinate(0, i, k);
-          Y = (Ca + Cb) * HermitianBlocks::kInvSqrt2;
-          put(Y, c);
-          Y = (Ca - Cb) * cplx(0.0, HermitianBlocks::kInvSqrt2);
-          put(Y, c + 1);
+      // Single precision when its refinement contracts fast enough; else (and when asked) double, if that fits.
+      double ratio = allow_single ? factor_real_blocks(A, column, lu0_single) : 0.0;
+      single0 = allow_single;
+      if (single0) first_contraction = refinement_contraction(A);
+      single0 = single0 && first_contraction <= kSingleSchurContraction;
+      if (allow_single && !single0) {
+        try {
+          check_memory_for(true, false);
+        } catch (const MemoryLimitError&) {
+          single0 = true;  // the single-precision factors stay: a weaker preconditioner rather than none
         }
       }
-      double low = std::numeric_limits<double>::infinity(), high = 0.0;
-      for (rmat& block : R) {
-        lu0_real.emplace_back(std::move(block));  // factorised in place
-        const auto [l, h] = lu0_real.back().pivot_range();
-        low = std::min(low, l);
-        high = std::max(high, h);
+      if (!single0) {
+        lu0_single.clear();
+        ratio = factor_real_blocks(A, column, lu0_real);
       }
-      rcond0 = high > 0 ? low / high : 0.0;  // over all classes, as for one LU of the whole matrix
+      rcond0 = ratio;
     } else {
-      check_complex();
+      check_memory_for(false, false);
       cmat B0(dd, dd);
       for (long j = 0; j < d; ++j)
         for (long i = 0; i < d; ++i) column(i, j, Eigen::Map<cmat>(B0.col(i + d * j).data(), d, d));
@@ -628,6 +624,55 @@ struct TierGaussSeidel {
       if (t != tprev) tier_start.push_back(a);
     }
     tier_start.push_back(A.N);
+  }
+  // B0's real blocks in Hermitian coordinates (one per class of `classes`, scalars T), each factorised in place
+  // into `lus`; returns the pivot ratio over all classes (as for one LU of the whole matrix). column(i, j, C):
+  // B0's image of |i><j| as a d x d matrix. Column c of a block: the coordinates of B0's image of the c-th
+  // Hermitian basis operator, |i><i| or (|i><k| + |k><i|)/sqrt2 and i (|i><k| - |k><i|)/sqrt2 for i < k.
+  template <class T, class Column>
+  double factor_real_blocks(const HierarchyOperator& A, const Column& column, std::vector<linalg::DenseLU<T>>& lus) {
+    using Block = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    const long d = A.d, dd = A.dd;
+    std::vector<int> class_of(static_cast<std::size_t>(dd));
+    std::vector<long> slot(static_cast<std::size_t>(dd));
+    std::vector<Block> R;
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+      const auto n = static_cast<long>(classes[c].size());
+      for (long p = 0; p < n; ++p) {
+        class_of[static_cast<std::size_t>(classes[c][static_cast<std::size_t>(p)])] = static_cast<int>(c);
+        slot[static_cast<std::size_t>(classes[c][static_cast<std::size_t>(p)])] = p;
+      }
+      R.emplace_back(n, n);
+    }
+    cmat Ca(d, d), Cb(d, d), Y(d, d);
+    rvec x(dd);
+    auto put = [&](const cmat& image, long c) {
+      coordinates.pack(image, 0, x);
+      const auto k = static_cast<std::size_t>(class_of[static_cast<std::size_t>(c)]);
+      R[k].col(slot[static_cast<std::size_t>(c)]) = x(classes[k]).template cast<T>();
+    };
+    for (long k = 0; k < d; ++k) {
+      column(k, k, Ca);
+      put(Ca, coordinates.coordinate(0, k, k));
+      for (long i = 0; i < k; ++i) {
+        column(i, k, Ca);
+        column(k, i, Cb);
+        const long c = coordinates.coordinate(0, i, k);
+        Y = (Ca + Cb) * HermitianBlocks::kInvSqrt2;
+        put(Y, c);
+        Y = (Ca - Cb) * cplx(0.0, HermitianBlocks::kInvSqrt2);
+        put(Y, c + 1);
+      }
+    }
+    double low = std::numeric_limits<double>::infinity(), high = 0.0;
+    lus.clear();
+    for (Block& block : R) {
+      lus.emplace_back(std::move(block));  // factorised in place
+      const auto [l, h] = lus.back().pivot_range();
+      low = std::min(low, l);
+      high = std::max(high, h);
+    }
+    return high > 0 ? low / high : 0.0;
   }
   // Whether B0 maps Hermitian operators to Hermitian ones: L_S does; the border s u u^T X = s Tr(u X) u does for
   // u = u^dag (as d x d matrices; the trace functional); each bath's [Q, alpha o (Q X) - beta o (X Q)] does for
@@ -659,30 +704,90 @@ struct TierGaussSeidel {
     C.noalias() -= x * Q.row(j);
     C.row(i) += y * Q;
   }
-  // Z <- B0^-1 Z (Z: one d^2 column in H's eigenbasis). Real path: Z = Z1 + i Z2 with Z1 = (Z + Z^dag)/2 and
-  // Z2 = (Z - Z^dag)/2i Hermitian, two real right-hand sides.
-  void solve_ado0(long d, cmat& Z) const {
-    if (!real0) {
-      lu0.solve_in_place(Z);
-      return;
-    }
-    Eigen::Map<cmat> M(Z.data(), d, d);
-    const cmat Z1 = (M + M.adjoint()) * 0.5, Z2 = (M - M.adjoint()) * cplx(0.0, -0.5);
-    rvec x1(Z.size()), x2(Z.size());
-    coordinates.pack(Z1, 0, x1);
-    coordinates.pack(Z2, 0, x2);
+  // x1, x2 <- B0^-1 x1, B0^-1 x2 on one class's coordinates.
+  template <class T>
+  static void solve_class(const linalg::DenseLU<T>& lu, const std::vector<long>& members, rvec& x1, rvec& x2) {
+    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> X(static_cast<long>(members.size()), 2);
+    X.col(0) = x1(members).template cast<T>();
+    X.col(1) = x2(members).template cast<T>();
+    lu.solve_in_place(X);
+    x1(members) = X.col(0).template cast<double>();
+    x2(members) = X.col(1).template cast<double>();
+  }
+  // M <- B0^-1 M (M: d x d in H's eigenbasis) with the real factors: M = M1 + i M2 with M1 = (M + M^dag)/2 and
+  // M2 = (M - M^dag)/2i Hermitian, two real right-hand sides.
+  void solve_real(Eigen::Ref<cmat> M) const {
+    const cmat M1 = (M + M.adjoint()) * 0.5, M2 = (M - M.adjoint()) * cplx(0.0, -0.5);
+    rvec x1(M.size()), x2(M.size());
+    coordinates.pack(M1, 0, x1);
+    coordinates.pack(M2, 0, x2);
     for (std::size_t c = 0; c < classes.size(); ++c) {
-      rmat X(static_cast<long>(classes[c].size()), 2);
-      X.col(0) = x1(classes[c]);
-      X.col(1) = x2(classes[c]);
-      lu0_real[c].solve_in_place(X);
-      x1(classes[c]) = X.col(0);
-      x2(classes[c]) = X.col(1);
+      if (single0) {
+        solve_class(lu0_single[c], classes[c], x1, x2);
+      } else {
+        solve_class(lu0_real[c], classes[c], x1, x2);
+      }
     }
     cmat Y1, Y2;
     coordinates.unpack(x1, 0, Y1);
     coordinates.unpack(x2, 0, Y2);
     M = Y1 + cplx(0.0, 1.0) * Y2;
+  }
+  // B0 X without its matrix (the terms `column` builds it from): s (u0 . X) U0 + w o X + sum_b [Q_b, alpha_b o (Q_b X)
+  // - beta_b o (X Q_b)], four d x d products per bath.
+  [[nodiscard]] cmat apply_b0(const HierarchyOperator& A, const cmat& X) const {
+    const long d = A.d;
+    Eigen::Map<const cmat> W(w.data(), d, d), U0(u0_.data(), d, d);
+    cmat Y = W.cwiseProduct(X);
+    Y += (s_ * U0.cwiseProduct(X).sum()) * U0;
+    for (std::size_t b = 0; b < alphas_.size(); ++b) {
+      const cmat& Q = A.Q_eigen[b];
+      Eigen::Map<const cmat> al(alphas_[b].data(), d, d), be(betas_[b].data(), d, d);
+      const cmat M = al.cwiseProduct(Q * X) - be.cwiseProduct(X * Q);
+      Y.noalias() += Q * M;
+      Y.noalias() -= M * Q;
+    }
+    return Y;
+  }
+  // How far one solve with the single-precision factors leaves B0 Y from X, relative to X, for a generic X (fixed
+  // pseudo-random elements): the factor by which each refinement step shrinks the residual.
+  [[nodiscard]] double refinement_contraction(const HierarchyOperator& A) const {
+    const long d = A.d;
+    cmat X(d, d);
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i)
+        X(i, j) = cplx(std::sin(1.0 + 0.7 * static_cast<double>(i + d * j)), std::cos(0.3 * static_cast<double>(i + d * j)));
+    cmat Y = X;
+    solve_real(Y);
+    return (X - apply_b0(A, Y)).norm() / X.norm();
+  }
+  // Z <- B0^-1 Z (Z: one d^2 column in H's eigenbasis). Single-precision factors are refined in double against B0
+  // itself (mixed-precision iterative refinement: Y += LU^-1 (Z - B0 Y), each step gaining the digits single
+  // precision has over B0's condition) until the residual stops falling by 4x: the solve is then as accurate as
+  // with double factors, and GMRES sees the same linear preconditioner.
+  void solve_ado0(const HierarchyOperator& A, cmat& Z) const {
+    if (!real0) {
+      lu0.solve_in_place(Z);
+      return;
+    }
+    Eigen::Map<cmat> M(Z.data(), A.d, A.d);
+    if (!single0) {
+      solve_real(M);
+      return;
+    }
+    const cmat X = M;
+    solve_real(M);
+    double last = X.norm();
+    for (int step = 0; step < kMaxSchurRefinements; ++step) {
+      cmat R = X - apply_b0(A, M);
+      const double r = R.norm();
+      if (!(r <= 0.25 * last)) break;  // at round-off (or not contracting: then the single-precision solve stands)
+      last = r;
+      solve_real(R);
+      M += R;
+      ++refinements;
+    }
+    ++refined_solves;
   }
   // Block Gauss-Seidel, tier by tier: y_t = D_t^-1 (x_t - A_{t,t-1} y_{t-1}), with D_a^-1 = (L_S - (n.nu))^-1
   // applied for a whole tier at once in H's eigenbasis (ADO 0: its Schur-complement LU). Against block Jacobi
@@ -700,7 +805,7 @@ struct TierGaussSeidel {
         cmat& Z0 = work_z;
         Z0 = r.head(dd);
         A.to_eigenbasis(Z0, work_w);
-        solve_ado0(A.d, Z0);
+        solve_ado0(A, Z0);
         A.from_eigenbasis(Z0, work_w);
         y.head(dd) = Z0;
         continue;
@@ -753,7 +858,8 @@ HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator term
 }
 
 HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth,
-                           HeomTerminator terminator, bool real_schur, const SteadyStateOptions& steady) {
+                           const HeomOptions& options, const SteadyStateOptions& steady) {
+  const HeomTerminator terminator = options.terminator;
   const cmat& H = model.hamiltonian;
   const long d = H.rows(), dd = d * d;
   int K = 0;
@@ -770,8 +876,9 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   for (std::size_t c = 0; c < classes.size(); ++c) class_elements[c] = classes[c].size() * classes[c].size();
   const std::size_t real_elements = std::accumulate(class_elements.begin(), class_elements.end(), std::size_t{0});
   HierarchyMemory mem;
-  auto check = [&](bool real) {
-    const std::size_t per = real ? sizeof(double) : sizeof(cplx), elements = real ? real_elements : dd * dd;
+  auto check = [&](bool real, bool single) {
+    const std::size_t per = real ? (single ? sizeof(float) : sizeof(double)) : sizeof(cplx);
+    const std::size_t elements = real ? real_elements : dd * dd;
     mem = hierarchy_memory(nados, K, dd, terminator, elements * per,
                            dense_block_peak(real ? class_elements : std::vector<std::size_t>{elements}, per));
     check_memory(mem.peak,
@@ -779,12 +886,14 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
                      std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +
                      " exponents; ADO 0's preconditioner: " +
                      (real ? std::to_string(classes.size()) + " dense real block" + (classes.size() > 1 ? "s" : "") +
-                                 ", " + std::to_string(real_elements) + " numbers in all" :
+                                 ", " + std::to_string(real_elements) + (single ? " single-precision" : "") +
+                                 " numbers in all" :
                              "a dense " + std::to_string(dd) + " x " + std::to_string(dd) + " complex matrix") + ")",
                  "a smaller --heom-depth or --heom-terms would shrink the hierarchy; the preconditioner's size is set "
                  "by the system's dimension");
   };
-  check(real_schur);
+  const bool single = options.real_schur && options.single_schur;
+  check(options.real_schur, single);
   auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator);
   const long N = op->N;
 
@@ -801,8 +910,8 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   p.assemble = [op]() { return op->assemble(); };
   // Block Gauss-Seidel preconditioner over the tiers (measured, bench/README.md "Issue 11": GMRES with it
   // beats the sparse LU, whose fill grows fast with the depth).
-  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd), real_schur, modulus,
-                                                     [&]() { check(false); });
+  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd), options.real_schur, single,
+                                                     modulus, check);
   p.preconditioner_rcond = pre->rcond0;
   p.precondition = [pre, op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
   p.operator_bytes = mem.kept;
@@ -822,6 +931,8 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   r.rcond = ls.rcond;
   r.iterations = ls.iterations;
   r.real_schur = pre->real0;
+  r.single_schur = pre->single0;
+  r.schur_refinements = pre->refined_solves > 0 ? static_cast<double>(pre->refinements) / static_cast<double>(pre->refined_solves) : 0.0;
   r.schur_classes = static_cast<int>(pre->classes.size());
   r.depth = depth;
   r.ados = N;
@@ -902,7 +1013,7 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
     return e;
   };
   auto solve_at = [&](int depth, int terms) {
-    HeomResult r = solve_hierarchy(model, expansions(terms), depth, options.terminator, options.real_schur, steady);
+    HeomResult r = solve_hierarchy(model, expansions(terms), depth, options, steady);
     r.terms = terms;
     r.decomposition = options.decomposition;
     return r;

@@ -71,7 +71,8 @@ Solution solve_heom(const Model& model, const SolveOptions& options) {
   s.structure = "hierarchy of " + std::to_string(hr.ados) + " auxiliary operators (depth " + std::to_string(hr.depth) +
                 ", " + std::to_string(hr.terms) + " " + decomposition_name(hr.decomposition) + " terms per bath); ADO 0's " +
                 "preconditioner " +
-                (hr.real_schur ? "real, " + std::to_string(hr.schur_classes) + " charge class" +
+                (hr.real_schur ? std::string("real, ") + (hr.single_schur ? "single precision, " : "") +
+                                     std::to_string(hr.schur_classes) + " charge class" +
                                      (hr.schur_classes == 1 ? "" : "es")
                                : std::string("complex"));
   s.residual = hr.residual;

@@ -39,34 +39,36 @@ TEST(CliResources, MemoryLimitStopsALargeSolveAtOnce) {
 // The HEOM's preconditioner holds dense d^2 x d^2 matrices (d^4 complex numbers each): a ten-qubit chain
 // (d^2 = 1048576) needs ~100 TiB and stopped with "internal error: std::bad_alloc" (exit 3) before the estimate
 // counted them. Refused now from the estimate on any machine, and at a size that would allocate (six qubits,
-// ADO 0's preconditioner real for these Drude baths, in two charge classes of 2048 coordinates: 2 x 2048^2 numbers,
-// 64 MiB, blocks the allocator maps apart and gives back) when the limit is below it.
+// ADO 0's preconditioner real for these Drude baths, in two charge classes of 2048 coordinates: 2 x 2048^2
+// single-precision numbers, 16 MiB a block, each counted twice as the heap keeps such blocks once freed) when the
+// limit is below it.
 TEST(CliResources, HeomEstimateCountsThePreconditionersDenseMatrices) {
   const CliRun big = run_cli("ness " + kChain + " --method heom --set N=10");
   EXPECT_EQ(big.code, 2) << big.err;
   EXPECT_EQ(big.out, "");
   EXPECT_EQ(big.err.rfind("qheat: error [memory-limit]: the HEOM steady state", 0), 0u) << big.err;
   EXPECT_EQ(std::count(big.err.begin(), big.err.end(), '\n'), 1) << big.err;
-  EXPECT_NE(big.err.find("ADO 0's preconditioner: 2 dense real blocks, 549755813888 numbers in all"), std::string::npos)
+  EXPECT_NE(big.err.find("ADO 0's preconditioner: 2 dense real blocks, 549755813888 single-precision numbers in all"), std::string::npos)
       << big.err;
   EXPECT_NE(big.err.find("needs an estimated "), std::string::npos) << big.err;
 
   const CliRun six = run_cli("ness " + kChain + " --method heom --set N=6 --heom-depth 1 --heom-terms 0 --max-memory 50M");
   EXPECT_EQ(six.code, 2) << six.err;
   EXPECT_EQ(six.err.rfind("qheat: error [memory-limit]: ", 0), 0u) << six.err;
-  // 2 x 2048^2 real numbers (64 MiB) and the hierarchy's 3 x 3 vectors of 4096 elements
+  // 2 x 2 x 2048^2 single-precision numbers (64 MiB) and the hierarchy's 3 x 3 vectors of 4096 elements
   EXPECT_NE(six.err.find("needs an estimated 64.6 MiB, more than the limit of 50.0 MiB"), std::string::npos) << six.err;
 }
 
 // What the estimate counted is what the solve built: the XX chain's sx baths keep the parity of q_i - q_j, so ADO 0's
-// preconditioner is real in two charge classes, and the JSON's structure line says so (docs/conventions.md).
+// preconditioner is real in two charge classes, in single precision (its refinement contracts), and the JSON's structure
+// line says so (docs/conventions.md).
 TEST(CliResources, HeomStructureNamesThePreconditionersClasses) {
   const CliRun r = run_cli("ness " + kChain + " --method heom --set N=3 --heom-depth 1 --heom-terms 0");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["steady_state"]["structure"],
-            "hierarchy of 3 auxiliary operators (depth 1, 0 pade terms per bath); ADO 0's preconditioner real, 2 charge "
-            "classes");
+            "hierarchy of 3 auxiliary operators (depth 1, 0 pade terms per bath); ADO 0's preconditioner real, single "
+            "precision, 2 charge classes");
 }
 
 // The local method on one mode of many levels: its Bohr components are single elements when H_loc is
