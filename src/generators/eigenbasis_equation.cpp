@@ -4,8 +4,13 @@
 //
 // For Hermitian rho the Redfield form is L(rho) = Y + Y^dag with
 //   Y = M rho + sum_t X_t (Lambda_t rho)^dag,   M = -i (H + H_LS) - sum_baths K_h,
-// and the apply builds Y^dag = rho M^dag + sum_t (Lambda_t rho) X_t^dag, with Lambda_t rho = (rho Lambda_t^dag)^dag:
-// 1 + 2 (terms) products, each with the operator on the right. An operator that is mostly zero in the
+// and Y^dag = rho M^dag + sum_t (Lambda_t rho) X_t^dag, with Lambda_t rho = (rho Lambda_t^dag)^dag. Since each bath's
+// H_LS and K_h are the parts of K = sum_t X_t^dag Lambda_t (generator.hpp), M = -i diag(E) - sum_t X_t^dag Lambda_t,
+// and with U_t = rho Lambda_t^dag and a partner term t' with X_t' = X_t^dag (a hermitian coupling: t itself)
+//   Y^dag = i rho diag(E) + sum_t (U_t^dag - U_t') X_t^dag:
+// 2 (terms) products, each with the operator on the right, and no product with M (whose fill is that of
+// X^dag Lambda: ~N^2 elements a column for a free-fermion chain where X and Lambda have ~N). Without partners
+// the apply multiplies by M: 1 + 2 (terms) products. An operator that is mostly zero in the
 // eigenbasis (a mode whose H is diagonal in the Fock basis) is multiplied as a sparse matrix
 // (dense_times_sparse: columns of the state times elements of the operator).
 #include <Eigen/SparseCore>
@@ -28,20 +33,28 @@
 namespace qheat {
 namespace {
 
-// The left factor of the apply's products: a matrix, or the adjoint of one (T = U^dag), held as the matrix
-// and, once a sparse product asks, packed (PackedRows; U^dag is packed straight from U).
+// The left factor of the apply's products: a matrix, or the adjoint of one less another (T = U^dag - P, P
+// optional), held as the matrix and, once a sparse product asks, packed (PackedRows; U^dag - P is packed
+// straight from U and P).
 class Operand {
 public:
-  Operand(const cmat& m, PackedRows& rows, cmat* adjoint = nullptr) : m_(m), rows_(rows), adjoint_(adjoint) {}
+  Operand(const cmat& m, PackedRows& rows, cmat* adjoint = nullptr, const cmat* minus = nullptr)
+      : m_(m), rows_(rows), adjoint_(adjoint), minus_(minus) {}
   const cmat& matrix() {
     if (adjoint_ == nullptr) return m_;
-    if (!adjoint_made_) *adjoint_ = m_.adjoint();
+    if (!adjoint_made_) {
+      if (minus_ == nullptr) *adjoint_ = m_.adjoint(); else *adjoint_ = m_.adjoint() - *minus_;
+    }
     adjoint_made_ = true;
     return *adjoint_;
   }
   const PackedRows& packed() {
     if (!packed_) {
-      if (adjoint_ == nullptr) rows_.pack(m_); else rows_.pack_adjoint(m_);
+      if (adjoint_ == nullptr) {
+        rows_.pack(m_);
+      } else {
+        rows_.pack_adjoint(m_, 1.0, minus_);
+      }
     }
     packed_ = true;
     return rows_;
@@ -51,17 +64,24 @@ private:
   const cmat& m_;
   PackedRows& rows_;
   cmat* adjoint_;
+  const cmat* minus_;
   bool packed_ = false, adjoint_made_ = false;
 };
+
+// The round-off of a basis change V^dag A V of d levels (sums of d terms), relative to A's largest element:
+// d eps, and at least 1e-14.
+double basis_round_off(long d) { return std::max(1e-14, static_cast<double>(d) * std::numeric_limits<double>::epsilon()); }
 
 // An operator A multiplied from the right as A^dag, y (+)= x A^dag, dense (BLAS) or sparse, whichever
 // its fill makes cheaper.
 class Factor {
 public:
-  // Elements below 1e-14 of the largest are round-off of the basis change (structural zeros; the
-  // Generator builds Lambda on the same threshold, detail::element_threshold).
-  explicit Factor(const cmat& m) {
-    const double thr = m.size() > 0 ? 1e-14 * std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0;
+  // Elements below the round-off of the basis change that made them (basis_round_off of the largest, d the
+  // levels) are structural zeros, left out of a sparse product. At N = 12 (d = 4096) the X of sigma_x on an
+  // end site has 12 elements a column (a free-fermion chain) above 1e-11 of its largest, 13 above 1e-12 and
+  // 67 above 1e-14 (bench/README.md, "Round-off in the sparse factors").
+  Factor(const cmat& m, long d) {
+    const double thr = m.size() > 0 ? basis_round_off(d) * std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0;
     const long nnz = (m.array().abs2() > thr * thr).count();
     const double fill = dense_times_sparse_vectorized() ? kSparseFillVectorized : kSparseFill;
     sparse_ = m.rows() >= 32 && static_cast<double>(nnz) <= fill * static_cast<double>(m.size());
@@ -106,6 +126,8 @@ private:
 struct SectorBlock {
   int from, to;
   Factor lambda, x;  // of one dissipator term: Lambda and X
+  // The partner term's block from `to` to `from` (the file's comment; -1: none).
+  int partner_term = -1, partner_block = -1;
 };
 
 struct BathFactors {
@@ -131,6 +153,36 @@ std::vector<std::vector<int>> redfield_sectors(const Generator& gen, int& modulu
     return {all};
   }
   return charge_sectors(charge_classes(B.charge, m));
+}
+
+// Pairs each term of each bath with the term whose X is its X^dag (to the round-off of the basis change,
+// basis_round_off), and each of the term's blocks (s -> r) with the partner's block (r -> s), for the apply
+// without M (the file's comment). False when a term or a block has no partner (a coupling S that the model
+// file accepted as Hermitian to 1e-12 but is not to round-off: the apply then multiplies by M).
+bool pair_terms(const Generator& gen, std::vector<BathFactors>& baths) {
+  for (std::size_t a = 0; a < baths.size(); ++a) {
+    const auto& terms = gen.baths()[a].terms;
+    for (std::size_t t = 0; t < terms.size(); ++t) {
+      const cmat& X = terms[t].X;
+      const double tol = X.size() > 0 ? basis_round_off(X.rows()) * X.cwiseAbs().maxCoeff() : 0.0;
+      int partner = -1;
+      for (std::size_t k = 0; k < terms.size() && partner < 0; ++k) {
+        const std::size_t u = (t + k) % terms.size();  // t itself first (a hermitian coupling)
+        if ((terms[u].X - X.adjoint()).cwiseAbs().maxCoeff() <= tol) partner = static_cast<int>(u);
+      }
+      if (partner < 0) return false;
+      const std::vector<SectorBlock>& other = baths[a].terms[static_cast<std::size_t>(partner)];
+      for (SectorBlock& blk : baths[a].terms[t]) {
+        for (std::size_t k = 0; k < other.size(); ++k)
+          if (other[k].from == blk.to && other[k].to == blk.from) {
+            blk.partner_term = partner;
+            blk.partner_block = static_cast<int>(k);
+          }
+        if (blk.partner_term < 0) return false;
+      }
+    }
+  }
+  return true;
 }
 
 using detail::SecularParts;
@@ -266,11 +318,11 @@ public:
     // Factor has no noexcept move (Eigen's SparseMatrix): vectors of them get their room first, or growing
     // copies them.
     M_.reserve(static_cast<std::size_t>(ns));
-    for (int s = 0; s < ns; ++s) M_.emplace_back(M(blocks_.indices(s), blocks_.indices(s)));
+    for (int s = 0; s < ns; ++s) M_.emplace_back(M(blocks_.indices(s), blocks_.indices(s)), gen_.dim());
     for (const auto& b : gen_.baths()) {
       BathFactors f;
       f.K_h.reserve(static_cast<std::size_t>(ns));
-      for (int s = 0; s < ns; ++s) f.K_h.emplace_back(b.K_h(blocks_.indices(s), blocks_.indices(s)));
+      for (int s = 0; s < ns; ++s) f.K_h.emplace_back(b.K_h(blocks_.indices(s), blocks_.indices(s)), gen_.dim());
       for (const auto& t : b.terms) {
         // The sector each sector's columns go to (a fixed shift of the charge: at most one).
         std::vector<int> to(static_cast<std::size_t>(ns), -1);
@@ -287,13 +339,26 @@ public:
           if (r < 0) continue;
           const auto& I = blocks_.indices(r);
           const auto& J = blocks_.indices(s);
-          blocks.push_back(SectorBlock{s, r, Factor(t.Lambda(I, J)), Factor(t.X(I, J))});
+          blocks.push_back(SectorBlock{s, r, Factor(t.Lambda(I, J), gen_.dim()), Factor(t.X(I, J), gen_.dim())});
         }
         f.terms.push_back(std::move(blocks));
       }
       baths_.push_back(std::move(f));
     }
     for (const auto& b : baths_) n_terms_ += b.terms.size();
+    factorised_ = pair_terms(gen_, baths_);
+    if (factorised_) {
+      const rvec& E = gen_.basis().energies;
+      iE_.reserve(static_cast<std::size_t>(ns));
+      for (int s = 0; s < ns; ++s) {
+        const auto& I = blocks_.indices(s);
+        cvec v(static_cast<long>(I.size()));
+        for (std::size_t i = 0; i < I.size(); ++i) v(static_cast<long>(i)) = cplx(0.0, E(I[i]));
+        iE_.push_back(std::move(v));
+      }
+      // M is then needed only by assemble(), which needs every factor sparse.
+      if (std::any_of(M_.begin(), M_.end(), [](const Factor& f) { return !f.sparse(); })) M_.clear();
+    }
     // What the currents and the preconditioner need, then the generator's d x d operators go.
     const cmat& Htot = gen_.renormalized_hamiltonian();
     Htot_s_.reserve(static_cast<std::size_t>(ns));
@@ -364,7 +429,7 @@ public:
     return gen_.method() == Method::redfield ? std::numeric_limits<double>::infinity() : gen_.smallest_bohr_splitting();
   }
   [[nodiscard]] std::string structure() const override {
-    std::string s = "eigenbasis, matrix-free (" + std::to_string(1 + 2 * n_terms_) + " products per apply)";
+    std::string s = "eigenbasis, matrix-free (" + std::to_string((factorised_ ? 0 : 1) + 2 * n_terms_) + " products per apply)";
     if (blocks_.count() > 1)
       s += ", " + std::to_string(blocks_.count()) + " charge sectors (excitation number" +
            (modulus_ > 0 ? " mod " + std::to_string(modulus_) : std::string()) + ")";
@@ -373,11 +438,13 @@ public:
 
   // The apply's matrices, per charge sector: rho and Y^dag (and rho packed for sparse products); U and
   // T = U^dag of one term's block at a time (T packed).
+  // Without M: U of every block of one bath's terms (Ub[term][block]).
   struct Workspace {
     std::vector<cmat> rho, Yd;
     std::vector<PackedRows> rho_packed;
     cmat U, T;
     PackedRows T_packed;
+    std::vector<std::vector<cmat>> Ub;
   };
   // The sectors of rho from coordinates x, as operands of the products.
   std::vector<Operand> unpack(const rvec& x, Workspace& w) const {
@@ -395,9 +462,31 @@ public:
   }
   // Y^dag with L(rho) = Y + Y^dag for Hermitian rho (the file's comment), sector by sector: U = rho Lambda^dag
   // = (Lambda rho)^dag, T = U^dag, Y^dag += T X^dag, with each term's block from sector `from` to `to`.
+  // Without M (factorised_): Y^dag = i rho diag(E) + sum_t (U_t^dag - U_t') X_t^dag, per block of each term.
   void apply(std::vector<Operand>& rho, Workspace& w) const {
-    for (std::size_t s = 0; s < M_.size(); ++s) M_[s].right_adjoint(rho[s], w.Yd[s], false);
-    for (const auto& b : baths_) add_jumps(b, rho, w);
+    if (!factorised_) {
+      for (std::size_t s = 0; s < M_.size(); ++s) M_[s].right_adjoint(rho[s], w.Yd[s], false);
+      for (const auto& b : baths_) add_jumps(b, rho, w);
+      return;
+    }
+    for (std::size_t s = 0; s < iE_.size(); ++s) w.Yd[s].noalias() = w.rho[s] * iE_[s].asDiagonal();
+    for (const auto& b : baths_) {
+      w.Ub.resize(b.terms.size());
+      for (std::size_t t = 0; t < b.terms.size(); ++t) {
+        w.Ub[t].resize(b.terms[t].size());
+        for (std::size_t k = 0; k < b.terms[t].size(); ++k) {
+          const SectorBlock& blk = b.terms[t][k];
+          blk.lambda.right_adjoint(rho[static_cast<std::size_t>(blk.from)], w.Ub[t][k], false);
+        }
+      }
+      for (std::size_t t = 0; t < b.terms.size(); ++t)
+        for (std::size_t k = 0; k < b.terms[t].size(); ++k) {
+          const SectorBlock& blk = b.terms[t][k];
+          Operand W(w.Ub[t][k], w.T_packed, &w.T,
+                    &w.Ub[static_cast<std::size_t>(blk.partner_term)][static_cast<std::size_t>(blk.partner_block)]);
+          blk.x.right_adjoint(W, w.Yd[static_cast<std::size_t>(blk.to)], true);
+        }
+    }
   }
   void add_jumps(const BathFactors& b, std::vector<Operand>& rho, Workspace& w) const {
     for (const auto& term : b.terms)
@@ -412,9 +501,11 @@ private:
   Generator gen_;
   HermitianBlocks blocks_;
   int modulus_ = 1;
-  std::vector<Factor> M_;  // per sector: -i(H + H_LS) - sum_a K_h,a
+  std::vector<Factor> M_;  // per sector: -i(H + H_LS) - sum_a K_h,a (empty when factorised_ and one is dense)
   std::vector<BathFactors> baths_;
   std::size_t n_terms_ = 0;
+  bool factorised_ = false;  // every term has a partner: the apply without M
+  std::vector<cvec> iE_;     // per sector: i E (factorised_)
   std::vector<cmat> Htot_s_;             // H + H_LS on each sector
   std::vector<std::vector<cmat>> HLS_s_;  // per bath: its H_LS on each sector
   SecularParts secular_;
@@ -506,6 +597,7 @@ std::shared_ptr<const LinearProblem<double>::Sparse> EigenbasisEquation::assembl
   };
   std::vector<csc_matrix> M;
   std::vector<Jump> jumps;
+  if (M_.empty()) return nullptr;  // dropped: a dense block (factorised_)
   for (const Factor& f : M_) {
     if (!f.sparse()) return nullptr;
     M.push_back(f.columns());
@@ -599,15 +691,21 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
   p.border = blocks_.trace_functional();
   p.scale = 2.0 * gen_.largest_rate() + 1e-300;
   // Workspace: rho, Y^dag and rho packed per sector; U, T and T packed for the largest term block.
-  std::size_t sector_elements = 0, largest_pair = 0;
+  // Without M: also U of every block of one bath (the bath with the most).
+  std::size_t sector_elements = 0, largest_pair = 0, bath_pairs = 0;
   for (int s = 0; s < blocks_.count(); ++s)
     sector_elements += static_cast<std::size_t>(blocks_.size(s)) * static_cast<std::size_t>(blocks_.size(s));
-  for (const auto& b : baths_)
+  for (const auto& b : baths_) {
+    std::size_t pairs = 0;
     for (const auto& term : b.terms)
-      for (const SectorBlock& blk : term)
-        largest_pair = std::max(largest_pair, static_cast<std::size_t>(blocks_.size(blk.from)) *
-                                                  static_cast<std::size_t>(blocks_.size(blk.to)));
-  p.apply_workspace_bytes = 3 * (sector_elements + largest_pair) * sizeof(cplx);
+      for (const SectorBlock& blk : term) {
+        const std::size_t pair = static_cast<std::size_t>(blocks_.size(blk.from)) * static_cast<std::size_t>(blocks_.size(blk.to));
+        largest_pair = std::max(largest_pair, pair);
+        pairs += pair;
+      }
+    bath_pairs = std::max(bath_pairs, pairs);
+  }
+  p.apply_workspace_bytes = (3 * (sector_elements + largest_pair) + (factorised_ ? bath_pairs : 0)) * sizeof(cplx);
   // Preconditioner: population LU, coherence inverses.
   p.operator_bytes = static_cast<std::size_t>(d) * static_cast<std::size_t>(d) * sizeof(double) +
                      (static_cast<std::size_t>(blocks_.dim()) - static_cast<std::size_t>(d)) / 2 * sizeof(cplx);

@@ -105,6 +105,13 @@ TEST_P(DenseTimesSparse, PackedOperandsEqualTheMatrixForms) {
     qheat::dense_times_sparse(ps, compressed(A), z1, false);
     qheat::dense_times_sparse(cmat(0.37 * u.adjoint()), compressed(A), z2, false);
     EXPECT_TRUE(z1 == z2) << rows << " rows, scaled";
+    // u^dagger - v packed from u and v equals the packed matrix u^dagger - v (each element one subtraction,
+    // the same bits; the zeros past the last row stay zero).
+    const cmat v = cmat::Random(rows, 70);
+    ps.pack_adjoint(u, 1.0, &v);
+    qheat::dense_times_sparse(ps, compressed(A), z1, false);
+    qheat::dense_times_sparse(cmat(u.adjoint() - v), compressed(A), z2, false);
+    EXPECT_TRUE(z1 == z2) << rows << " rows, u^dagger - v";
   }
 }
 

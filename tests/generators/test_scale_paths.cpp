@@ -113,6 +113,23 @@ TEST(ScalePaths, RedfieldMatrixFreeEqualsDense) {
       }
 }
 
+// The apply without M needs each coupling's X_t^dag among its terms to round-off; a coupling S that the model
+// accepts as Hermitian (to 1e-12) but is not to round-off (S = sigma_x + 3e-13 i) takes the apply with M, and
+// both equal the dense engine (tolerances as in RedfieldMatrixFreeEqualsDense).
+TEST(ScalePaths, RedfieldApplyWithAndWithoutM) {
+  std::mt19937 rng(7);
+  SteadyStateOptions krylov;
+  krylov.dense_max_dim = 1;
+  krylov.dense_max_problem = 0;
+  Model m = random_model(3, rng, 2.0, 0.4, CouplingKind::hermitian, 0.03);
+  GeneratorOptions go{Method::redfield, LambShiftMode::on, 1e-9};
+  EXPECT_NE(make_equation(m, go)->structure().find("(4 products per apply)"), std::string::npos);
+  expect_same(m, Method::redfield, LambShiftMode::on, 1e-9, "hermitian S, GMRES", krylov);
+  m.baths[0].op += cmat::Identity(m.baths[0].op.rows(), m.baths[0].op.cols()) * cplx(0.0, 3e-13);
+  EXPECT_NE(make_equation(m, go)->structure().find("(5 products per apply)"), std::string::npos);
+  expect_same(m, Method::redfield, LambShiftMode::on, 1e-9, "S Hermitian to 6e-13, GMRES", krylov);
+}
+
 TEST(ScalePaths, RedfieldChargeSectorsEqualDense) {
   // Models whose Hamiltonian conserves the excitation number Q (exactly, or modulo 2) and whose couplings
   // shift it by fixed amounts: the scale path solves Bloch-Redfield on the charge sectors only (the blocks of
@@ -149,29 +166,30 @@ TEST(ScalePaths, RedfieldChargeSectorsEqualDense) {
     std::string name;
     Model m;
     std::string sectors;  // what structure() says
+    std::string products;  // and of the apply: 2 per dissipator term, no product with M (every term has a partner)
   };
   const SpectralDensity J = drude(0.02, 10.0), Jx = super_ohmic(0.02, 10.0);
   const cmat sx_z = sigma_x() + 0.3 * sigma_z();
   const std::vector<Case> cases{
       {"xx chain, sx couplings", model(chain, xx, {bath(chain, "hot", 2.0, CouplingKind::hermitian, "q1", sigma_x(), J),
                                                    bath(chain, "cold", 0.7, CouplingKind::hermitian, "q4", sigma_x(), J)}),
-       "2 charge sectors (excitation number mod 2)"},
+       "2 charge sectors (excitation number mod 2)", "(4 products per apply)"},
       {"xx chain, exchange couplings",
        model(chain, xx, {bath(chain, "hot", 2.0, CouplingKind::exchange, "q1", sigma_minus(), Jx),
                          bath(chain, "cold", 0.7, CouplingKind::exchange, "q4", sigma_minus(), Jx)}),
-       "5 charge sectors (excitation number)"},
+       "5 charge sectors (excitation number)", "(8 products per apply)"},
       {"ising chain, sx couplings",
        model(chain, ising, {bath(chain, "hot", 2.0, CouplingKind::hermitian, "q1", sigma_x(), J),
                             bath(chain, "cold", 0.7, CouplingKind::hermitian, "q4", sigma_x(), J)}),
-       "2 charge sectors (excitation number mod 2)"},
+       "2 charge sectors (excitation number mod 2)", "(4 products per apply)"},
       {"rabi, qubit and mode baths",
        model(rabi, H_rabi, {bath(rabi, "hot", 2.0, CouplingKind::hermitian, "q", sigma_x(), J),
                             bath(rabi, "cold", 0.7, CouplingKind::hermitian, "a", cmat(annihilation(5) + creation(5)), J)}),
-       "2 charge sectors (excitation number mod 2)"},
+       "2 charge sectors (excitation number mod 2)", "(4 products per apply)"},
       {"xx chain, sx + 0.3 sz on the hot end (no sectors)",
        model(chain, xx, {bath(chain, "hot", 2.0, CouplingKind::hermitian, "q1", sx_z, J),
                          bath(chain, "cold", 0.7, CouplingKind::hermitian, "q4", sigma_x(), J)}),
-       ""},
+       "", "(4 products per apply)"},
   };
   for (const Case& c : cases) {
     const auto eq = make_equation(c.m, GeneratorOptions{Method::redfield, LambShiftMode::on, 1e-9});
@@ -180,6 +198,7 @@ TEST(ScalePaths, RedfieldChargeSectorsEqualDense) {
     } else {
       EXPECT_NE(eq->structure().find(c.sectors), std::string::npos) << c.name << ": " << eq->structure();
     }
+    EXPECT_NE(eq->structure().find(c.products), std::string::npos) << c.name << ": " << eq->structure();
     for (auto ls : {LambShiftMode::off, LambShiftMode::on}) {
       expect_same(c.m, Method::redfield, ls, 1e-11, c.name + ", dense LU on both sides");
       expect_same(c.m, Method::redfield, ls, 1e-9, c.name + ", GMRES", krylov);

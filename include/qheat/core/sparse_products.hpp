@@ -16,11 +16,11 @@ using csc_matrix = Eigen::SparseMatrix<cplx, Eigen::ColMajor, long>;
 
 // A dense matrix x in the layout dense_times_sparse reads: its rows in blocks of 8, each block's rows
 // column after column. Packing once serves every product with the same x; pack_adjoint packs
-// scale * u^dagger straight from u (no transposed copy).
+// scale * u^dagger, or scale * u^dagger - v, straight from u (no transposed copy) and v (of u^dagger's shape).
 class PackedRows {
 public:
   void pack(const cmat& x);
-  void pack_adjoint(const cmat& u, double scale = 1.0);
+  void pack_adjoint(const cmat& u, double scale = 1.0, const cmat* minus = nullptr);
   [[nodiscard]] long rows() const { return rows_; }
   [[nodiscard]] long cols() const { return cols_; }
   [[nodiscard]] const double* data() const { return data_.data(); }
