@@ -505,6 +505,16 @@ constexpr double kSingleSchurContraction = 1e-2;
 // At most this many refinement steps per single-precision solve (each gains ~-log10(1e-7 x condition) digits).
 constexpr int kMaxSchurRefinements = 8;
 
+// ADO 0's real factors, handed from one hierarchy of the automatic mode to the next (TierGaussSeidel).
+struct SchurFactors {
+  long d = 0;
+  std::vector<std::vector<long>> classes;
+  std::vector<linalg::DenseLU<float>> single;
+  std::vector<linalg::DenseLU<double>> real;
+  double rcond = 1.0;
+  [[nodiscard]] bool empty() const { return single.empty() && real.empty(); }
+};
+
 struct TierGaussSeidel {
   cvec w;  // -i (E_i - E_j) on the eigenbasis element |i><j| (column-stacked i + d j)
   // ADO 0's Schur complement in H's eigenbasis, factorised: real in Hermitian coordinates when it maps Hermitian
@@ -516,6 +526,9 @@ struct TierGaussSeidel {
   linalg::DenseLU<cplx> lu0;
   HermitianBlocks coordinates;  // one block: every Hermitian d x d operator (real path)
   bool real0 = false, single0 = false;
+  // The solves are refined against B0's terms: single-precision factors, or another hierarchy's (reused).
+  bool refine0 = false, reused0 = false;
+  int factorisations = 0;  // of B0 by this preconditioner (0 when reused; 2 when single precision did not do)
   double rcond0 = 1.0;
   // B0's terms (apply_b0): the border's weight and vector, and per bath alpha, beta (d x d column-stacked).
   double s_ = 0.0;
@@ -547,8 +560,11 @@ struct TierGaussSeidel {
   // allow_real: false keeps B0 complex, allow_single: false keeps it double (for comparison); check_memory_for(real,
   // single) throws MemoryLimitError when B0 in that form would not fit, and runs before a form the estimate did not
   // count is built (the estimate counts a real one, in single precision when allowed, when the exponents are real).
+  // previous (may be null): the real factors of the automatic mode's previous hierarchy, taken when this B0's
+  // refinement against them contracts as fast as for fresh single-precision factors (kSingleSchurContraction), and
+  // emptied either way before any factorisation (their memory is this B0's in the estimate).
   TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real, bool allow_single, int modulus,
-                  const std::function<void(bool, bool)>& check_memory_for) {
+                  const std::function<void(bool, bool)>& check_memory_for, SchurFactors* previous) {
     const long d = A.d, dd = A.dd;
     w.resize(dd);
     for (long j = 0; j < d; ++j)
@@ -589,29 +605,50 @@ struct TierGaussSeidel {
       // coordinates in that class only.
       coordinates = HermitianBlocks::full(static_cast<int>(d));
       classes = schur_classes(A.level_charge, modulus, d);
-      // Single precision when its refinement contracts fast enough; else (and when asked) double, if that fits.
-      double ratio = allow_single ? factor_real_blocks(A, column, lu0_single) : 0.0;
-      single0 = allow_single;
-      if (single0) first_contraction = refinement_contraction(A);
-      single0 = single0 && first_contraction <= kSingleSchurContraction;
-      if (allow_single && !single0) {
-        try {
-          check_memory_for(true, false);
-        } catch (const MemoryLimitError&) {
-          single0 = true;  // the single-precision factors stay: a weaker preconditioner rather than none
+      if (previous != nullptr && !previous->empty() && previous->d == d && previous->classes == classes) {
+        lu0_single = std::move(previous->single);
+        lu0_real = std::move(previous->real);
+        single0 = !lu0_single.empty();
+        const double c = refinement_contraction(A);
+        if (c <= kSingleSchurContraction) {
+          reused0 = refine0 = true;
+          first_contraction = c;
+          rcond0 = previous->rcond;
+        } else {
+          lu0_single.clear();
+          lu0_real.clear();
         }
       }
-      if (!single0) {
-        lu0_single.clear();
-        ratio = factor_real_blocks(A, column, lu0_real);
+      if (previous != nullptr) *previous = SchurFactors{};
+      if (!reused0) {
+        // Single precision when its refinement contracts fast enough; else (and when asked) double, if that fits.
+        double ratio = allow_single ? factor_real_blocks(A, column, lu0_single) : 0.0;
+        factorisations = allow_single ? 1 : 0;
+        single0 = allow_single;
+        if (single0) first_contraction = refinement_contraction(A);
+        single0 = single0 && first_contraction <= kSingleSchurContraction;
+        if (allow_single && !single0) {
+          try {
+            check_memory_for(true, false);
+          } catch (const MemoryLimitError&) {
+            single0 = true;  // the single-precision factors stay: a weaker preconditioner rather than none
+          }
+        }
+        if (!single0) {
+          lu0_single.clear();
+          ratio = factor_real_blocks(A, column, lu0_real);
+          ++factorisations;
+        }
+        rcond0 = ratio;
+        refine0 = single0;
       }
-      rcond0 = ratio;
     } else {
       check_memory_for(false, false);
       cmat B0(dd, dd);
       for (long j = 0; j < d; ++j)
         for (long i = 0; i < d; ++i) column(i, j, Eigen::Map<cmat>(B0.col(i + d * j).data(), d, d));
       lu0 = linalg::DenseLU<cplx>(std::move(B0));  // factorised in place
+      factorisations = 1;
       rcond0 = lu0.pivot_ratio();
     }
     tier_start.push_back(0);
@@ -761,17 +798,17 @@ struct TierGaussSeidel {
     solve_real(Y);
     return (X - apply_b0(A, Y)).norm() / X.norm();
   }
-  // Z <- B0^-1 Z (Z: one d^2 column in H's eigenbasis). Single-precision factors are refined in double against B0
-  // itself (mixed-precision iterative refinement: Y += LU^-1 (Z - B0 Y), each step gaining the digits single
-  // precision has over B0's condition) until the residual stops falling by 4x: the solve is then as accurate as
-  // with double factors, and GMRES sees the same linear preconditioner.
+  // Z <- B0^-1 Z (Z: one d^2 column in H's eigenbasis). Single-precision factors, and the factors of another
+  // hierarchy's B0, are refined in double against B0 itself (iterative refinement: Y += LU^-1 (Z - B0 Y), each step
+  // gaining the digits the factors' precision, or their nearness to B0, allow) until the residual stops falling by
+  // 4x: the solve is then as accurate as with B0's own double factors, and GMRES sees the same linear preconditioner.
   void solve_ado0(const HierarchyOperator& A, cmat& Z) const {
     if (!real0) {
       lu0.solve_in_place(Z);
       return;
     }
     Eigen::Map<cmat> M(Z.data(), A.d, A.d);
-    if (!single0) {
+    if (!refine0) {
       solve_real(M);
       return;
     }
@@ -857,8 +894,10 @@ HierarchyMemory hierarchy_memory(long nados, int K, long dd, HeomTerminator term
   return m;
 }
 
+// factors (may be null): the previous hierarchy's ADO 0 factors, offered to this one's preconditioner, and where
+// this one's are left for the next.
 HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpansion>& baths, int depth,
-                           const HeomOptions& options, const SteadyStateOptions& steady) {
+                           const HeomOptions& options, const SteadyStateOptions& steady, SchurFactors* factors) {
   const HeomTerminator terminator = options.terminator;
   const cmat& H = model.hamiltonian;
   const long d = H.rows(), dd = d * d;
@@ -893,7 +932,8 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
                  "by the system's dimension");
   };
   const bool single = options.real_schur && options.single_schur;
-  check(options.real_schur, single);
+  // Double factors handed on from the previous hierarchy are held while this one is built: counted as such.
+  check(options.real_schur, single && (factors == nullptr || factors->real.empty()));
   auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator);
   const long N = op->N;
 
@@ -910,10 +950,10 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   p.assemble = [op]() { return op->assemble(); };
   // Block Gauss-Seidel preconditioner over the tiers (measured, bench/README.md "Issue 11": GMRES with it
   // beats the sparse LU, whose fill grows fast with the depth).
-  auto pre = std::make_shared<const TierGaussSeidel>(*op, p.scale, p.border.head(dd), options.real_schur, single,
-                                                     modulus, check);
+  auto pre = std::make_shared<TierGaussSeidel>(*op, p.scale, p.border.head(dd), options.real_schur, single, modulus,
+                                               check, factors);
   p.preconditioner_rcond = pre->rcond0;
-  p.precondition = [pre, op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
+  p.precondition = [pre = std::shared_ptr<const TierGaussSeidel>(pre), op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
   p.operator_bytes = mem.kept;
   p.apply_workspace_bytes = static_cast<std::size_t>(N * dd) * sizeof(cplx) * 2;
   p.prefer_krylov = true;
@@ -934,6 +974,15 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   r.single_schur = pre->single0;
   r.schur_refinements = pre->refined_solves > 0 ? static_cast<double>(pre->refinements) / static_cast<double>(pre->refined_solves) : 0.0;
   r.schur_classes = static_cast<int>(pre->classes.size());
+  r.schur_reused = pre->reused0;
+  r.schur_factorisations = pre->factorisations;
+  if (factors != nullptr && pre->real0) {
+    factors->d = d;
+    factors->classes = pre->classes;
+    factors->single = std::move(pre->lu0_single);
+    factors->real = std::move(pre->lu0_real);
+    factors->rcond = pre->rcond0;
+  }
   r.depth = depth;
   r.ados = N;
   r.unknowns = p.dim;
@@ -1012,10 +1061,14 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
     for (const Bath& b : model.baths) e.push_back(drude_correlation(b.spectral, b.temperature, options.decomposition, terms));
     return e;
   };
+  SchurFactors factors;  // the automatic mode's: from one hierarchy to the next
+  int factorisations = 0;
   auto solve_at = [&](int depth, int terms) {
-    HeomResult r = solve_hierarchy(model, expansions(terms), depth, options, steady);
+    const bool automatic = options.tolerance > 0.0 && options.reuse_schur;
+    HeomResult r = solve_hierarchy(model, expansions(terms), depth, options, steady, automatic ? &factors : nullptr);
     r.terms = terms;
     r.decomposition = options.decomposition;
+    factorisations += r.schur_factorisations;
     return r;
   };
   if (!(options.tolerance > 0.0)) return solve_at(options.depth, options.terms);
@@ -1029,7 +1082,7 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
   int depth = options.depth, terms = options.terms;
   std::vector<HeomLevel> history;
   auto record = [&history](const HeomResult& r) {
-    history.push_back({r.depth, r.terms, r.ados, r.currents});
+    history.push_back({r.depth, r.terms, r.ados, r.schur_factorisations, r.currents});
   };
   HeomResult cur = solve_at(depth, terms);
   record(cur);
@@ -1098,6 +1151,7 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
     }
   }
   cur.tolerance = options.tolerance;
+  cur.schur_factorisations = factorisations;
   cur.change_depth = ch_depth;
   cur.change_terms = ch_terms;
   cur.history = std::move(history);

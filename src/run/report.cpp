@@ -52,11 +52,13 @@ nlohmann::json heom_json(const HeomResult& h, const std::vector<std::string>& na
     a["change_depth"] = h.change_depth ? json_number(*h.change_depth) : nlohmann::json(nullptr);
     a["change_terms"] = h.change_terms ? json_number(*h.change_terms) : nlohmann::json(nullptr);
     if (!h.stopped_by.empty()) a["stopped_by"] = h.stopped_by;
+    a["factorisations"] = h.schur_factorisations;
     a["history"] = nlohmann::json::array();
     for (const HeomLevel& l : h.history) {
       nlohmann::json c = nlohmann::json::object();
       for (std::size_t k = 0; k < l.currents.size() && k < names.size(); ++k) c[names[k]] = json_number(l.currents[k]);
-      a["history"].push_back({{"depth", l.depth}, {"terms", l.terms}, {"ados", l.ados}, {"currents", c}});
+      a["history"].push_back(
+          {{"depth", l.depth}, {"terms", l.terms}, {"ados", l.ados}, {"factorisations", l.factorisations}, {"currents", c}});
     }
     o["automatic"] = a;
   }

@@ -188,6 +188,37 @@ TEST(Heom, AutomaticModeMeetsItsToleranceAndReportsTheChanges) {
   EXPECT_LT(std::abs(s.thermo.currents[0] - ref.thermo.currents[0]), 1e-4 * std::abs(ref.thermo.currents[0]));
 }
 
+TEST(Heom, AutomaticModeReusesAdoZeroFactorsWithTheSameResults) {
+  // A hierarchy keeps the previous one's ADO 0 factors when its solves, refined against its own B0, contract as fast
+  // as with fresh single-precision factors; the refinement makes the preconditioner its own B0's up to round-off, so
+  // every hierarchy's currents equal those with fresh factors to 1e-10 relative (both stop at 1e-14 of the bordered
+  // residual; the currents carry ~1e-12 relative errors, as in SinglePrecisionAdoZeroFactorsGiveTheDoubleCurrents).
+  // XX chain N = 3 (measured): 3 factorisations for the 6 hierarchies (2,1) ... (2,5), (3,4); going from one Pade
+  // term to two changes B0 too much to keep them.
+  const Model m = load_model(std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml", {{"N", "3"}});
+  HeomOptions o;
+  o.tolerance = 1e-4;
+  o.depth = 2;
+  o.terms = 1;
+  const HeomResult reuse = heom_steady_state(m, o);
+  o.reuse_schur = false;
+  const HeomResult fresh = heom_steady_state(m, o);
+  ASSERT_EQ(reuse.history.size(), fresh.history.size());
+  for (std::size_t l = 0; l < fresh.history.size(); ++l) {
+    EXPECT_EQ(reuse.history[l].depth, fresh.history[l].depth);
+    EXPECT_EQ(reuse.history[l].terms, fresh.history[l].terms);
+    for (std::size_t a = 0; a < 2; ++a)
+      EXPECT_NEAR(reuse.history[l].currents[a], fresh.history[l].currents[a], 1e-10 * std::abs(fresh.history[l].currents[a]))
+          << "hierarchy " << l << " bath " << a;
+  }
+  EXPECT_GE(fresh.schur_factorisations, static_cast<int>(fresh.history.size()));
+  EXPECT_GT(reuse.schur_factorisations, 1);
+  EXPECT_LT(reuse.schur_factorisations, fresh.schur_factorisations);
+  EXPECT_FALSE(fresh.schur_reused);
+  std::printf("XX chain N = 3: %zu hierarchies, %d factorisations with reuse, %d without\n", fresh.history.size(),
+              reuse.schur_factorisations, fresh.schur_factorisations);
+}
+
 Model with_bath(const std::string& bath_lines, const std::string& extra = "") {
   const std::string text = "name = \"t\"\n[sites]\nq = \"qubit\"\n[hamiltonian]\nH = \"0.5*sz(q)\"\n" + extra +
                            "[[baths]]\nname = \"b\"\ntemperature = 1.0\n" + bath_lines;

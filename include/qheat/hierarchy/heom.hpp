@@ -80,6 +80,10 @@ struct HeomOptions {
   // refined to double precision) when that refinement contracts fast enough (TierGaussSeidel), else double; false: double (the same
   // preconditioner up to round-off, for comparison).
   bool single_schur = true;
+  // Automatic mode: a hierarchy keeps the previous one's real factors of ADO 0's preconditioner when the refinement
+  // against its own B0 contracts as fast as for fresh single-precision factors (TierGaussSeidel); false: every
+  // hierarchy factorises its own (for comparison).
+  bool reuse_schur = true;
 };
 
 // What the user asked for (--heom-depth/--heom-terms/--heom-tol, Python's heom_depth/...): a fixed hierarchy
@@ -98,6 +102,7 @@ HeomOptions heom_options(const HeomRequest& request);
 struct HeomLevel {
   int depth = 0, terms = 0;
   long ados = 0;
+  int factorisations = 0;  // of ADO 0's preconditioner (0: the previous hierarchy's factors)
   std::vector<double> currents;
 };
 
@@ -110,6 +115,8 @@ struct HeomResult {
   int schur_classes = 0;              // its blocks, one per charge class (1: H and the baths keep none)
   bool single_schur = false;          // its factors were single precision
   double schur_refinements = 0.0;     // then: refinement steps per solve with them (mean)
+  bool schur_reused = false;          // its factors were the previous hierarchy's (automatic mode)
+  int schur_factorisations = 0;       // ADO 0 factorisations of the whole run (automatic mode: of every hierarchy)
   cmat rho;                           // reduced steady state rho_0 (site basis)
   std::vector<double> currents;       // bath heat currents -d<H_B>/dt, into the system (eq. H6)
   std::vector<double> system_currents;  // d<H_S>/dt per bath (eq. H7); equal to currents in the exact steady state
