@@ -79,7 +79,7 @@ public:
   // Elements below the round-off of the basis change that made them (basis_round_off of the largest, d the
   // levels) are structural zeros, left out of a sparse product. At N = 12 (d = 4096) the X of sigma_x on an
   // end site has 12 elements a column (a free-fermion chain) above 1e-11 of its largest, 13 above 1e-12 and
-  // 67 above 1e-14 (bench/README.md, "Round-off in the sparse factors").
+  // 67 above 1e-14 (bench/README.md, "the apply without M, and round-off in the sparse factors").
   Factor(const cmat& m, long d) {
     const double thr = m.size() > 0 ? basis_round_off(d) * std::sqrt(m.cwiseAbs2().maxCoeff()) : 0.0;
     const long nnz = (m.array().abs2() > thr * thr).count();

@@ -643,6 +643,7 @@ struct TierGaussSeidel {
         refine0 = single0;
       }
     } else {
+      if (previous != nullptr) *previous = SchurFactors{};
       check_memory_for(false, false);
       cmat B0(dd, dd);
       for (long j = 0; j < d; ++j)
