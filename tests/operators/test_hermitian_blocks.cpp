@@ -1,6 +1,8 @@
 // Real coordinates of block-Hermitian operators (operators/hermitian_blocks.hpp).
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "qheat/operators/hermitian_blocks.hpp"
 
 using namespace qheat;
@@ -56,4 +58,44 @@ TEST(HermitianBlocks, CoordinatesElementsAndTheRealSumForm) {
   // Two orders of the same products of O(1) numbers: round-off, ~1e-15.
   EXPECT_LT((y - z).cwiseAbs().maxCoeff(), 1e-13);
   EXPECT_GT(y.norm(), 1.0);
+}
+
+TEST(HermitianBlocks, BlocksOfManyTilesKeepTheCoordinateOrder) {
+  // A block of 150 levels (the loops go tile by tile of 64 x 64 elements): coordinate k of the pair (i, j), i < j,
+  // is n + j (j - 1) + 2 i, as coordinate() says; pack, unpack, pack_plus_adjoint and the real sum form agree with
+  // the element formulas exactly (the same arithmetic on each element).
+  const int n = 150;
+  std::vector<int> levels(n);
+  for (int i = 0; i < n; ++i) levels[static_cast<std::size_t>(i)] = i;
+  const HermitianBlocks hb({levels}, n);
+  const cmat G = cmat::Random(n, n);
+  const cmat rho = G + G.adjoint();
+  rvec x = rvec::Zero(hb.dim());
+  hb.pack(rho, 0, x);
+  for (long j = 1; j < n; ++j)
+    for (long i = 0; i < j; ++i) {
+      const long k = hb.coordinate(0, i, j);
+      ASSERT_EQ(k, n + j * (j - 1) + 2 * i);
+      ASSERT_EQ(x(k), HermitianBlocks::kSqrt2 * rho(i, j).real());
+      ASSERT_EQ(x(k + 1), HermitianBlocks::kSqrt2 * rho(i, j).imag());
+    }
+  cmat back;
+  hb.unpack(x, 0, back);
+  for (long j = 0; j < n; ++j)
+    for (long i = 0; i < n; ++i) ASSERT_EQ(back(i, j), hb.element(x, 0, i, j)) << i << ", " << j;
+  rvec a = rvec::Zero(hb.dim()), b = rvec::Zero(hb.dim());
+  hb.pack(cmat(G + G.adjoint()), 0, a);
+  hb.pack_plus_adjoint(G, 0, b);
+  EXPECT_EQ((a - b).cwiseAbs().maxCoeff(), 0.0);
+  rmat M;
+  hb.unpack_real_sum(x, 0, M);
+  for (long j = 1; j < n; ++j)
+    for (long i = 0; i < j; ++i) {
+      const long k = n + j * (j - 1) + 2 * i;
+      ASSERT_EQ(M(i, j), (x(k) + x(k + 1)) * HermitianBlocks::kInvSqrt2);
+      ASSERT_EQ(M(j, i), (x(k) - x(k + 1)) * HermitianBlocks::kInvSqrt2);
+    }
+  rvec y = rvec::Zero(hb.dim());
+  hb.pack_real_sum(M, 0, y);
+  EXPECT_LT((y - x).cwiseAbs().maxCoeff(), 1e-14);  // (a + b) / sqrt2 and back: round-off of O(1) numbers
 }
