@@ -61,7 +61,7 @@ TEST(HermitianBlocks, CoordinatesElementsAndTheRealSumForm) {
 }
 
 TEST(HermitianBlocks, BlocksOfManyTilesKeepTheCoordinateOrder) {
-  // A block of 150 levels (the loops go tile by tile of 64 x 64 elements): coordinate k of the pair (i, j), i < j,
+  // A block of 150 levels (the loops go tile by tile of 16 x 16 elements): coordinate k of the pair (i, j), i < j,
   // is n + j (j - 1) + 2 i, as coordinate() says; pack, unpack, pack_plus_adjoint and the real sum form agree with
   // the element formulas exactly (the same arithmetic on each element).
   const int n = 150;
