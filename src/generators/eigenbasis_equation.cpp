@@ -437,8 +437,8 @@ public:
   }
 
   // The apply's matrices, per charge sector: rho and Y^dag (and rho packed for sparse products); U and
-  // T = U^dag of one term's block at a time (T packed).
-  // Without M: U of every block of one bath's terms (Ub[term][block]).
+  // T = U^dag of one term's block at a time (T packed). Without M: U of every block of one bath's terms
+  // (Ub[term][block]), and T = U^dag - U' in T.
   struct Workspace {
     std::vector<cmat> rho, Yd;
     std::vector<PackedRows> rho_packed;

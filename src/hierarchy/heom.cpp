@@ -526,8 +526,7 @@ struct TierGaussSeidel {
   linalg::DenseLU<cplx> lu0;
   HermitianBlocks coordinates;  // one block: every Hermitian d x d operator (real path)
   bool real0 = false, single0 = false;
-  // The solves are refined against B0's terms: single-precision factors, or another hierarchy's (reused).
-  bool refine0 = false, reused0 = false;
+  bool reused0 = false;  // the factors are another hierarchy's (its solves refined against this B0, as single ones)
   int factorisations = 0;  // of B0 by this preconditioner (0 when reused; 2 when single precision did not do)
   double rcond0 = 1.0;
   // B0's terms (apply_b0): the border's weight and vector, and per bath alpha, beta (d x d column-stacked).
@@ -611,7 +610,7 @@ struct TierGaussSeidel {
         single0 = !lu0_single.empty();
         const double c = refinement_contraction(A);
         if (c <= kSingleSchurContraction) {
-          reused0 = refine0 = true;
+          reused0 = true;
           first_contraction = c;
           rcond0 = previous->rcond;
         } else {
@@ -640,7 +639,6 @@ struct TierGaussSeidel {
           ++factorisations;
         }
         rcond0 = ratio;
-        refine0 = single0;
       }
     } else {
       if (previous != nullptr) *previous = SchurFactors{};
@@ -809,7 +807,7 @@ struct TierGaussSeidel {
       return;
     }
     Eigen::Map<cmat> M(Z.data(), A.d, A.d);
-    if (!refine0) {
+    if (!single0 && !reused0) {
       solve_real(M);
       return;
     }
