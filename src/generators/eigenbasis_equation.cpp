@@ -20,7 +20,6 @@
 #include <initializer_list>
 #include <numeric>
 #include <tuple>
-#include <unordered_map>
 
 #include "qheat/core/resources.hpp"
 #include "qheat/core/sparse_products.hpp"
@@ -207,14 +206,21 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
   const rvec& E = gen.basis().energies;
   const long d = E.size();
   CoherenceBlocks out;
-  // What the construction can hold at most: per coherence its map entry and place (~80 bytes) and up to
-  // kMaxCouplings triplets (24 bytes each). An optional refinement: above a quarter of the memory limit the
-  // preconditioner keeps the diagonal elements alone.
+  // What the construction can hold at most: the index of d^2 ints (a quarter of one d x d complex matrix, of
+  // which the generator holds several), per coherence its place and pair (~40 bytes) and up to kMaxCouplings
+  // triplets (24 bytes each). An optional refinement: above a quarter of the memory limit the preconditioner
+  // keeps the diagonal elements alone.
   std::size_t coherences = 0;
   for (int blk = 0; blk < blocks.count(); ++blk)
     coherences += static_cast<std::size_t>(blocks.size(blk)) * static_cast<std::size_t>(blocks.size(blk) - 1) / 2;
-  if (coherences * (80 + kMaxCouplings * sizeof(Eigen::Triplet<cplx>)) > memory_limit() / 4) return out;
-  std::unordered_map<long, int> var;  // hi * d + lo -> variable
+  const auto d2 = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
+  if (d2 * sizeof(int) + coherences * (40 + kMaxCouplings * sizeof(Eigen::Triplet<cplx>)) > memory_limit() / 4)
+    return out;
+  // hi * d + lo -> variable (-1: none). A dense index: the lookups are the construction's inner loop, and a
+  // hash map made them 37 % of a 16-point sweep of the XX chain at N = 8 (bench/README.md).
+  std::vector<int> var(d2, -1);
+  std::vector<std::pair<long, long>> pair_of;  // per variable: (hi, lo)
+  pair_of.reserve(coherences);
   for (int blk = 0; blk < blocks.count(); ++blk) {
     const auto& I = blocks.indices(blk);
     const long n = static_cast<long>(I.size());
@@ -223,16 +229,14 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
         const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
         if (std::abs(E(a) - E(b)) <= tol) continue;
         const bool flip = E(a) < E(b);
-        var.emplace(flip ? b * d + a : a * d + b, static_cast<int>(out.coordinate.size()));
+        var[static_cast<std::size_t>(flip ? b * d + a : a * d + b)] = static_cast<int>(out.coordinate.size());
+        pair_of.emplace_back(flip ? b : a, flip ? a : b);
         out.coordinate.push_back(blocks.coordinate(blk, i, j));
         out.conjugate.push_back(flip ? 1 : 0);
       }
   }
   const auto nv = out.coordinate.size();
-  auto find = [&](long a, long b) {
-    const auto it = var.find(a * d + b);
-    return it == var.end() ? -1 : it->second;
-  };
+  auto find = [&](long a, long b) { return var[static_cast<std::size_t>(a * d + b)]; };
   std::vector<Eigen::Triplet<cplx>> trip;
   const std::size_t budget = kMaxCouplings * nv;
   bool coupled = false, over = false;
@@ -281,8 +285,6 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
       products(lam, x);
       products(x, lam);
     }
-  std::vector<std::pair<long, long>> pair_of(nv);  // (hi, lo)
-  for (const auto& [key, v] : var) pair_of[static_cast<std::size_t>(v)] = {key / d, key % d};
   // (M rho + rho M^dag)_ab between degenerate levels: M_ac rho_cb and rho_ae conj(M_be)
   std::vector<std::vector<long>> partners(static_cast<std::size_t>(d));
   for (long a = 0; a < d; ++a)
