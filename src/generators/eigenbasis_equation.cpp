@@ -237,53 +237,42 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
   }
   const auto nv = out.coordinate.size();
   auto find = [&](long a, long b) { return var[static_cast<std::size_t>(a * d + b)]; };
-  std::vector<Eigen::Triplet<cplx>> trip;
-  const std::size_t budget = kMaxCouplings * nv;
-  bool coupled = false, over = false;
-  auto add = [&](long a, long b, long c, long e, cplx v) {
-    if (a == c && b == e) return;  // the diagonal comes from SecularParts::coherence
-    const int r = find(a, b), q = find(c, e);
-    if (r < 0 || q < 0) return;
-    trip.emplace_back(r, q, v);
-    coupled = true;
-    over = over || trip.size() > budget;
-  };
-  struct Entry {
-    double w;
-    long row, col;
-    cplx v;
+  // An operator's elements in the eigenbasis by Bohr frequency w = E_row - E_col, as arrays (the loops below read
+  // rows and columns of many entries per element).
+  struct Entries {
+    std::vector<double> w;
+    std::vector<int> row, col;
+    std::vector<cplx> v;
   };
   // Only operators sparse in the eigenbasis (a mode's a + a^dag: 2 d elements) are taken; a dense one
   // (many-body levels) would make d^2 entries and more products than the budget.
+  bool dense = false;
   auto entries = [&](const cmat& A) {
-    std::vector<Entry> e;
+    Entries e;
     const rmat a2 = A.cwiseAbs2();
     const double thr2 = a2.size() > 0 ? 1e-28 * a2.maxCoeff() : 0.0;  // 1e-14 of the largest, squared
     if (static_cast<std::size_t>((a2.array() > thr2).count()) > kMaxCouplings * static_cast<std::size_t>(d)) {
-      over = true;
+      dense = true;
       return e;
     }
-    for (long j = 0; j < A.cols(); ++j)
-      for (long i = 0; i < A.rows(); ++i)
-        if (a2(i, j) > thr2) e.push_back({E(i) - E(j), i, j, A(i, j)});
-    std::sort(e.begin(), e.end(), [](const Entry& x, const Entry& y) { return x.w < y.w; });
+    std::vector<std::tuple<double, int, int>> at;  // (w, column, row): a total order
+    for (int j = 0; j < static_cast<int>(A.cols()); ++j)
+      for (int i = 0; i < static_cast<int>(A.rows()); ++i)
+        if (a2(i, j) > thr2) at.emplace_back(E(i) - E(j), j, i);
+    std::sort(at.begin(), at.end());
+    for (const auto& [w, j, i] : at) {
+      e.w.push_back(w);
+      e.row.push_back(i);
+      e.col.push_back(j);
+      e.v.push_back(A(i, j));
+    }
     return e;
   };
-  // (L rho R^dag)_ab = sum_cd L_ac rho_cd conj(R_bd), secular when w_ac = w_bd
-  auto products = [&](const std::vector<Entry>& L, const std::vector<Entry>& R) {
-    std::size_t lo = 0;
-    for (const Entry& l : L) {
-      while (lo < R.size() && R[lo].w < l.w - tol) ++lo;
-      for (std::size_t k = lo; k < R.size() && R[k].w <= l.w + tol && !over; ++k)
-        add(l.row, R[k].row, l.col, R[k].col, l.v * std::conj(R[k].v));
-    }
-  };
+  std::vector<std::pair<Entries, Entries>> terms;  // per dissipator term: Lambda, X
   for (const auto& bath : gen.baths())
     for (const auto& t : bath.terms) {
-      const std::vector<Entry> lam = entries(t.Lambda), x = entries(t.X);
-      if (over) return {};
-      products(lam, x);
-      products(x, lam);
+      terms.emplace_back(entries(t.Lambda), entries(t.X));
+      if (dense) return {};
     }
   // (M rho + rho M^dag)_ab between degenerate levels: M_ac rho_cb and rho_ae conj(M_be)
   std::vector<std::vector<long>> partners(static_cast<std::size_t>(d));
@@ -291,12 +280,57 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
     for (long c = 0; c < d; ++c)
       if (c != a && std::abs(E(a) - E(c)) <= tol && M(a, c) != cplx(0.0, 0.0))
         partners[static_cast<std::size_t>(a)].push_back(c);
-  for (std::size_t v = 0; v < nv && !over; ++v) {
-    const auto [a, b] = pair_of[v];
-    for (const long c : partners[static_cast<std::size_t>(a)]) add(a, b, c, b, M(a, c));
-    for (const long e : partners[static_cast<std::size_t>(b)]) add(a, b, a, e, std::conj(M(b, e)));
-  }
-  if (!coupled || over) return {};
+  // Every coupling (rho_cd -> L(rho)_ab, both variables, off the diagonal) to emit(row, column, value), until
+  // emit returns false.
+  auto couplings = [&](auto&& emit) {
+    bool go = true;
+    auto add = [&](long a, long b, long c, long e, auto value) {
+      if (a == c && b == e) return;  // the diagonal comes from SecularParts::coherence
+      const int r = find(a, b), q = find(c, e);
+      if (r >= 0 && q >= 0) go = emit(r, q, value);
+    };
+    // (L rho R^dag)_ab = sum_cd L_ac rho_cd conj(R_bd), secular when w_ac = w_bd
+    auto products = [&](const Entries& L, const Entries& R) {
+      std::size_t lo = 0;
+      const std::size_t nr = R.w.size();
+      for (std::size_t i = 0; i < L.w.size() && go; ++i) {
+        const long a = L.row[i], c = L.col[i];
+        while (lo < nr && R.w[lo] < L.w[i] - tol) ++lo;
+        std::size_t hi = lo;
+        while (hi < nr && R.w[hi] <= L.w[i] + tol) ++hi;
+        const int* var_a = var.data() + a * d;  // find(a, .) and find(c, .)
+        const int* var_c = var.data() + c * d;
+        for (std::size_t k = lo; k < hi && go; ++k) {
+          const int r = var_a[R.row[k]];
+          if (r < 0) continue;
+          const int q = var_c[R.col[k]];
+          if (q < 0 || (a == c && R.row[k] == R.col[k])) continue;  // the diagonal: SecularParts::coherence
+          go = emit(r, q, [&] { return L.v[i] * std::conj(R.v[k]); });
+        }
+      }
+    };
+    for (const auto& [lam, x] : terms) {
+      products(lam, x);
+      products(x, lam);
+    }
+    for (std::size_t v = 0; v < nv && go; ++v) {
+      const long a = pair_of[v].first, b = pair_of[v].second;
+      for (const long c : partners[static_cast<std::size_t>(a)]) add(a, b, c, b, [&] { return M(a, c); });
+      for (const long e : partners[static_cast<std::size_t>(b)]) add(a, b, a, e, [&] { return std::conj(M(b, e)); });
+    }
+  };
+  // Counted first, without storing: when there are more than the budget (the XX chain at N = 8: over 260 000 for
+  // 16 256 coherences) the preconditioner keeps the diagonal, and the triplets would have been made for nothing.
+  const std::size_t budget = kMaxCouplings * nv;
+  std::size_t count = 0;
+  couplings([&](int, int, auto) { return ++count <= budget; });
+  if (count == 0 || count > budget) return {};
+  std::vector<Eigen::Triplet<cplx>> trip;
+  trip.reserve(count + nv);
+  couplings([&](int r, int q, auto value) {
+    trip.emplace_back(r, q, value());
+    return true;
+  });
   for (std::size_t v = 0; v < nv; ++v)
     trip.emplace_back(static_cast<int>(v), static_cast<int>(v), parts.coherence(pair_of[v].first, pair_of[v].second));
   out.S.resize(static_cast<long>(nv), static_cast<long>(nv));
