@@ -313,15 +313,24 @@ double DenseLU<Scalar>::pivot_ratio() const {
 
 template <class Scalar>
 void DenseLU<Scalar>::solve_in_place(Mat& B) const {
-  const int n = as_int(lu_.rows()), nrhs = as_int(B.cols());
-  int info = 0;
-  if constexpr (std::is_same_v<Scalar, double>)
-    dgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
-  else if constexpr (std::is_same_v<Scalar, float>)
-    sgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
-  else
-    zgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), B.data(), &n, &info);
-  if (info != 0) throw MethodError("linear-solve", "dense LU solve failed (getrs info " + std::to_string(info) + ")");
+  const int n = as_int(lu_.rows());
+  // Two right-hand sides one at a time: OpenBLAS 0.3.21's getrs packs the factor for its trsm/gemm blocks when
+  // nrhs > 1, and for two columns that costs more than a second pass of trsv (bench/bench_dense_lu.cpp, n = 2048 and
+  // 8192, one and two threads: sgetrs 0.66-23 ms as two calls against 1.5-27 ms as one, dgetrs 2.0-41 against
+  // 3.5-70 ms; with three columns one call won at n = 8192 on two threads).
+  const bool by_column = B.cols() == 2;
+  const int nrhs = by_column ? 1 : as_int(B.cols());
+  for (long c = 0; c < (by_column ? B.cols() : 1); ++c) {
+    Scalar* b = B.data() + c * B.rows();
+    int info = 0;
+    if constexpr (std::is_same_v<Scalar, double>)
+      dgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), b, &n, &info);
+    else if constexpr (std::is_same_v<Scalar, float>)
+      sgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), b, &n, &info);
+    else
+      zgetrs_("N", &n, &nrhs, lu_.data(), &n, ipiv_.data(), b, &n, &info);
+    if (info != 0) throw MethodError("linear-solve", "dense LU solve failed (getrs info " + std::to_string(info) + ")");
+  }
 }
 
 template class DenseLU<float>;
