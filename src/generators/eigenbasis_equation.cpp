@@ -206,19 +206,40 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
   const rvec& E = gen.basis().energies;
   const long d = E.size();
   CoherenceBlocks out;
-  // What the construction can hold at most: the index of d^2 ints (a quarter of one d x d complex matrix, of
-  // which the generator holds several), per coherence its place and pair (~40 bytes) and up to kMaxCouplings
-  // triplets (24 bytes each). An optional refinement: above a quarter of the memory limit the preconditioner
-  // keeps the diagonal elements alone.
+  // (a, b) -> variable (-1: none) through one n x n table of ints per block (n its size): a level's block, its place
+  // in it, and where each block's table starts. The lookups are the construction's inner loop, and a hash map made
+  // them 37 % of a 16-point sweep of the XX chain at N = 8 (bench/README.md); the tables hold sum n^2 ints, about
+  // twice the coherences.
+  std::vector<int> block_of(static_cast<std::size_t>(d)), place(static_cast<std::size_t>(d));
+  std::vector<std::size_t> table(static_cast<std::size_t>(blocks.count()) + 1, 0);
   std::size_t coherences = 0;
-  for (int blk = 0; blk < blocks.count(); ++blk)
-    coherences += static_cast<std::size_t>(blocks.size(blk)) * static_cast<std::size_t>(blocks.size(blk) - 1) / 2;
-  const auto d2 = static_cast<std::size_t>(d) * static_cast<std::size_t>(d);
-  if (d2 * sizeof(int) + coherences * (40 + kMaxCouplings * sizeof(Eigen::Triplet<cplx>)) > memory_limit() / 4)
+  for (int blk = 0; blk < blocks.count(); ++blk) {
+    const auto& I = blocks.indices(blk);
+    const auto n = I.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      block_of[static_cast<std::size_t>(I[i])] = blk;
+      place[static_cast<std::size_t>(I[i])] = static_cast<int>(i);
+    }
+    table[static_cast<std::size_t>(blk) + 1] = table[static_cast<std::size_t>(blk)] + n * n;
+    coherences += n * (n - 1) / 2;
+  }
+  // What the construction can hold at most: the tables, per coherence its place and pair (~40 bytes) and up to
+  // kMaxCouplings triplets (24 bytes each). An optional refinement: above a quarter of the memory limit the
+  // preconditioner keeps the diagonal elements alone.
+  if (coherences == 0 ||
+      table.back() * sizeof(int) + coherences * (40 + kMaxCouplings * sizeof(Eigen::Triplet<cplx>)) > memory_limit() / 4)
     return out;
-  // hi * d + lo -> variable (-1: none). A dense index: the lookups are the construction's inner loop, and a
-  // hash map made them 37 % of a 16-point sweep of the XX chain at N = 8 (bench/README.md).
-  std::vector<int> var(d2, -1);
+  std::vector<int> var(table.back(), -1);
+  // The row of a's table (find(a, b) = row_of(a)[place[b]] when b is in a's block).
+  auto row_of = [&](long a) {
+    const auto blk = static_cast<std::size_t>(block_of[static_cast<std::size_t>(a)]);
+    return var.data() + table[blk] + static_cast<std::size_t>(place[static_cast<std::size_t>(a)]) * blocks.indices(static_cast<int>(blk)).size();
+  };
+  auto find = [&](long a, long b) {
+    return block_of[static_cast<std::size_t>(a)] == block_of[static_cast<std::size_t>(b)]
+               ? row_of(a)[place[static_cast<std::size_t>(b)]]
+               : -1;
+  };
   std::vector<std::pair<long, long>> pair_of;  // per variable: (hi, lo)
   pair_of.reserve(coherences);
   for (int blk = 0; blk < blocks.count(); ++blk) {
@@ -229,19 +250,20 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
         const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
         if (std::abs(E(a) - E(b)) <= tol) continue;
         const bool flip = E(a) < E(b);
-        var[static_cast<std::size_t>(flip ? b * d + a : a * d + b)] = static_cast<int>(out.coordinate.size());
-        pair_of.emplace_back(flip ? b : a, flip ? a : b);
+        const long hi = flip ? b : a, lo = flip ? a : b;
+        row_of(hi)[place[static_cast<std::size_t>(lo)]] = static_cast<int>(out.coordinate.size());
+        pair_of.emplace_back(hi, lo);
         out.coordinate.push_back(blocks.coordinate(blk, i, j));
         out.conjugate.push_back(flip ? 1 : 0);
       }
   }
   const auto nv = out.coordinate.size();
-  auto find = [&](long a, long b) { return var[static_cast<std::size_t>(a * d + b)]; };
   // An operator's elements in the eigenbasis by Bohr frequency w = E_row - E_col, as arrays (the loops below read
   // rows and columns of many entries per element).
   struct Entries {
     std::vector<double> w;
     std::vector<int> row, col;
+    std::vector<int> row_block, row_place, col_block, col_place;  // block_of and place of row and col
     std::vector<cplx> v;
   };
   // Only operators sparse in the eigenbasis (a mode's a + a^dag: 2 d elements) are taken; a dense one
@@ -264,6 +286,10 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
       e.w.push_back(w);
       e.row.push_back(i);
       e.col.push_back(j);
+      e.row_block.push_back(block_of[static_cast<std::size_t>(i)]);
+      e.row_place.push_back(place[static_cast<std::size_t>(i)]);
+      e.col_block.push_back(block_of[static_cast<std::size_t>(j)]);
+      e.col_place.push_back(place[static_cast<std::size_t>(j)]);
       e.v.push_back(A(i, j));
     }
     return e;
@@ -298,12 +324,14 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
         while (lo < nr && R.w[lo] < L.w[i] - tol) ++lo;
         std::size_t hi = lo;
         while (hi < nr && R.w[hi] <= L.w[i] + tol) ++hi;
-        const int* var_a = var.data() + a * d;  // find(a, .) and find(c, .)
-        const int* var_c = var.data() + c * d;
+        const int* var_a = row_of(a);  // find(a, .) and find(c, .) within their blocks
+        const int* var_c = row_of(c);
+        const int block_a = L.row_block[i], block_c = L.col_block[i];
         for (std::size_t k = lo; k < hi && go; ++k) {
-          const int r = var_a[R.row[k]];
+          if (R.row_block[k] != block_a || R.col_block[k] != block_c) continue;
+          const int r = var_a[R.row_place[k]];
           if (r < 0) continue;
-          const int q = var_c[R.col[k]];
+          const int q = var_c[R.col_place[k]];
           if (q < 0 || (a == c && R.row[k] == R.col[k])) continue;  // the diagonal: SecularParts::coherence
           go = emit(r, q, [&] { return L.v[i] * std::conj(R.v[k]); });
         }
