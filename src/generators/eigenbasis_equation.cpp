@@ -229,35 +229,6 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
   if (coherences == 0 ||
       table.back() * sizeof(int) + coherences * (40 + kMaxCouplings * sizeof(Eigen::Triplet<cplx>)) > memory_limit() / 4)
     return out;
-  std::vector<int> var(table.back(), -1);
-  // The row of a's table (find(a, b) = row_of(a)[place[b]] when b is in a's block).
-  auto row_of = [&](long a) {
-    const auto blk = static_cast<std::size_t>(block_of[static_cast<std::size_t>(a)]);
-    return var.data() + table[blk] + static_cast<std::size_t>(place[static_cast<std::size_t>(a)]) * blocks.indices(static_cast<int>(blk)).size();
-  };
-  auto find = [&](long a, long b) {
-    return block_of[static_cast<std::size_t>(a)] == block_of[static_cast<std::size_t>(b)]
-               ? row_of(a)[place[static_cast<std::size_t>(b)]]
-               : -1;
-  };
-  std::vector<std::pair<long, long>> pair_of;  // per variable: (hi, lo)
-  pair_of.reserve(coherences);
-  for (int blk = 0; blk < blocks.count(); ++blk) {
-    const auto& I = blocks.indices(blk);
-    const long n = static_cast<long>(I.size());
-    for (long j = 1; j < n; ++j)
-      for (long i = 0; i < j; ++i) {
-        const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
-        if (std::abs(E(a) - E(b)) <= tol) continue;
-        const bool flip = E(a) < E(b);
-        const long hi = flip ? b : a, lo = flip ? a : b;
-        row_of(hi)[place[static_cast<std::size_t>(lo)]] = static_cast<int>(out.coordinate.size());
-        pair_of.emplace_back(hi, lo);
-        out.coordinate.push_back(blocks.coordinate(blk, i, j));
-        out.conjugate.push_back(flip ? 1 : 0);
-      }
-  }
-  const auto nv = out.coordinate.size();
   // An operator's elements in the eigenbasis by Bohr frequency w = E_row - E_col, as arrays (the loops below read
   // rows and columns of many entries per element).
   struct Entries {
@@ -300,6 +271,35 @@ CoherenceBlocks coherence_blocks(const Generator& gen, const cmat& M, const Herm
       terms.emplace_back(entries(t.Lambda), entries(t.X));
       if (dense) return {};
     }
+  std::vector<int> var(table.back(), -1);
+  // The row of a's table (find(a, b) = row_of(a)[place[b]] when b is in a's block).
+  auto row_of = [&](long a) {
+    const auto blk = static_cast<std::size_t>(block_of[static_cast<std::size_t>(a)]);
+    return var.data() + table[blk] + static_cast<std::size_t>(place[static_cast<std::size_t>(a)]) * blocks.indices(static_cast<int>(blk)).size();
+  };
+  auto find = [&](long a, long b) {
+    return block_of[static_cast<std::size_t>(a)] == block_of[static_cast<std::size_t>(b)]
+               ? row_of(a)[place[static_cast<std::size_t>(b)]]
+               : -1;
+  };
+  std::vector<std::pair<long, long>> pair_of;  // per variable: (hi, lo)
+  pair_of.reserve(coherences);
+  for (int blk = 0; blk < blocks.count(); ++blk) {
+    const auto& I = blocks.indices(blk);
+    const long n = static_cast<long>(I.size());
+    for (long j = 1; j < n; ++j)
+      for (long i = 0; i < j; ++i) {
+        const long a = I[static_cast<std::size_t>(i)], b = I[static_cast<std::size_t>(j)];
+        if (std::abs(E(a) - E(b)) <= tol) continue;
+        const bool flip = E(a) < E(b);
+        const long hi = flip ? b : a, lo = flip ? a : b;
+        row_of(hi)[place[static_cast<std::size_t>(lo)]] = static_cast<int>(out.coordinate.size());
+        pair_of.emplace_back(hi, lo);
+        out.coordinate.push_back(blocks.coordinate(blk, i, j));
+        out.conjugate.push_back(flip ? 1 : 0);
+      }
+  }
+  const auto nv = out.coordinate.size();
   // (M rho + rho M^dag)_ab between degenerate levels: M_ac rho_cb and rho_ae conj(M_be)
   std::vector<std::vector<long>> partners(static_cast<std::size_t>(d));
   for (long a = 0; a < d; ++a)
