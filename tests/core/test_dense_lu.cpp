@@ -1,6 +1,6 @@
 // linalg::DenseLU (LAPACK getrf/getrs): solutions with one to five right-hand sides against Eigen's own partial-pivoting
-// LU, an independent implementation. Two columns are solved one at a time (core/linalg.cpp), other counts in
-// one call: every count must give the same solution.
+// LU (in double precision), an independent implementation. Two columns are solved one at a time (core/linalg.cpp),
+// other counts in one getrs call: every count must give the same solution.
 #include <gtest/gtest.h>
 
 #include <Eigen/LU>
@@ -34,25 +34,31 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> filled(long rows, long col
 template <class Scalar>
 void expect_solves() {
   using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-  constexpr long n = 300;
+  using Real = typename Eigen::NumTraits<Scalar>::Real;
+  // n = 1100: a size that is no power of two and above a thousand, as ADO 0's class blocks are.
+  constexpr long n = 1100;
   const Mat A = filled<Scalar>(n, n, 30.0);
   const linalg::DenseLU<Scalar> lu(A);
-  const Eigen::PartialPivLU<Mat> reference(A);
-  // The matrix is well conditioned (diagonal 30 against off-diagonal elements of magnitude <= 1.4 in rows of 300:
-  // condition number ~1e2), so both solves agree to ~1e2 x n x epsilon of the solution's size; 1e3 x epsilon x n leaves
-  // room for the different orders of operations.
-  const double tol = 1e3 * static_cast<double>(n) * std::numeric_limits<typename Eigen::NumTraits<Scalar>::Real>::epsilon();
+  const Eigen::PartialPivLU<Eigen::Matrix<std::complex<double>, Eigen::Dynamic, Eigen::Dynamic>> reference(
+      A.template cast<std::complex<double>>());
+  const double eps = std::numeric_limits<Real>::epsilon();
   for (long nrhs = 1; nrhs <= 5; ++nrhs) {
     const Mat B = filled<Scalar>(n, nrhs, 0.0);
     Mat X = B;
     lu.solve_in_place(X);
-    const Mat Y = reference.solve(B);
-    EXPECT_LE((X - Y).norm(), tol * Y.norm()) << "nrhs " << nrhs;
+    // Backward error ||A X - B|| / (||A|| ||X||): partial pivoting keeps it below ~n eps times the pivot growth (small
+    // for this matrix: 30 I plus a rank-two part); 10 n eps bounds it. A wrong block or row offset leaves O(1).
+    const Mat R = A * X - B;
+    EXPECT_LE(R.norm(), 10.0 * static_cast<double>(n) * eps * A.norm() * X.norm()) << "nrhs " << nrhs;
+    // And the solution is Eigen's (in double precision) to the condition number (~10) times that.
+    const Eigen::MatrixXcd Y = reference.solve(B.template cast<std::complex<double>>());
+    EXPECT_LE((X.template cast<std::complex<double>>() - Y).norm(), 100.0 * static_cast<double>(n) * eps * Y.norm())
+        << "nrhs " << nrhs;
     // Each column alone gives that column of the solution with several.
     for (long c = 0; c < nrhs; ++c) {
       Mat x = B.col(c);
       lu.solve_in_place(x);
-      EXPECT_LE((x - X.col(c)).norm(), tol * x.norm()) << "nrhs " << nrhs << ", column " << c;
+      EXPECT_LE((x - X.col(c)).norm(), 100.0 * static_cast<double>(n) * eps * x.norm()) << "nrhs " << nrhs << ", column " << c;
     }
   }
 }
