@@ -35,7 +35,7 @@ template <class Scalar>
 void expect_solves() {
   using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using Real = typename Eigen::NumTraits<Scalar>::Real;
-  // n = 1100: a size that is no power of two and above a thousand, as ADO 0's class blocks are.
+  // n = 1100: above a thousand, as ADO 0's class blocks are from six qubits on (2048).
   constexpr long n = 1100;
   const Mat A = filled<Scalar>(n, n, 30.0);
   const linalg::DenseLU<Scalar> lu(A);
