@@ -529,7 +529,10 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
       switch (method_) {
         case Method::redfield: {
           // Bloch-Redfield: Lambda_mn = Gamma(E_n - E_m) X_mn (architecture note; Zhang eqs. 8-12).
-          // Gamma once per distinct Bohr frequency (detail::gamma_at).
+          // Gamma once per distinct Bohr frequency (detail::gamma_at). A Bohr frequency within tol of zero (degenerate
+          // levels) is zero, as for Davies: its round-off, of either sign, would otherwise pick Gamma's emission or
+          // absorption side at random, and make a flat bath's kappa n(w) ~ kappa T / w of order 1e15 instead of the
+          // error that a zero-frequency rate which diverges deserves.
           cmat Lambda = cmat::Zero(d, d);
           const double thr = element_threshold(ch.X);
           std::vector<double> w;
@@ -537,7 +540,8 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
           for (int n = 0; n < d; ++n)
             for (int m = 0; m < d; ++m)
               if (std::norm(ch.X(m, n)) > thr * thr) {
-                w.push_back(basis_.energies(n) - basis_.energies(m));
+                const double bohr = basis_.energies(n) - basis_.energies(m);
+                w.push_back(std::abs(bohr) <= tol ? 0.0 : bohr);
                 at.push_back(m + static_cast<long>(d) * n);
               }
           const std::vector<cplx> g = detail::gamma_at(gamma, w);
@@ -554,7 +558,8 @@ Generator::Generator(const Model& model, const GeneratorOptions& options)
           // Emission jumps carry one quantum w_d more to the bath than the frame energy they release,
           // absorption jumps one less (Kong eq. 9). The driven dressed ME evaluates the rates at
           // w_d + E_m'm (Kong eqs. 6-7); the traditional dressed ME at E_m'm alone (Kong eq. 8).
-          const double q = ch.part == Part::emission ? model.drive->frequency : -model.drive->frequency;
+          const double wd = model.drive ? model.drive->frequency : 0.0;  // present: rotating_frame_hamiltonian checked
+          const double q = ch.part == Part::emission ? wd : -wd;
           secular_terms(ch.X, basis_.energies, tol, gamma, nullptr, bd.terms, method_ == Method::ddme ? q : 0.0, q);
           break;
         }

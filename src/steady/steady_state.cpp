@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "qheat/core/interrupt.hpp"
+#include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 #include "qheat/core/sparse_lu.hpp"
 #include "qheat/steady/rate_equation.hpp"
@@ -185,6 +186,7 @@ Mat<Scalar> explicit_dense(const LinearProblem<Scalar>& p) {
   Mat<Scalar> A(p.dim, p.dim);
   Vec<Scalar> e = Vec<Scalar>::Zero(p.dim), y(p.dim);
   for (long j = 0; j < p.dim; ++j) {
+    throw_if_interrupted();
     e(j) = 1.0;
     p.apply(e, y);
     A.col(j) = y;
@@ -220,6 +222,11 @@ bool use_border(const LinearProblem<Scalar>& p) {
   return nu < p.dim || p.dim == 1;
 }
 
+// Dense LU by Eigen up to this size (the explicit problems of small models); beyond, by LAPACK.
+constexpr long kEigenLuMax = 1024;
+// The largest real problem a failed GMRES hands to dense LU (complex: 5/8 of it).
+constexpr long kDenseFallbackMax = 16384;
+
 template <class Scalar>
 LinearSolution<Scalar> dense_lu(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
   LinearSolution<Scalar> r;
@@ -236,15 +243,35 @@ LinearSolution<Scalar> dense_lu(const LinearProblem<Scalar>& p, const SteadyStat
     rhs = Vec<Scalar>::Zero(p.dim);
     rhs(row) = s;
   }
-  Eigen::PartialPivLU<Mat<Scalar>> lu(M);
   // Condition indicator: smallest over largest pivot. A kernel of A of more than one dimension makes
   // the bordered matrix singular and a pivot fall to round-off; Eigen's rcond() estimator costs as much
   // as the factorisation at the sizes where this is used.
-  const Eigen::VectorXd piv = lu.matrixLU().diagonal().cwiseAbs();
-  r.rcond = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
-  r.x = lu.solve(rhs);
+  if (p.dim <= kEigenLuMax) {
+    Eigen::PartialPivLU<Mat<Scalar>> lu(M);
+    const Eigen::VectorXd piv = lu.matrixLU().diagonal().cwiseAbs();
+    r.rcond = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
+    r.x = lu.solve(rhs);
+  } else {  // the fallback's sizes: LAPACK's blocked getrf on --threads (core/linalg.hpp)
+    const linalg::DenseLU<Scalar> lu(std::move(M));
+    const auto [lo, hi] = lu.pivot_range();
+    r.rcond = hi > 0 ? lo / hi : 0.0;
+    Mat<Scalar> x = rhs;
+    lu.solve_in_place(x);
+    r.x = x.col(0);
+  }
   classify(p, o, r);
   return r;
+}
+
+// Whether a problem GMRES did not solve can be made explicit and solved by dense LU instead: up to
+// kDenseFallbackMax unknowns (a real 12 870-unknown problem, the XXZ chain's Bloch-Redfield sectors at N = 8, is
+// 1.3 GB and one getrf) and when the matrix fits in the memory limit beside what the problem holds.
+template <class Scalar>
+bool dense_fallback_fits(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
+  const auto n = static_cast<std::size_t>(p.dim);
+  const long most = std::is_same_v<Scalar, double> ? kDenseFallbackMax : kDenseFallbackMax * 5 / 8;  // 4x the flops
+  const std::size_t bytes = p.operator_bytes + p.apply_workspace_bytes + (n * n + 8 * n) * sizeof(Scalar);
+  return p.apply && !p.dense && p.dim <= most && bytes <= (o.max_memory > 0 ? o.max_memory : memory_limit());
 }
 
 // A rate equation's stationary state by GTH state reduction (steady/rate_equation.hpp): every probability to a
@@ -448,8 +475,17 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
   // else GMRES goes on from where it stopped.
   SteadyStateOptions first = o;
   if (has_direct) first.gmres_max_iterations = std::min(o.gmres_max_iterations, o.gmres_direct_after);
+  // GMRES can stall where the preconditioner misses much of L (a Bloch-Redfield generator with eigenvalues of
+  // positive real part: a flat bath at Bohr frequencies near zero); a problem small enough is then solved exactly.
+  auto dense_after = [&](LinearSolution<Scalar> r) {
+    if (r.status != SteadyStatus::not_converged || p.sparse || !dense_fallback_fits(p, o)) return r;
+    LinearSolution<Scalar> d = dense_lu(p, o);
+    d.iterations = r.iterations;
+    return d;
+  };
   LinearSolution<Scalar> r = krylov(p, first, plan.krylov_dimension);
-  if (r.status != SteadyStatus::not_converged || !has_direct) return r;
+  if (r.status != SteadyStatus::not_converged) return r;
+  if (!has_direct) return dense_after(std::move(r));
   LinearProblem<Scalar> direct = p;
   direct.prefer_krylov = false;
   if (!direct.sparse) direct.sparse = p.assemble();  // null when it would not fit
@@ -460,9 +496,9 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
       return d;
     }
   }
-  if (r.iterations >= o.gmres_max_iterations || r.x.size() == 0) return r;
+  if (r.iterations >= o.gmres_max_iterations || r.x.size() == 0) return dense_after(std::move(r));
   const Vec<Scalar> x0 = r.x;
-  return krylov(p, o, plan.krylov_dimension, &x0, r.iterations);
+  return dense_after(krylov(p, o, plan.krylov_dimension, &x0, r.iterations));
 }
 
 template Eigen::Matrix<double, Eigen::Dynamic, 1> gmres<double>(const LinearProblem<double>::Op&,
