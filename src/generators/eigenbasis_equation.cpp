@@ -438,6 +438,13 @@ public:
       const rvec& E = gen_.basis().energies;
       const double scale = E.size() > 0 ? std::max(1.0, E.cwiseAbs().maxCoeff()) : 1.0;
       coherence_ = coherence_blocks(gen_, M, blocks_, secular_, options.degeneracy_tolerance * scale);
+      const double tol = options.degeneracy_tolerance * scale;
+      for (int s = 0; s < blocks_.count() && !degenerate_; ++s) {
+        std::vector<double> e;
+        for (const int i : blocks_.indices(s)) e.push_back(E(i));
+        std::sort(e.begin(), e.end());
+        for (std::size_t k = 1; k < e.size(); ++k) degenerate_ = degenerate_ || e[k] - e[k - 1] <= tol;
+      }
     }
     gen_.release_operators();
   }
@@ -574,6 +581,7 @@ private:
   std::vector<std::vector<cmat>> HLS_s_;  // per bath: its H_LS on each sector
   SecularParts secular_;
   CoherenceBlocks coherence_;
+  bool degenerate_ = false;  // two levels of one block within the degeneracy tolerance
 };
 
 // The secular part of L in real coordinates: populations through the exact d x d rate block (GTH) with the
@@ -805,6 +813,7 @@ LinearProblem<double> EigenbasisEquation::steady_problem(const SteadyStateOption
                  "--method global needs only the populations");
     auto P = std::make_shared<SecularPreconditioner>(secular_, blocks_, p.scale, coherence_);
     p.preconditioner_rcond = P->population_indicator();
+    p.uniqueness_unproven = degenerate_;
     p.precondition = [P](const rvec& x, rvec& y) { P->solve(x, y); };
     // GMRES first; the sparse LU of the assembled operator where GMRES is slow (steady_state.hpp).
     p.prefer_krylov = true;

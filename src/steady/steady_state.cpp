@@ -1,6 +1,7 @@
 #include "qheat/steady/steady_state.hpp"
 
 #include <Eigen/LU>
+#include <Eigen/SVD>
 #include <limits>
 #include <algorithm>
 #include <cmath>
@@ -245,12 +246,20 @@ LinearSolution<Scalar> dense_lu(const LinearProblem<Scalar>& p, const SteadyStat
   }
   // Condition indicator: smallest over largest pivot. A kernel of A of more than one dimension makes
   // the bordered matrix singular and a pivot fall to round-off; Eigen's rcond() estimator costs as much
-  // as the factorisation at the sizes where this is used.
+  // as the factorisation at the sizes where this is used (but see the singular values below).
   if (p.dim <= kEigenLuMax) {
     Eigen::PartialPivLU<Mat<Scalar>> lu(M);
     const Eigen::VectorXd piv = lu.matrixLU().diagonal().cwiseAbs();
     r.rcond = piv.maxCoeff() > 0 ? piv.minCoeff() / piv.maxCoeff() : 0.0;
     r.x = lu.solve(rhs);
+    // Pivots can miss a singular matrix by far more than round-off: a uniform XX chain's Davies sector (18 unknowns,
+    // a two-dimensional kernel: singular values 2e-17 and 1e-17 of the largest) had a pivot ratio of 7.4e-14, above
+    // singular_rcond, and was reported ill-conditioned with a state of eigenvalue -0.25. Below ill_rcond the
+    // singular values decide (smallest over largest), at ~10x the LU's cost, only there.
+    if (r.rcond < o.ill_rcond) {
+      const Eigen::VectorXd sv = Eigen::BDCSVD<Mat<Scalar>>(M).singularValues();
+      r.rcond = sv(0) > 0 ? sv(sv.size() - 1) / sv(0) : 0.0;
+    }
   } else {  // the fallback's sizes: LAPACK's blocked getrf on --threads (core/linalg.hpp)
     const linalg::DenseLU<Scalar> lu(std::move(M));
     const auto [lo, hi] = lu.pivot_range();
@@ -433,7 +442,8 @@ SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& 
   // A preconditioned matrix-free problem is made explicit only up to 64 unknowns: beyond, the n applies
   // that build it cost more than GMRES (measured, Redfield XX chain N = 4, 256 unknowns: 4.5 ms dense
   // against 1.1 ms GMRES).
-  const long densify = p.precondition ? std::min<long>(o.dense_max_problem, 64) : o.dense_max_problem;
+  const long densify =
+      p.precondition && !p.uniqueness_unproven ? std::min<long>(o.dense_max_problem, 64) : o.dense_max_problem;
   if (solved_as_rate_equation(p) || p.dense || (!p.sparse && p.dim <= densify)) {
     plan.solver = solved_as_rate_equation(p) ? "gth" : "dense-lu";
     plan.bytes = base + 2 * n * n * sizeof(Scalar);

@@ -75,8 +75,8 @@ Thermodynamics assess_steady_state(const std::vector<std::string>& names, const 
   auto& diag = t.diagnostics;
   if (f.status == SteadyStatus::not_unique)
     diag.push_back({"error", "not-unique",
-                    "the generator has more than one steady state (its kernel is not one-dimensional); "
-                    "currents are not defined"});
+                    "the generator has no unique steady state of trace 1 (its kernel is not one-dimensional, or "
+                    "its zero eigenvalue is defective and the kernel traceless); currents are not defined"});
   else if (f.status == SteadyStatus::ill_conditioned)
     diag.push_back({"warning", "ill-conditioned",
                     "the steady-state linear system is ill-conditioned (rcond " + diagnostic_number(f.rcond) +

@@ -4,6 +4,7 @@
 // itself; results independent of the truncation of bosonic modes whose populated levels lie far below it.
 #include <gtest/gtest.h>
 
+#include <Eigen/SVD>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -502,4 +503,58 @@ TEST(ScalePaths, RedfieldDegenerateLevelsDoNotDependOnRoundOff) {
     for (std::size_t k = 0; k < 3; ++k) EXPECT_NEAR(s.thermo.currents[k], reference[k], 1e-9 * std::abs(reference[k])) << field << " bath " << k;
   }
   for (std::size_t k = 0; k < 3; ++k) EXPECT_NEAR(J[1][k], J[0][k], 1e-10 * std::abs(J[0][k])) << "bath " << k;
+}
+
+// Found by the same cross-check: XX chains of four sites whose single-magnon energies pair up (e1 + e4 = e2 + e3, so
+// two two-magnon levels are degenerate) with sigma- baths at the ends have a two-dimensional kernel, for Davies and
+// for Bloch-Redfield (checked here on the dense engine's full d^2 x d^2 Liouvillian: two singular values at round-off,
+// 2e-17 and 1e-17 of the largest (<= 1e-13 asked), the next 5e-3 and 1e-3 (>= 1e-5 asked)). The Davies sector's LU had
+// a pivot ratio of 7.4e-14, above singular_rcond, and reported `ill-conditioned` with a state of eigenvalue -0.25;
+// Bloch-Redfield's GMRES, whose population graph cannot see stationary coherences, reported `converged` with one
+// arbitrary member of the kernel.
+TEST(ScalePaths, TwoDimensionalKernelsAreNotUnique) {
+  const std::string head = "[sites]\nq1 = \"qubit\"\nq2 = \"qubit\"\nq3 = \"qubit\"\nq4 = \"qubit\"\n[hamiltonian]\nH = \"";
+  auto hopping = [](const std::string& J) {
+    return J + "*(sx(q1)*sx(q2) + sy(q1)*sy(q2) + sx(q2)*sx(q3) + sy(q2)*sy(q3) + sx(q3)*sx(q4) + sy(q3)*sy(q4))\"\n";
+  };
+  auto exchange = [](const std::string& name, const std::string& T, const std::string& site, const std::string& spectral) {
+    return "[[baths]]\nname = \"" + name + "\"\ntemperature = " + T + "\ncoupling = \"exchange\"\noperator = \"sm(" + site +
+           ")\"\nspectral = " + spectral + "\n";
+  };
+  struct Case {
+    std::string toml;
+    std::vector<Method> methods;
+  };
+  // (The first model under Bloch-Redfield has a one-dimensional but traceless kernel: singular values 1e-17 and 9e-7
+  // of the largest, and two eigenvalues within 5e-11 of zero whose right eigenvectors have trace 1e-5 of their norm in
+  // an independent numpy build; its bordered problem is singular and it is reported not-unique as well.)
+  const std::vector<Case> cases = {
+      // uniform fields, baths at T = 0 and T = 1.15: Davies
+      {head + "0.5*(sz(q1) + sz(q2) + sz(q3) + sz(q4)) + " + hopping("0.32192183355712967") +
+           exchange("b1", "0", "q1", "{ kind = \"drude\", gamma = 0.043185567376047868, cutoff = 11.871885733413528 }") +
+           exchange("b2", "1.148842877552952", "q4", "{ kind = \"flat\", gamma = 0.041086163548118664 }"),
+       {Method::global}},
+      // fields 1, 1.1, 0.95, 1.05, equal temperatures: both methods
+      {head + "0.5*sz(q1) + 0.55*sz(q2) + 0.475*sz(q3) + 0.525*sz(q4) + " + hopping("0.31903443473654408") +
+           exchange("b1", "1.6898542351880306", "q1", "{ kind = \"ohmic_exp\", gamma = 0.0057792819659005911, cutoff = 24.292145302506288 }") +
+           exchange("b2", "1.6898542351880306", "q4", "{ kind = \"drude\", gamma = 0.0015809637432886692, cutoff = 13.073701021209985 }"),
+       {Method::global, Method::redfield}},
+  };
+  for (const Case& c : cases) {
+    const Model m = load_model_from_string(c.toml, "chain");
+    for (const Method method : c.methods) {
+      GeneratorOptions go;
+      go.method = method;
+      go.lamb_shift = LambShiftMode::off;
+      const Generator g(m, go);
+      const Eigen::VectorXd sv = Eigen::BDCSVD<cmat>(g.dense_liouvillian()).singularValues();
+      const long n = sv.size();
+      ASSERT_LT(sv(n - 2), 1e-13 * sv(0)) << method_name(method) << ": the reference kernel is not two-dimensional";
+      ASSERT_GT(sv(n - 3), 1e-5 * sv(0)) << method_name(method);
+      const Solution s = qheat::solve(m, method, LambShiftMode::off);
+      EXPECT_EQ(s.status, SteadyStatus::not_unique) << method_name(method);
+    }
+  }
+  EXPECT_EQ(qheat::solve(load_model_from_string(cases[0].toml, "chain"), Method::redfield, LambShiftMode::off).status,
+            SteadyStatus::not_unique);
 }

@@ -51,6 +51,10 @@ struct LinearProblem {
   // Non-uniqueness indicator the preconditioner can give (e.g. the pivot ratio of an exactly solved
   // population block: round-off when the rate equations have several closed classes); 1 when none.
   double preconditioner_rcond = 1.0;
+  // That indicator cannot see every second steady state: stationary coherences between degenerate levels are
+  // invisible to the rates. Such a problem is solved densely up to dense_max_problem unknowns (not only up to 64),
+  // where the singular values decide.
+  bool uniqueness_unproven = false;
   // Bytes the problem's operator data occupy (explicit matrices excluded) and what one apply needs
   // besides; part of the memory estimate.
   std::size_t operator_bytes = 0;
