@@ -437,8 +437,8 @@ public:
     {
       const rvec& E = gen_.basis().energies;
       const double scale = E.size() > 0 ? std::max(1.0, E.cwiseAbs().maxCoeff()) : 1.0;
-      coherence_ = coherence_blocks(gen_, M, blocks_, secular_, options.degeneracy_tolerance * scale);
       const double tol = options.degeneracy_tolerance * scale;
+      coherence_ = coherence_blocks(gen_, M, blocks_, secular_, tol);
       for (int s = 0; s < blocks_.count() && !degenerate_; ++s) {
         std::vector<double> e;
         for (const int i : blocks_.indices(s)) e.push_back(E(i));
