@@ -122,6 +122,7 @@ nlohmann::json delta_sweep_json(const Model& model, const cmat& V, const Respons
         for (std::size_t a = 0; a < s.bath_names.size(); ++a) cur[s.bath_names[a]] = json_number(s.thermo.currents[a]);
       } catch (const Error& e) {
         cur["error"] = std::string(e.what());
+        cur["rule"] = e.rule();
       }
       row[method_name(m)] = cur;
     }
@@ -250,11 +251,22 @@ nlohmann::json response_json(const Model& model, const ResponseRequest& request)
   if (r.regime.name == "eigenvalues" && !request.untruncated && redfield) {
     // The local limit keeps D0 and so misses the first-order change of the rates at the shifted Bohr
     // frequencies (docs/methods.md, "Levy eq. 43"); the Bloch-Redfield derivative is the reference.
-    const RedfieldDerivative rd = redfield_derivative(model, V, obs, opt.lamb_shift);
-    nlohmann::json ref = {{"method", "redfield (central difference of the steady state of H0 + delta V)"},
-                          {"step", rd.step}, {"observables", nlohmann::json::object()}, {"currents", nlohmann::json::object()}};
-    for (std::size_t i = 0; i < obs.size(); ++i) ref["observables"][names[i]] = json_number(rd.observables[i]);
-    for (std::size_t a = 0; a < r.bath_names.size(); ++a) ref["currents"][r.bath_names[a]] = json_number(rd.currents[a]);
+    // Computed unasked (d <= 48), it must not cost the response its result: Bloch-Redfield at H0 +- delta V can be
+    // refused where the response is not (the rotated eigenbasis gives sigma- a zero-frequency part, whose rate is
+    // infinite for a flat bath), and the refusal is then recorded here, as --delta-sweep records it per row.
+    nlohmann::json ref = {{"method", "redfield (central difference of the steady state of H0 + delta V)"}};
+    try {
+      const RedfieldDerivative rd = redfield_derivative(model, V, obs, opt.lamb_shift);
+      ref["step"] = rd.step;
+      ref["observables"] = nlohmann::json::object();
+      ref["currents"] = nlohmann::json::object();
+      for (std::size_t i = 0; i < obs.size(); ++i) ref["observables"][names[i]] = json_number(rd.observables[i]);
+      for (std::size_t a = 0; a < r.bath_names.size(); ++a) ref["currents"][r.bath_names[a]] = json_number(rd.currents[a]);
+    } catch (const Error& e) {
+      if (request.redfield_derivative) throw;  // asked for: its refusal is the command's error
+      ref["error"] = std::string(e.what());
+      ref["rule"] = e.rule();
+    }
     j["redfield_derivative"] = ref;
   }
   if (!r.times.empty()) {

@@ -1,6 +1,8 @@
 // `qheat response`: the JSON contract of conventions.md and one clear error for bad input.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "../cli_support.hpp"
@@ -81,3 +83,30 @@ TEST(ResponseCli, BadInputIsOneClearError) {
 }
 
 }  // namespace
+
+// Found by an independent cross-check: in the eigenvalue regime the Bloch-Redfield derivative, computed unasked for
+// d <= 48, solves Bloch-Redfield at H0 +- h V, where V = sz + sx rotates the eigenbasis and gives sigma- a
+// zero-frequency part, whose rate is infinite for these flat baths: the refusal ended the whole command (exit 2, no
+// output) although the response itself (the local limit at delta = 0) is defined. Now it is recorded in the field;
+// asked for with --redfield-derivative it is the command's error. The current: the cross-check's own numpy build of
+// the local limit (rho1 = -L0^+(-i[V, pi0]), J1 = Tr[V D0 pi0] + Tr[H0 D0 rho1]) gave 2.4472847105e-3; tolerance
+// 1e-9 relative (its 11 printed digits).
+TEST(ResponseCli, ARefusedUnaskedRedfieldDerivativeKeepsTheResponse) {
+  const std::string file = (qheat::test::scratch_dir() / "flat.toml").string();
+  std::ofstream(file) << "[parameters]\neps = 1.0\ndelta = 0.0\n[sites]\nq = \"qubit\"\n[operators]\nV = \"sz(q) + sx(q)\"\n"
+                         "[hamiltonian]\nH = \"0.5*eps*sz(q) + delta*V\"\n"
+                         "[[baths]]\nname = \"A\"\ntemperature = 1.0\ncoupling = \"exchange\"\noperator = \"sm(q)\"\n"
+                         "spectral = { kind = \"flat\", gamma = 0.01 }\n"
+                         "[[baths]]\nname = \"B\"\ntemperature = 0.5\ncoupling = \"exchange\"\noperator = \"sm(q)\"\n"
+                         "spectral = { kind = \"flat\", gamma = 0.01 }\n";
+  const auto r = qheat::test::run_cli("response " + file + " --perturbation V");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["regime"], "eigenvalues");
+  EXPECT_NEAR(j["currents"]["A"]["total"].get<double>(), 2.4472847105e-3, 1e-9 * 2.4472847105e-3);
+  EXPECT_EQ(j["redfield_derivative"]["rule"], "zero-frequency-rate");
+  EXPECT_FALSE(j["redfield_derivative"].contains("currents"));
+  const auto asked = qheat::test::run_cli("response " + file + " --perturbation V --redfield-derivative");
+  EXPECT_EQ(asked.code, 2);
+  EXPECT_EQ(asked.err.rfind("qheat: error [zero-frequency-rate]", 0), 0u) << asked.err;
+}
