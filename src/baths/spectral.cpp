@@ -581,15 +581,26 @@ double finite_part_integrand(const SpectralDensity& J, double T, const Onset& o,
   return o.c * T * std::pow(x, o.s - 1.0) * (bracket / x);
 }
 
+// kappa(x) n(x) / x ~ A x^(s-2) is unbounded at x -> 0 (onset s < 2, T > 0): for 1 < s < 2 integrable, but a
+// power law with s just above 1 made the plain quadrature's smallest nodes overflow (non-finite integrand for
+// 1 < s <~ 1.035, found by an independent cross-check). There the onset is subtracted as for s <= 1 and its
+// integral A Gamma(s-1) T^(s-1) added back (the same formula, finite for s > 1).
+bool onset_unbounded_at_zero(const SpectralDensity& J, double T) {
+  if (T == 0.0 || J.kind == SpectralKind::tabulated) return split_diverges_at_zero(J, T);
+  const Onset o = onset(J);
+  return o.c != 0.0 && o.s < 2.0;
+}
+
 // (S_+(0), S_-(0)) at T > 0. When the parts diverge (kappa(x) n(x) ~ A x^(s-1), A = c T, s <= 1) these
 // are the finite parts of docs/lamb-shift.md:
 //   S_-(0) = (1/2pi) [ int_0^inf (kappa n - A x^(s-1) e^{-x/T}) / x dx + A F ],
 //   S_+(0) = S(0) - S_-(0) = -(1/2pi) [ int_0^inf (kappa (1+n) - A x^(s-1) e^{-x/T}) / x dx + A F ],
-// F = -gamma_E (s = 1), Gamma(s-1) T^(s-1) (s < 1).
+// F = -gamma_E (s = 1), Gamma(s-1) T^(s-1) (s < 1; for 1 < s < 2 the same, where the integrals converge:
+// onset_unbounded_at_zero).
 double s_minus_zero_quad(const Context& c) {
   const SpectralDensity& J = c.J;
   const double T = c.T;
-  if (!split_diverges_at_zero(J, T))
+  if (!onset_unbounded_at_zero(J, T))
     return plain_integral(c, [&](double x) { return kappa_n(J, T, x) / x; }) / kTwoPi;
   const Onset o = onset(J);
   const double A = o.c * T;
@@ -602,7 +613,7 @@ double s_minus_zero_quad(const Context& c) {
 double s_plus_zero_quad(const Context& c) {
   const SpectralDensity& J = c.J;
   const double T = c.T;
-  if (!split_diverges_at_zero(J, T))
+  if (!onset_unbounded_at_zero(J, T))
     return -plain_integral(c, [&](double x) { return kappa_plus(J, T, x) / x; }) / kTwoPi;
   const Onset o = onset(J);
   const double A = o.c * T;

@@ -568,3 +568,34 @@ TEST(SpectralLambShift, ExtremeArgumentsStayFinite) {
 }
 
 }  // namespace
+
+// Found by an independent cross-check: a power law with 1 < s <~ 1.035 at T > 0 made the split zero-frequency shifts
+// S_+(0), S_-(0) fail ("non-finite integrand"): kappa n / x ~ c T x^(s-2) is integrable but nearly 1/x, and the
+// quadrature's smallest nodes overflowed. Reference here, independent of qheat's adaptive quadrature: with
+// kappa(x) n(x)/x = c x^(s-2) h(x), the substitution x = u^(1/(s-1)) on [0, 1] removes the singularity,
+// int_0^1 c x^(s-2) h dx = c/(s-1) int_0^1 h(u^(1/(s-1))) du (Gauss-Kronrod), and [1, inf) is exp-sinh. Also
+// computed with mpmath at 30 digits the same way: S_-(0) = 1.272976168239, 1.273240190999e-2, 3.991408441526e-3 at
+// s = 1.0001, 1.0098, 1.03 (qheat agrees to 13 digits). Tolerance 1e-9 relative: the quadratures' targets. At
+// s = 1.0001 (u^10000) Gauss-Kronrod misses the step near u = 1 by 4e-5, so there the mpmath values stand.
+TEST(SpectralLambShift, ZeroFrequencyPartsOfPowerLawsJustAboveOhmic) {
+  const double g = 0.001, wc = 5.0, T = 0.8;
+  const LambShiftParts steep = qheat::lamb_shift(power_law(g, wc, 1.0001), T, 0.0);
+  EXPECT_TRUE(close(steep.absorption, 1.272976168239, 1e-11));
+  EXPECT_TRUE(close(steep.emission, -1.273771897029, 1e-11));
+  for (const double s : {1.0098, 1.03, 1.04, 1.5}) {
+    const double c = g * std::pow(wc, 1.0 - s);
+    auto h_minus = [&](double x) { return x > 0 ? std::exp(-x / wc) * x / std::expm1(x / T) : T; };
+    auto h_plus = [&](double x) { return x > 0 ? std::exp(-x / wc) * (x / std::expm1(x / T) + x) : T; };
+    auto integral = [&](auto h) {
+      const double p = 1.0 / (s - 1.0);
+      const double near = boost::math::quadrature::gauss_kronrod<double, 61>::integrate(
+          [&](double u) { return h(std::pow(u, p)); }, 0.0, 1.0, 15, 1e-13);
+      const double far = boost::math::quadrature::exp_sinh<double>().integrate(
+          [&](double x) { return std::pow(x, s - 2.0) * h(x); }, 1.0, std::numeric_limits<double>::infinity());
+      return c * (near / (s - 1.0) + far) / (2.0 * std::numbers::pi);
+    };
+    const LambShiftParts parts = qheat::lamb_shift(power_law(g, wc, s), T, 0.0);
+    EXPECT_TRUE(close(parts.absorption, integral(h_minus), 1e-9)) << "s=" << s;
+    EXPECT_TRUE(close(parts.emission, -integral(h_plus), 1e-9)) << "s=" << s;
+  }
+}
