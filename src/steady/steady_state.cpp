@@ -223,6 +223,9 @@ bool use_border(const LinearProblem<Scalar>& p) {
   return nu < p.dim || p.dim == 1;
 }
 
+// The bytes a solve may use: SteadyStateOptions::max_memory, or the memory available on this machine.
+std::size_t memory_budget(const SteadyStateOptions& o) { return o.max_memory > 0 ? o.max_memory : memory_limit(); }
+
 // Dense LU by Eigen up to this size (the explicit problems of small models); beyond, by LAPACK.
 constexpr long kEigenLuMax = 1024;
 // The largest real problem a failed GMRES hands to dense LU (complex: 5/8 of it).
@@ -280,7 +283,7 @@ bool dense_fallback_fits(const LinearProblem<Scalar>& p, const SteadyStateOption
   const auto n = static_cast<std::size_t>(p.dim);
   const long most = std::is_same_v<Scalar, double> ? kDenseFallbackMax : kDenseFallbackMax * 5 / 8;  // 4x the flops
   const std::size_t bytes = p.operator_bytes + p.apply_workspace_bytes + (n * n + 8 * n) * sizeof(Scalar);
-  return p.apply && !p.dense && p.dim <= most && bytes <= (o.max_memory > 0 ? o.max_memory : memory_limit());
+  return p.apply && !p.dense && p.dim <= most && bytes <= memory_budget(o);
 }
 
 // A rate equation's stationary state by GTH state reduction (steady/rate_equation.hpp): every probability to a
@@ -342,7 +345,7 @@ LinearSolution<Scalar> sparse_lu(const LinearProblem<Scalar>& p, const SteadySta
   // The analysis's estimate of the factors, against the memory limit, before they are allocated. A problem that
   // has a matrix-free form (the LU as GMRES's fallback) gets no solution instead.
   const std::size_t bytes = lu.estimated_bytes() + sparse_bytes<Scalar>(M) + 4 * static_cast<std::size_t>(n) * sizeof(Scalar);
-  if (p.apply && bytes > (o.max_memory > 0 ? o.max_memory : memory_limit())) {
+  if (p.apply && bytes > memory_budget(o)) {
     r.status = SteadyStatus::not_converged;
     return r;
   }
@@ -437,7 +440,7 @@ SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& 
   const std::size_t vec = n * sizeof(Scalar);
   const std::size_t base = p.operator_bytes + p.apply_workspace_bytes + (p.sparse ? sparse_bytes<Scalar>(*p.sparse) : 0) +
                            (p.dense ? n * n * sizeof(Scalar) : 0) + 4 * vec;
-  const std::size_t limit = o.max_memory > 0 ? o.max_memory : memory_limit();
+  const std::size_t limit = memory_budget(o);
   SolvePlan plan;
   // A preconditioned matrix-free problem is made explicit only up to 64 unknowns: beyond, the n applies
   // that build it cost more than GMRES (measured, Redfield XX chain N = 4, 256 unknowns: 4.5 ms dense
