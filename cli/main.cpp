@@ -1,6 +1,7 @@
 // qheat command line: one clear message and a non-zero exit code for every failure
 // (docs/conventions.md, "Exit codes"): `qheat: error [RULE]: message` and exit code 2 for bad input,
 // whether the command line (CLI11) or the model rejects it; 3 for an internal error.
+#include <cstdio>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -52,6 +53,10 @@ int run(int argc, char** argv) {
   } catch (const qheat::Error& e) {
     return fail(e.rule(), e.what());
   }
+  // Output that could not be written (a full disk, > /dev/full) is a failure, not a silent success.
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) != 0)
+    return fail("output", "cannot write to standard output (a full disk or a closed pipe)");
   return exit_code;
 }
 

@@ -61,8 +61,7 @@ void register_ness(CLI::App& app, int& exit_code) {
   cmd->add_option("--method", args->method, "local | global | redfield | heom (static); dme | ddme | floquet (driven)")
       ->check(method_name_check());
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
-  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off (default: on where finite)")
-      ->check(one_of("--lamb-shift", {"on", "off", "auto"}));
+  add_lamb_shift_option(cmd, args->lamb_shift);
   cmd->add_option("--floquet-solver", args->floquet_solver,
                   "sambe | propagator: how --method floquet finds the Floquet modes (default sambe)")
       ->check(one_of("--floquet-solver", {"sambe", "propagator"}));

@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +86,26 @@ CLI::Validator positive_count(const std::string& option, const std::string& rule
         return {};
       },
       "N", "positive count");
+}
+
+CLI::Validator positive_number(const std::string& option, const std::string& what, const std::string& name) {
+  return CLI::Validator(
+      [option, what](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = value.empty() ? std::nan("") : std::strtod(value.c_str(), &end);
+        if (value.empty() || end == nullptr || *end != '\0')
+          throw Error("cli-argument", option + " expects a number (" + what + "); got '" + value + "'");
+        if (!std::isfinite(v) || v <= 0)
+          throw Error("cli-option", option + " expects a positive number (" + what + "); got '" + value + "'");
+        return {};
+      },
+      name, "positive number");
+}
+
+void add_lamb_shift_option(CLI::App* cmd, std::string& target) {
+  cmd->add_option("--lamb-shift", target,
+                  "on | off | auto (default auto: on for every bath whose spectral density gives a finite Lamb shift)")
+      ->check(one_of("--lamb-shift", {"on", "off", "auto"}));
 }
 
 CLI::Validator memory_size() {

@@ -20,6 +20,12 @@ CLI::Validator one_of(const std::string& option, const std::vector<std::string>&
 CLI::Validator method_name_check();
 // Positive integers (--jobs, --threads): throws Error(rule) for anything else.
 CLI::Validator positive_count(const std::string& option, const std::string& rule);
+// A positive finite number (--validity, --progress-every): Error("cli-argument") when the text is not a number,
+// Error("cli-option") when it is not positive and finite (docs/conventions.md, "Exit codes"). `what` says what
+// the number is ("a relative tolerance such as 0.05"); `name` is the help's placeholder.
+CLI::Validator positive_number(const std::string& option, const std::string& what, const std::string& name);
+// --lamb-shift on | off | auto of ness, sweep and response (docs/conventions.md).
+void add_lamb_shift_option(CLI::App* cmd, std::string& target);
 // --max-memory: throws Error("memory-size") (qheat::parse_memory_size).
 CLI::Validator memory_size();
 

@@ -32,24 +32,6 @@ struct PlotArgs {
   bool logx = false, logy = false;
 };
 
-// --validity TOL: a positive relative tolerance. Not a number: Error("cli-argument"); not positive or not
-// finite: Error("cli-option") (docs/conventions.md, "Exit codes").
-CLI::Validator tolerance_check() {
-  return CLI::Validator(
-      [](std::string& value) -> std::string {
-        char* end = nullptr;
-        const double v = value.empty() ? std::nan("") : std::strtod(value.c_str(), &end);
-        if (value.empty() || end == nullptr || *end != '\0')
-          throw Error("cli-argument", "--validity expects a number (a relative tolerance such as 0.05); got '" +
-                                          value + "'");
-        if (!std::isfinite(v) || v <= 0)
-          throw Error("cli-option", "--validity expects a positive relative tolerance (such as 0.05); got '" + value +
-                                        "'");
-        return {};
-      },
-      "TOL", "tolerance");
-}
-
 }  // namespace
 
 int run_plot_script(const std::vector<std::string>& script_args) {
@@ -100,7 +82,7 @@ void register_plot(CLI::App& app, int& exit_code) {
                   "TOL: where each method stays within TOL of the reference method of a `qheat sweep --reference` "
                   "CSV (its deviation columns): a map per method over a 2-D grid (deviation <= TOL, > TOL, missing), "
                   "deviation curves with the tolerance line over a 1-D grid")
-      ->check(tolerance_check());
+      ->check(positive_number("--validity", "a relative tolerance such as 0.05", "TOL"));
   cmd->add_flag("--logx", args->logx, "logarithmic horizontal axis");
   cmd->add_flag("--logy", args->logy, "logarithmic vertical axis (or colour scale; validity maps: vertical axis)");
   cmd->callback([args, &exit_code]() {

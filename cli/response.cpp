@@ -81,7 +81,7 @@ void register_response(CLI::App& app, int& exit_code) {
   cmd->add_option("--observable", args->observables, "observable A (named operator or expression; repeatable)");
   cmd->add_option("--method", args->method, "global (the Davies master equation of Levy et al.)");
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
-  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(one_of("--lamb-shift", {"on", "off", "auto"}));
+  add_lamb_shift_option(cmd, args->lamb_shift);
   cmd->add_option("--times", args->times, "integrated response Phi(t) at these t (START:STOP:NUM or list)");
   cmd->add_option("--delta-sweep", args->delta_sweep,
                   "also J(delta): linear (J0 + delta J1), global and Bloch-Redfield generators of H0 + delta V");

@@ -1,8 +1,9 @@
 // `qheat sweep FILE --vary NAME=SPEC ...`: a grid of steady states as CSV, several methods per point,
-// in parallel over points with rows in grid order (identical for any --jobs).
+// in parallel over points with rows in grid order (identical for any --jobs at the same --threads).
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -57,31 +58,32 @@ class Progress {
 public:
   Progress(bool enabled, double every_seconds)
       : enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0), every_(every_seconds),
-        start_(std::chrono::steady_clock::now()) {}
+        start_(std::chrono::steady_clock::now()), last_(start_) {}
+  // Rows already done when this run began (a resumed sweep's journal): the rate and ETA count this run's.
+  void resumed_with(std::size_t rows) { base_ = rows; }
   void operator()(std::size_t done, std::size_t total) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
     const auto every = tty_ ? std::chrono::duration<double>(0.1) : std::chrono::duration<double>(every_);
-    if (done < total && now - last_ < every) return;
-    if (!tty_ && done == total) return;  // batch logs: only the periodic lines
-    if (!tty_ && last_ == std::chrono::steady_clock::time_point{}) {
-      last_ = now;  // the first line after 10 s, not at the first point
-      return;
-    }
+    // Batch logs: a line when a row (the last one included) finishes --progress-every seconds or more after the
+    // start or the last line; a sweep shorter than that stays silent.
+    if (now - last_ < every && (done < total || !tty_)) return;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const std::string text = progress_text(done, total, elapsed, base_);
     if (tty_) {
-      std::fprintf(stderr, "\r%s ", progress_text(done, total, elapsed).c_str());
+      std::fprintf(stderr, "\r%s ", text.c_str());
       if (done == total) std::fprintf(stderr, "\n");
     } else {
-      std::fprintf(stderr, "qheat sweep: %s\n", progress_text(done, total, elapsed).c_str());
+      std::fprintf(stderr, "qheat sweep: %s\n", text.c_str());
     }
   }
 
 private:
   bool enabled_, tty_;
   double every_;
-  std::chrono::steady_clock::time_point start_, last_{};
+  std::size_t base_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
 };
 
 std::string csv_title(const SweepArgs& args, const std::string& model_name) {
@@ -90,9 +92,12 @@ std::string csv_title(const SweepArgs& args, const std::string& model_name) {
   return t;
 }
 
-// What decides the rows (the journal's identity): the model file and its contents, and every option that
-// changes a result. Not --jobs, --threads, --quiet, --out or the number of MPI ranks.
-SweepIdentity sweep_identity(const SweepArgs& args) {
+// What decides the rows (the journal's identity): the model file and its contents, every option that
+// changes a result, and the BLAS threads of a point's solve (`threads`, --threads or its default): OpenBLAS's
+// threaded kernels and qheat's threaded products add in another order with another count, which moves the
+// last digits (measured on the XX chain, N = 4-8: relative 1e-15 to 1e-11). Not --jobs, --quiet, --out or the
+// number of MPI ranks.
+SweepIdentity sweep_identity(const SweepArgs& args, int threads) {
   auto join = [](const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
@@ -109,7 +114,8 @@ SweepIdentity sweep_identity(const SweepArgs& args) {
                                                                   args.heom.tol + "/" + args.heom.decomposition + "/" +
                                                                   args.heom.terminator},
           {"--observable", join(args.observables)},
-          {"--reference", args.reference}};
+          {"--reference", args.reference},
+          {"BLAS threads per point (--threads)", std::to_string(threads)}};
 }
 
 void write_csv_file(const std::string& path, const SweepResult& r, const std::string& title) {
@@ -123,6 +129,14 @@ void write_csv_file(const std::string& path, const SweepResult& r, const std::st
     if (!out) throw Error("output", "writing '" + path + "' failed");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error("output", "cannot replace '" + path + "'");
+}
+
+// --plot is checked before the sweep runs, not after it (the rules of `qheat plot`: docs/conventions.md).
+void check_plot_output(const std::string& plot, bool to_file) {
+  if (!to_file) throw Error("plot", "--plot needs --out FILE.csv");
+  std::string ext = std::filesystem::path(plot).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext != ".png" && ext != ".svg") throw Error("plot-format", "--plot must end in .png or .svg; got '" + plot + "'");
 }
 
 int run_sweep_command(const SweepArgs& args) {
@@ -139,7 +153,8 @@ int run_sweep_command(const SweepArgs& args) {
     for (const auto& v : args.vary) axes.push_back(parse_vary(v));
     source = ModelSource::from_file(args.file);
     fixed = parse_overrides(args.sets);
-    check_sweep_parameters(*source, fixed, axes);
+    check_sweep_parameters(*source, fixed, axes, args.observables);
+    if (!args.plot.empty()) check_plot_output(args.plot, to_file);
     opt.methods = parse_methods(args.methods);
     opt.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
     opt.floquet.solver = parse_floquet_solver(args.floquet_solver);
@@ -162,22 +177,27 @@ int run_sweep_command(const SweepArgs& args) {
       const std::string jpath = journal_path(args.out);
       if (args.resume) {
         std::size_t dropped = 0;
-        journal.emplace(SweepJournal::resume(jpath, sweep_identity(args), skeleton, opt.known, dropped));
+        journal.emplace(SweepJournal::resume(jpath, sweep_identity(args, par.threads), skeleton, opt.known, dropped));
         // A point refused for memory is no result: whether it fits depends on the resources of that run
         // (--max-memory, --jobs, ranks per node), which may change on resume. It is solved again.
         const std::size_t refused = std::erase_if(opt.known, [](const auto& point) {
           return std::any_of(point.second.begin(), point.second.end(),
                              [](const SweepRow& row) { return row.error_rule == "memory-limit"; });
         });
+        progress.resumed_with(opt.known.size() * opt.methods.size());
+        const std::string cut = dropped == 0 ? ""
+                                : dropped == 1 ? " (an incomplete last line was dropped)"
+                                               : " (its last " + std::to_string(dropped) +
+                                                     " lines, from the first damaged one on, were dropped)";
         if (!args.quiet)
           std::fprintf(stderr, "qheat sweep: resuming: %zu of %zu points are in the journal%s%s\n", opt.known.size(),
-                       sweep_points(skeleton), dropped > 0 ? " (an incomplete last line was dropped)" : "",
+                       sweep_points(skeleton), cut.c_str(),
                        refused > 0 ? (" (" + std::to_string(refused) + " refused for memory are solved again)").c_str() : "");
       } else {
         if (std::filesystem::exists(jpath))
           throw Error("journal-exists", "'" + jpath + "' holds the points of an unfinished sweep to " + args.out +
                                             ": add --resume to continue it, or delete it to start over");
-        journal.emplace(SweepJournal::create(jpath, sweep_identity(args)));
+        journal.emplace(SweepJournal::create(jpath, sweep_identity(args, par.threads)));
       }
       if (!journal->unlocked().empty())  // said even with --quiet: nothing else guards the journal now
         std::fprintf(stderr,
@@ -214,10 +234,7 @@ int run_sweep_command(const SweepArgs& args) {
   if (failed > 0)
     std::cerr << "qheat sweep: " << failed << " of " << r.rows.size()
               << " rows failed; their status is 'error' and the message is in the 'error' column\n";
-  if (!args.plot.empty()) {
-    if (!to_file) throw Error("plot", "--plot needs --out FILE.csv");
-    return run_plot_script({args.out, "--out", args.plot});
-  }
+  if (!args.plot.empty()) return run_plot_script({args.out, "--out", args.plot});
   return 0;
 }
 
@@ -234,7 +251,7 @@ void register_sweep(CLI::App& app, int& exit_code) {
   cmd->add_option("--method", args->methods,
                   "one method or a comma-separated list (local,global,redfield,dme,ddme,floquet,heom)");
   cmd->add_option("--set", args->sets, "override a parameter: NAME=VALUE (repeatable)");
-  cmd->add_option("--lamb-shift", args->lamb_shift, "on | off | auto")->check(one_of("--lamb-shift", {"on", "off", "auto"}));
+  add_lamb_shift_option(cmd, args->lamb_shift);
   cmd->add_option("--floquet-solver", args->floquet_solver, "sambe | propagator (--method floquet; default sambe)")
       ->check(one_of("--floquet-solver", {"sambe", "propagator"}));
   add_heom_options(cmd, args->heom);
@@ -244,7 +261,7 @@ void register_sweep(CLI::App& app, int& exit_code) {
       ->check(method_name_check());
   cmd->add_option("--observable", args->observables, "steady-state <O>: named operator or expression (repeatable)");
   cmd->add_option("--jobs,-j", args->jobs,
-                  "points solved in parallel (rows are identical for any value; default 1, or cores / --threads)")
+                  "points solved in parallel (rows are identical for any value at the same --threads; default 1, or cores / --threads)")
       ->check(positive_count("--jobs", "jobs"));
   add_resource_options(cmd, args->resources, "BLAS threads of each point's solve (default: cores / --jobs)");
   cmd->add_option("--out,-o", args->out, "CSV file (default: standard output)");
@@ -252,7 +269,7 @@ void register_sweep(CLI::App& app, int& exit_code) {
   cmd->add_flag("--quiet,-q", args->quiet, "no progress on stderr");
   cmd->add_option("--progress-every", args->progress_every,
                   "seconds between progress lines when stderr is not a terminal (default 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number("--progress-every", "seconds such as 10", "SECONDS"));
   cmd->add_flag("--resume", args->resume,
                 "continue the sweep whose journal is --out FILE.journal (same arguments): solve only the missing points");
   cmd->callback([args, &exit_code]() { exit_code = run_sweep_command(*args); });

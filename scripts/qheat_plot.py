@@ -222,7 +222,7 @@ def main():
     if os.path.splitext(a.out)[1].lower() not in (".png", ".svg"):
         fail("plot-format", "--out must end in .png or .svg")
     if a.validity is not None and not (math.isfinite(a.validity) and a.validity > 0):
-        fail("cli-option", f"--validity expects a positive relative tolerance (such as 0.05); got '{a.validity}'")
+        fail("cli-option", f"--validity expects a positive number (a relative tolerance such as 0.05); got '{a.validity}'")
 
     data = [(p,) + read(p) for p in a.csv]
     if a.validity is not None:

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common.hpp"
+#include "qheat/operators/expression.hpp"
 
 namespace qheat::python {
 namespace {
@@ -35,11 +36,11 @@ SpectralDensity make_spectral(const std::string& kind, double gamma, double cuto
   J.cutoff = cutoff;
   J.s = s;
   if (J.kind == SpectralKind::tabulated) {
-    if (w.is_none() || kappa.is_none()) throw ModelError("spectral-table", "a tabulated spectral density needs w and kappa");
+    if (w.is_none() || kappa.is_none()) throw ModelError("spectral-density", "a tabulated spectral density needs w and kappa");
     J.table_w = to_vector(w, "the spectral table's w");
     J.table_kappa = to_vector(kappa, "the spectral table's kappa");
     if (J.table_w.size() != J.table_kappa.size())
-      throw ModelError("spectral-table", "the spectral table has " + std::to_string(J.table_w.size()) + " w but " +
+      throw ModelError("spectral-density", "the spectral table has " + std::to_string(J.table_w.size()) + " w but " +
                                                std::to_string(J.table_kappa.size()) + " kappa values");
   }
   validate_spectral_density(J);
@@ -57,6 +58,8 @@ Space make_space(const std::vector<int>& dims, const std::vector<std::string>& n
   std::set<std::string> seen;
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] < 2) throw ModelError("model-dims", "every subsystem needs dimension >= 2; got " + std::to_string(dims[i]));
+    if (!is_identifier(names[i]) || is_reserved_name(names[i]))  // the rule of a model file's [sites]
+      throw ModelError("site-name", "site name '" + names[i] + "' is not a valid name (letters, digits, _; not i or pi)");
     if (!seen.insert(names[i]).second) throw ModelError("model-dims", "site name '" + names[i] + "' is used twice");
     product *= dims[i];
     if (product > kMaxModelDimension)
@@ -77,7 +80,14 @@ std::vector<int> site_indices(const Space& space, const py::object& sites, const
   }
   for (const py::handle s : sites) {
     if (py::isinstance<py::str>(s)) {
-      out.push_back(space.index(s.cast<std::string>()));
+      const std::string site = s.cast<std::string>();
+      if (!space.has(site)) {
+        std::string msg = "bath '";
+        msg.append(bath).append("': unknown site '").append(site).append("'; sites:");
+        for (const Subsystem& sub : space.subsystems()) msg.append(" ").append(sub.name);
+        throw ModelError("bath-sites", msg);
+      }
+      out.push_back(space.index(site));
     } else if (py::isinstance<py::int_>(s)) {
       const int i = s.cast<int>();
       if (i < 0 || i >= static_cast<int>(space.subsystems().size()))
@@ -116,6 +126,8 @@ PyModel build_model(const py::object& H, const std::vector<py::tuple>& baths, co
   }
   for (const auto& [k, v] : operators) {
     const std::string key = py::str(k);
+    if (!is_identifier(key) || is_reserved_name(key))  // the rule of a model file's [operators]
+      throw ModelError("operator-name", "operator name '" + key + "' is not a valid name (letters, digits, _; not i or pi)");
     m.operators[key] = to_matrix(v, "operator '" + key + "'", d);
   }
   if (!drive.is_none()) {
@@ -149,7 +161,7 @@ std::vector<Override> overrides_of(const py::dict& overrides) {
     } else {
       value = py::str(py::module_::import("builtins").attr("repr")(py::float_(py::reinterpret_borrow<py::object>(v))));
     }
-    out.push_back({py::str(k), value});
+    out.push_back({py::str(k), value, "keyword"});
   }
   return out;
 }

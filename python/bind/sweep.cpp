@@ -124,7 +124,7 @@ py::dict sweep(const py::object& model, const py::object& function, const std::v
     if (!pm.source)
       throw Error("sweep-model", "a model built from arrays has no parameters to vary; pass a function of the varied "
                                  "parameters that returns the model, e.g. qheat.sweep(lambda T1: qheat.Model(...), vary=...)");
-    check_sweep_parameters(*pm.source, pm.overrides, axes);
+    check_sweep_parameters(*pm.source, pm.overrides, axes, opt.observables);
     r = run_long([&] { return run_sweep(*pm.source, pm.overrides, axes, opt); });
   }
   py::dict out;

@@ -95,6 +95,8 @@ class Bath:
         self.coupling = coupling
         self.spectral = spectral
         self.sites = sites
+        if not isinstance(lamb_shift, (bool, _np.bool_)):  # bool('no') is True: a typo would switch it on
+            raise ModelError(f"bath '{name}': lamb_shift must be True or False; got {lamb_shift!r}", "wrong-type")
         self.lamb_shift = bool(lamb_shift)
 
     def _native(self):

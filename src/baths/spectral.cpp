@@ -42,7 +42,7 @@ double sign_of(double v) { return v > 0.0 ? 1.0 : (v < 0.0 ? -1.0 : 0.0); }
 
 void require_table_shape(const SpectralDensity& J) {
   if (J.table_w.size() != J.table_kappa.size() || J.table_w.size() < 2)
-    throw ModelError("spectral-table",
+    throw ModelError("spectral-density",
                      fmt::format("tabulated spectral density needs >= 2 nodes and as many kappa values "
                                  "as frequencies (got {} and {})",
                                  J.table_w.size(), J.table_kappa.size()));
@@ -646,8 +646,9 @@ void require_finite_lamb_shift(const SpectralDensity& J, double T, double w) {
   if ((w >= 0.0 && jump(w)) || (T > 0.0 && w < 0.0 && jump(-w)))
     throw MethodError("lamb-shift-infinite",
                       fmt::format("{}: S(w) diverges logarithmically at w = {}, where kappa~ jumps (the table "
-                                  "ends with a non-zero value); end the table with kappa = 0",
-                                  J.describe(), w));
+                                  "{} with a non-zero value); {} the table with kappa = 0",
+                                  J.describe(), w, std::abs(w) == w0 && k0 > 0.0 ? "starts" : "ends",
+                                  std::abs(w) == w0 && k0 > 0.0 ? "start" : "end"));
 }
 
 void require_lamb_shift_inputs(const SpectralDensity& J, double T, double w) {
@@ -665,17 +666,17 @@ void require_lamb_shift_inputs(const SpectralDensity& J, double T, double w) {
 void validate_spectral_density(const SpectralDensity& J) {
   auto what = [&]() { return J.describe(); };  // formatted only when a rule is broken
   if (J.kind != SpectralKind::tabulated && !(J.gamma >= 0.0 && std::isfinite(J.gamma)))
-    throw ModelError("spectral-gamma", fmt::format("{}: gamma must be finite and >= 0", what()));
+    throw ModelError("spectral-density", fmt::format("{}: gamma must be finite and >= 0", what()));
   switch (J.kind) {
     case SpectralKind::flat: return;
     case SpectralKind::power_law:
       if (!(J.s > 0.0 && std::isfinite(J.s)))
-        throw ModelError("spectral-exponent", fmt::format("{}: the exponent s must be finite and > 0", what()));
+        throw ModelError("spectral-density", fmt::format("{}: the exponent s must be finite and > 0", what()));
       [[fallthrough]];
     case SpectralKind::ohmic_exp:
     case SpectralKind::ohmic_drude:
       if (!(J.cutoff > 0.0 && std::isfinite(J.cutoff)))
-        throw ModelError("spectral-cutoff", fmt::format("{}: the cutoff must be finite and > 0", what()));
+        throw ModelError("spectral-density", fmt::format("{}: the cutoff must be finite and > 0", what()));
       return;
     case SpectralKind::tabulated: {
       require_table_shape(J);
@@ -683,14 +684,14 @@ void validate_spectral_density(const SpectralDensity& J) {
       const auto& y = J.table_kappa;
       for (std::size_t i = 0; i < x.size(); ++i) {
         if (!std::isfinite(x[i]) || !std::isfinite(y[i]) || y[i] < 0.0)
-          throw ModelError("spectral-table",
+          throw ModelError("spectral-density",
                            fmt::format("{}: node {} must have finite w and finite kappa >= 0", what(), i));
         if (i > 0 && !(x[i] > x[i - 1]))
-          throw ModelError("spectral-table",
+          throw ModelError("spectral-density",
                            fmt::format("{}: frequencies must be strictly increasing (node {})", what(), i));
       }
       if (x.front() < 0.0)
-        throw ModelError("spectral-table", fmt::format("{}: frequencies must be >= 0", what()));
+        throw ModelError("spectral-density", fmt::format("{}: frequencies must be >= 0", what()));
       return;
     }
   }

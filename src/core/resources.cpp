@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,12 +63,31 @@ std::size_t read_cgroup_limit() {
   }
   return 0;
 }
+// What the process may still map under its address-space limit (`ulimit -v`, RLIMIT_AS): the limit less
+// the virtual size it has now (/proc/self/statm); 0 when there is no limit. Under `ulimit -v 4000000` a
+// 6 GiB solve otherwise passed the check against MemAvailable and ended in std::bad_alloc.
+std::size_t address_space_headroom() {
+#if defined(__linux__)
+  rlimit rl{};
+  if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  std::ifstream in("/proc/self/statm");
+  std::size_t pages = 0;
+  in >> pages;
+  const std::size_t used = pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const auto limit = static_cast<std::size_t>(rl.rlim_cur);
+  return limit > used ? limit - used : 1;
+#else
+  return 0;
+#endif
+}
 }  // namespace
 
 std::size_t available_memory() {
   std::size_t avail = read_meminfo_available();
   const std::size_t cg = read_cgroup_limit();
   if (cg > 0 && (avail == 0 || cg < avail)) avail = cg;
+  const std::size_t as = address_space_headroom();
+  if (as > 0 && (avail == 0 || as < avail)) avail = as;
   return avail > 0 ? avail : (std::size_t{8} << 30);
 }
 
@@ -122,9 +142,10 @@ std::size_t parse_memory_size(const std::string& text) {
   else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1024.0 * 1024.0;
   else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024.0 * 1024.0 * 1024.0;
   else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1024.0 * 1024.0 * 1024.0 * 1024.0;
-  if (pos == 0 || mult == 0.0 || !std::isfinite(value) || value <= 0.0 || value * mult > 1e18)
-    throw Error("memory-size", "a memory size is a positive number with an optional unit K, M, G or T "
-                               "(powers of 1024), e.g. 12G; got '" + text + "'");
+  // At least one byte: below, the size would round to 0, which means "no limit set".
+  if (pos == 0 || mult == 0.0 || !std::isfinite(value) || value * mult < 1.0 || value * mult > 1e18)
+    throw Error("memory-size", "a memory size is a positive number of at least one byte with an optional unit K, "
+                               "M, G or T (powers of 1024), e.g. 12G; got '" + text + "'");
   return static_cast<std::size_t>(value * mult);
 }
 
@@ -143,8 +164,11 @@ void check_memory(std::size_t estimate, const std::string& what, const std::stri
   const int sharers = memory_sharers();
   const std::string source = g_limit.load() > 0 ? "--max-memory" : "memory available";
   const std::string shared = " shared by " + std::to_string(sharers) + " solves at once on this machine";
-  throw MemoryLimitError(what + " needs an estimated " + format_bytes(estimate) + ", more than the limit of " +
-                             format_bytes(limit) + " (" + source + (sharers > 1 ? shared : "") + ")" +
+  // Both rounded alike (an estimate just above a small limit): the exact byte counts instead.
+  const bool alike = format_bytes(estimate) == format_bytes(limit);
+  const std::string est = alike ? std::to_string(estimate) + " bytes" : format_bytes(estimate);
+  const std::string lim = alike ? std::to_string(limit) + " bytes" : format_bytes(limit);
+  throw MemoryLimitError(what + " needs an estimated " + est + ", more than the limit of " + lim + " (" + source + (sharers > 1 ? shared : "") + ")" +
                              (advice.empty() ? std::string() : "; " + advice) +
                              (sharers > 1 ? "; or solve fewer points at once (--jobs, MPI ranks per node)" : ""),
                          estimate, limit);

@@ -209,11 +209,13 @@ std::vector<CouplingChannel> coupling_channels(const Bath& bath) {
 bool lamb_shift_enabled(const Bath& bath, LambShiftMode mode) {
   switch (mode) {
     case LambShiftMode::off: return false;
-    case LambShiftMode::automatic: return bath.spectral.lamb_shift_finite() && bath.lamb_shift_default;
+    case LambShiftMode::automatic: return bath.spectral.lamb_shift_finite(bath.temperature) && bath.lamb_shift_default;
     case LambShiftMode::on:
-      if (!bath.spectral.lamb_shift_finite())
+      if (!bath.spectral.lamb_shift_finite(bath.temperature))
         throw MethodError("lamb-shift-infinite", "bath '" + bath.name + "' has a " + bath.spectral.describe() +
-                                                     " spectral density, whose Lamb shift is infinite; use --lamb-shift off");
+                                                     ", whose Lamb shift is infinite" +
+                                                     (bath.spectral.lamb_shift_finite() ? " at T > 0" : "") +
+                                                     "; use --lamb-shift off");
       return true;
   }
   return false;

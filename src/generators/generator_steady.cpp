@@ -92,6 +92,7 @@ SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& o
   r.solver = sol.solver;
   r.rcond = sol.rcond;
   r.iterations = sol.iterations;
+  r.note = sol.note;
   if (sol.x.size() == 0) {
     r.rho = cmat::Zero(d, d);
     return r;

@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -207,7 +208,7 @@ struct Param {
   int line = 0;
   double number = 0.0;
   std::string text;    // expression
-  std::string origin;  // "--set NAME=VALUE" when overridden
+  std::string origin;  // "--set NAME=VALUE" (or --vary) when overridden
   int state = 0;       // 0 unresolved, 1 being resolved, 2 resolved
   Binding value;
 };
@@ -238,6 +239,7 @@ class Loader {
     for (auto& p : params_) resolve_param(p.name);
     for (const auto& p : params_)
       if (const auto* d = std::get_if<double>(&p.value.value)) model.parameters.emplace_back(p.name, *d);
+      else if (const auto* a = std::get_if<std::vector<double>>(&p.value.value)) model.arrays[p.name] = *a;
     model.space = read_sites();
     space_ = &model.space;
     read_operators();
@@ -364,7 +366,7 @@ class Loader {
       std::string name = o.name;
       name.erase(0, name.find_first_not_of(" \t"));
       name.erase(name.find_last_not_of(" \t") + 1);
-      const std::string origin = cat({"--set ", name, "=", o.value});
+      const std::string origin = cat({o.option, " ", name, "=", o.value});
       Param* p = find_param(name);
       if (p == nullptr) {
         const std::string hint = closest_name(name, param_names());
@@ -470,6 +472,10 @@ class Loader {
       const int line = line_of(*v);
       if (!is_identifier(name))
         error("site-name", "site name '" + name + "' is not a valid name (letters, digits, _)", line_of(*k));
+      if (is_reserved_name(name))  // a single site of this name; with count the names are name1, name2, ...
+        if (const toml::table* st = v->as_table(); st == nullptr || st->get("count") == nullptr)
+          error("site-name", "site name '" + name + "' is reserved (i is the imaginary unit, pi is 3.14159...)",
+                line_of(*k));
       const std::string where = "site '" + name + "'";
       std::string kind;
       const toml::table* spec = v->as_table();
@@ -702,7 +708,8 @@ class Loader {
 
   std::vector<Bath> read_baths() {
     const toml::node* node = root_.get("baths");
-    if (node == nullptr) error("no-baths", "the model has no baths; add at least one [[baths]] entry", 0);
+    if (node == nullptr)  // no line to point at: the file is named in the message
+      error("no-baths", (file_.empty() ? std::string("the model") : file_) + " has no baths; add at least one [[baths]] entry", 0);
     const toml::array* arr = node->as_array();
     if (arr != nullptr && arr->empty())
       error("no-baths", "the model has no baths; add at least one [[baths]] entry", line_of(*node));
@@ -895,9 +902,60 @@ namespace {
   const std::string msg = what.compare(0, prefix.size(), prefix) == 0 ? what.substr(prefix.size()) : what;
   throw ModelError(e.rule(), one_line(msg), e.line(), one_line(e.file()));
 }
+// Keys of more dotted parts than this are refused before toml++ sees them: its tables nest one level per
+// part and are destroyed recursively, so a header [a.a.a...] of ~40 000 parts overflowed the stack (SIGSEGV).
+constexpr int kMaxKeyParts = 100;
+// The largest model file read (the examples are 1-10 KB).
+constexpr std::size_t kMaxModelFileBytes = std::size_t{16} << 20;
+
+// The dotted parts of every key and table header, counted outside quotes and outside multi-line strings.
+void check_key_nesting(const std::string& text, const std::string& source_name) {
+  const std::string_view basic = "\"\"\"", literal = "'''";
+  bool in_basic = false, in_literal = false;  // inside a multi-line string
+  int line_no = 0;
+  for (std::size_t pos = 0; pos <= text.size();) {
+    const std::size_t nl = std::min(text.find('\n', pos), text.size());
+    const std::string_view line(text.data() + pos, nl - pos);
+    ++line_no;
+    pos = nl + 1;
+    const bool was_in_string = in_basic || in_literal;
+    for (std::size_t k = 0; k + 3 <= line.size(); ++k) {
+      if (!in_literal && line.substr(k, 3) == basic) {
+        in_basic = !in_basic;
+        k += 2;
+      } else if (!in_basic && line.substr(k, 3) == literal) {
+        in_literal = !in_literal;
+        k += 2;
+      }
+    }
+    const std::size_t start = line.find_first_not_of(" \t");
+    if (was_in_string || start == std::string_view::npos || line[start] == '#') continue;
+    int dots = 0;
+    char quote = 0;
+    for (std::size_t k = start; k < line.size(); ++k) {
+      const char c = line[k];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '=' || (c == ']' && line[start] == '[')) {
+        break;  // the end of the key or of the header
+      } else if (c == '.') {
+        ++dots;
+      }
+    }
+    if (dots >= kMaxKeyParts)
+      throw ModelError("toml-syntax",
+                       "a key or table header of " + std::to_string(dots + 1) + " dotted parts; qheat reads at most " +
+                           std::to_string(kMaxKeyParts),
+                       line_no, one_line(source_name));
+  }
+}
+
 }  // namespace
 
 ModelSource ModelSource::from_string(const std::string& toml_text, const std::string& source_name) {
+  check_key_nesting(toml_text, source_name);
   auto parsed = std::make_shared<Parsed>();
   try {
     parsed->root = toml::parse(toml_text, source_name);
@@ -914,10 +972,18 @@ ModelSource ModelSource::from_file(const std::string& path) {
     throw ModelError("file", "'" + path + "' is a directory, not a model file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ModelError("file", "cannot open model file '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
+  // At most kMaxModelFileBytes (+1 to see that there is more): /dev/zero, or a path to a large binary file by
+  // mistake, is refused at once instead of filling the memory.
+  std::string text;
+  std::array<char, 65536> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxModelFileBytes)
+      throw ModelError("file", "model file '" + path + "' is larger than " + std::to_string(kMaxModelFileBytes >> 20) +
+                                   " MiB; a model file is a short text (docs/model-format.md)");
+  }
   if (in.bad()) throw ModelError("file", "cannot read model file '" + path + "'");
-  return from_string(text.str(), path);
+  return from_string(text, path);
 }
 
 Model ModelSource::instantiate(const std::vector<Override>& overrides) const {
@@ -955,6 +1021,7 @@ cmat model_operator(const Model& model, const std::string& name_or_expression) {
   EvalContext ctx;
   ctx.space = &model.space;
   for (const auto& [name, value] : model.parameters) ctx.symbols[name] = Binding{value, {}};
+  for (const auto& [name, values] : model.arrays) ctx.symbols[name] = Binding{values, {}};
   for (const auto& [name, op] : model.operators) ctx.symbols[name] = Binding{op, {}};
   return evaluate_operator(name_or_expression, ctx);
 }

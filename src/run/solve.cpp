@@ -157,6 +157,8 @@ Solution solve(const Model& model, Method method, const SolveOptions& options, S
   f.status = ls.status;
   f.rcond = ls.rcond;
   f.residual = ls.residual;
+  f.iterations = ls.iterations;
+  f.note = ls.note;
   f.driven = eq->driven();
   f.gross_flow = eq->largest_rate() * eq->energy_span();
   f.largest_rate = eq->largest_rate();

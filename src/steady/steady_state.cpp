@@ -275,15 +275,22 @@ LinearSolution<Scalar> dense_lu(const LinearProblem<Scalar>& p, const SteadyStat
   return r;
 }
 
-// Whether a problem GMRES did not solve can be made explicit and solved by dense LU instead: up to
+// Whether a matrix-free problem GMRES did not solve can be made explicit and solved by dense LU instead: up to
 // kDenseFallbackMax unknowns (a real 12 870-unknown problem, the XXZ chain's Bloch-Redfield sectors at N = 8, is
-// 1.3 GB and one getrf) and when the matrix fits in the memory limit beside what the problem holds.
+// 1.3 GB and one getrf) and when the matrix fits in the memory limit beside what the problem holds. Returns what
+// stands in the way, for the not-converged diagnostic; empty when nothing does.
 template <class Scalar>
-bool dense_fallback_fits(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
+std::string dense_fallback_obstacle(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
   const auto n = static_cast<std::size_t>(p.dim);
   const long most = std::is_same_v<Scalar, double> ? kDenseFallbackMax : kDenseFallbackMax * 5 / 8;  // 4x the flops
   const std::size_t bytes = p.operator_bytes + p.apply_workspace_bytes + (n * n + 8 * n) * sizeof(Scalar);
-  return p.apply && !p.dense && p.dim <= most && bytes <= memory_budget(o);
+  if (p.dim > most)
+    return "no dense LU after it: " + std::to_string(p.dim) + " unknowns, more than the " + std::to_string(most) +
+           " it is tried for";
+  if (bytes > memory_budget(o))
+    return "no dense LU after it: it needs an estimated " + format_bytes(bytes) + ", more than the memory limit of " +
+           format_bytes(memory_budget(o));
+  return {};
 }
 
 // A rate equation's stationary state by GTH state reduction (steady/rate_equation.hpp): every probability to a
@@ -490,11 +497,19 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
   if (has_direct) first.gmres_max_iterations = std::min(o.gmres_max_iterations, o.gmres_direct_after);
   // GMRES can stall where the preconditioner misses much of L (a Bloch-Redfield generator with eigenvalues of
   // positive real part: a flat bath at Bohr frequencies near zero); a problem small enough is then solved exactly.
+  std::string sparse_obstacle;  // set when a sparse LU was the fallback but its factors would not fit
   auto dense_after = [&](LinearSolution<Scalar> r) {
-    if (r.status != SteadyStatus::not_converged || p.sparse || !dense_fallback_fits(p, o)) return r;
-    LinearSolution<Scalar> d = dense_lu(p, o);
-    d.iterations = r.iterations;
-    return d;
+    if (r.status != SteadyStatus::not_converged) return r;
+    if (p.apply && !p.dense && !p.sparse) {
+      r.note = dense_fallback_obstacle(p, o);
+      if (r.note.empty()) {
+        LinearSolution<Scalar> d = dense_lu(p, o);
+        d.iterations = r.iterations;
+        return d;
+      }
+    }
+    if (!sparse_obstacle.empty()) r.note = r.note.empty() ? sparse_obstacle : sparse_obstacle + "; " + r.note;
+    return r;
   };
   LinearSolution<Scalar> r = krylov(p, first, plan.krylov_dimension);
   if (r.status != SteadyStatus::not_converged) return r;
@@ -509,6 +524,7 @@ LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const Steady
       return d;
     }
   }
+  sparse_obstacle = "no sparse LU after it: its factors would not fit in the memory limit of " + format_bytes(memory_budget(o));
   if (r.iterations >= o.gmres_max_iterations || r.x.size() == 0) return dense_after(std::move(r));
   const Vec<Scalar> x0 = r.x;
   return dense_after(krylov(p, o, plan.krylov_dimension, &x0, r.iterations));

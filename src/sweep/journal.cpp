@@ -15,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 
@@ -259,15 +260,18 @@ SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& 
   const auto first = text.find('\n');
   dropped_lines = 0;
   if (first == std::string::npos) return create(path, identity);
-  nlohmann::json head;
-  try {
-    head = nlohmann::json::parse(text.substr(0, first));
-  } catch (const nlohmann::json::exception&) {
-    throw Error("journal-mismatch", "'" + path + "' is not a qheat sweep journal");
-  }
-  if (!head.contains("identity")) throw Error("journal-mismatch", "'" + path + "' is not a qheat sweep journal");
+  // Any first line that is not {"identity": [[key, value], ...]} (JSON of another shape included) is no journal.
   SweepIdentity theirs;
-  for (const auto& kv : head["identity"]) theirs.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+  try {
+    const nlohmann::json head = nlohmann::json::parse(text.substr(0, first));
+    if (!head.is_object() || !head.contains("identity") || !head["identity"].is_array()) throw std::invalid_argument("");
+    for (const auto& kv : head["identity"]) {
+      if (!kv.is_array() || kv.size() != 2) throw std::invalid_argument("");
+      theirs.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+    }
+  } catch (const std::exception&) {  // nlohmann::json's parse and type errors, and the shape checks above
+    throw Error("journal-mismatch", "'" + path + "' is not a qheat sweep journal (its first line is not a journal's identity)");
+  }
   for (std::size_t i = 0; i < std::max(theirs.size(), identity.size()); ++i) {
     const std::string key = i < identity.size() ? identity[i].first : theirs[i].first;
     const std::string a = i < theirs.size() && theirs[i].first == key ? theirs[i].second : "(none)";

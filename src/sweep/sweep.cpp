@@ -96,10 +96,15 @@ SweepAxis parse_vary(const std::string& spec) {
     if (log && (a <= 0 || b <= 0))
       throw Error("vary-syntax", "--vary " + spec + ": a log range needs START > 0 and STOP > 0");
     axis.values.reserve(static_cast<std::size_t>(n));
+    // NumPy's linspace and logspace (start + k step, 10^(log10 start + k step)), so that 5:205:41 holds 60
+    // exactly as numpy.linspace(5, 205, 41) does; the end points are START and STOP exactly.
+    const double lo = log ? std::log10(a) : a, hi = log ? std::log10(b) : b;
+    const double step = n > 1 ? (hi - lo) / static_cast<double>(n - 1) : 0.0;
     for (long long k = 0; k < n; ++k) {
-      const double t = n == 1 ? 0.0 : static_cast<double>(k) / static_cast<double>(n - 1);
-      double v = log ? std::exp(std::log(a) + t * (std::log(b) - std::log(a))) : a + t * (b - a);
-      if (k == n - 1 && n > 1) v = b;  // the end point exactly
+      const double u = static_cast<double>(k) * step + lo;
+      double v = log ? std::pow(10.0, u) : u;
+      if (k == 0) v = a;
+      if (k == n - 1 && n > 1) v = b;
       axis.values.push_back(v);
     }
   } else {
@@ -109,14 +114,23 @@ SweepAxis parse_vary(const std::string& spec) {
 }
 
 void check_sweep_parameters(const ModelSource& source, const std::vector<Override>& fixed,
-                            const std::vector<SweepAxis>& axes) {
+                            const std::vector<SweepAxis>& axes, const std::vector<std::string>& observables) {
   std::vector<Override> probe = fixed;
   for (const auto& ax : axes)
-    if (!ax.values.empty()) probe.push_back({ax.name, format_value(ax.values.front())});
+    if (!ax.values.empty()) probe.push_back({ax.name, format_value(ax.values.front()), "--vary"});
+  std::optional<Model> model;
   try {
-    (void)source.instantiate(probe);
+    model = source.instantiate(probe);
   } catch (const ModelError& e) {
     if (e.rule() == "unknown-parameter" || e.rule() == "toml-syntax" || e.rule() == "file") throw;
+  }
+  if (!model) return;
+  for (const std::string& o : observables) {
+    try {
+      (void)model_operator(*model, o);
+    } catch (const Error& e) {  // ExpressionError, or the ModelError of an unknown site
+      throw Error(e.rule(), "--observable '" + o + "': " + e.what());
+    }
   }
 }
 
@@ -141,7 +155,7 @@ PointModel file_point_model(const ModelSource& source, const std::vector<Overrid
   for (const auto& ax : axes) names.push_back(ax.name);
   return [source, base, names](const std::vector<double>& point) {
     std::vector<Override> ov = base;
-    for (std::size_t a = 0; a < names.size(); ++a) ov.push_back({names[a], format_value(point[a])});
+    for (std::size_t a = 0; a < names.size(); ++a) ov.push_back({names[a], format_value(point[a]), "--vary"});
     return source.instantiate(ov);
   };
 }

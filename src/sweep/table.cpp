@@ -32,12 +32,12 @@ std::string sweep_number(double v) {
   return buf;
 }
 
-std::string progress_text(std::size_t done, std::size_t total, double elapsed) {
+std::string progress_text(std::size_t done, std::size_t total, double elapsed, std::size_t base) {
   const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-  const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0.0;
   constexpr int width = 30;
   const int filled = static_cast<int>(frac * width);
-  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+  const double rate = elapsed > 0 && done > base ? static_cast<double>(done - base) / elapsed : 0.0;
+  const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
   char buf[200];
   std::snprintf(buf, sizeof buf, "[%-*s] %zu/%zu rows  %.3g rows/s  %.1f s elapsed, ETA %.1f s", width,
                 std::string(static_cast<std::size_t>(filled), '#').c_str(), done, total, rate, elapsed, eta);

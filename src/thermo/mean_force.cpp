@@ -136,6 +136,13 @@ MeanForceState mean_force_gibbs(const Model& model, const MeanForceOptions& opti
   if (options.order == 2 && !(T > 0.0))
     throw MethodError("mean-force-temperature",
                       "the second-order mean-force correction needs T > 0 (use order 0 at T = 0)");
+  if (options.order == 2)
+    for (const Bath& b : model.baths)
+      if (!b.spectral.lamb_shift_finite(T))
+        throw MethodError("lamb-shift-infinite",
+                          "bath '" + b.name + "' has a " + b.spectral.describe() +
+                              ", whose Lamb shift is infinite: the second-order mean-force correction needs it "
+                              "finite (give the bath a cutoff, or use --order 0)");
 
   MeanForceState out;
   out.temperature = T;

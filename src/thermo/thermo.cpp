@@ -83,7 +83,9 @@ Thermodynamics assess_steady_state(const std::vector<std::string>& names, const 
                         ", residual " + diagnostic_number(f.residual) + ")"});
   else if (f.status == SteadyStatus::not_converged)
     diag.push_back({"warning", "not-converged",
-                    "the iterative steady-state solve stopped before its tolerance (residual " + diagnostic_number(f.residual) + ")"});
+                    "the iterative steady-state solve stopped before its tolerance (" +
+                        (f.iterations > 0 ? "GMRES, " + std::to_string(f.iterations) + " iterations, " : std::string()) +
+                        "residual " + diagnostic_number(f.residual) + ")" + (f.note.empty() ? "" : "; " + f.note)});
   if (f.status == SteadyStatus::not_unique) {
     t.currents.assign(names.size(), std::nan(""));
     t.bare_currents = t.currents;
@@ -116,6 +118,8 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
   f.status = ss.status;
   f.rcond = ss.rcond;
   f.residual = ss.residual;
+  f.iterations = ss.iterations;
+  f.note = ss.note;
   f.min_eigenvalue = ss.min_eigenvalue;
   f.driven = gen.driven();
   f.gross_flow = gen.largest_rate() * (E.maxCoeff() - E.minCoeff());

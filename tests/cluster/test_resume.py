@@ -110,18 +110,35 @@ def test_corrupt_line_is_recomputed(tmp_path, reference):
     (["--method", "global"], "--method"),
     (["--set", "J=0.3"], "--set"),
     (["--observable", "sz(q1)"], "--observable"),
+    # The BLAS threads of a point's solve move the last digits (OpenBLAS's threaded kernels add in another
+    # order: XX chain N = 4-8, relative 1e-15 to 1e-11), so a resume with another count would mix them.
+    (["--threads", "2"], "BLAS threads per point (--threads)"),
 ])
 def test_journal_of_other_arguments_is_refused(tmp_path, change, named):
     out, journal = killed_once(tmp_path, 1)
     cmd = sweep_cmd(out, "--resume")
     if change[0] == "--method":
         cmd[cmd.index("global,redfield")] = "global"
+    elif change[0] == "--threads":
+        cmd[cmd.index("--threads") + 1] = change[1]
     else:
         cmd += change
     r = run(cmd)
     assert r.returncode == 2
     assert r.stderr.startswith("qheat: error [journal-mismatch]") and named in r.stderr, r.stderr
     assert os.path.exists(journal), "a refused resume leaves the journal as it was"
+
+
+@pytest.mark.parametrize("first", ['{"identity": 5}', '[[1, 2]]', '{"a": "b"}', '{"identity": [["model"]]}', "not json"])
+def test_journal_whose_identity_line_is_damaged_is_refused(tmp_path, first):
+    # JSON of another shape ended in "internal error: [json.exception...]" with exit code 3.
+    out = tmp_path / "s.csv"
+    journal = tmp_path / "s.csv.journal"
+    journal.write_text(first + "\n")
+    r = run(sweep_cmd(out, "--resume"))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("qheat: error [journal-mismatch]") and "is not a qheat sweep journal" in r.stderr
+    assert journal.read_text() == first + "\n", "a refused resume leaves the journal as it was"
 
 
 def test_journal_of_another_model_file_is_refused(tmp_path):

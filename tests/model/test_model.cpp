@@ -504,7 +504,7 @@ TEST(ModelErrors, DuplicateBathNames) {
 
 TEST(ModelErrors, NoBaths) {
   const std::string text = kBase.substr(0, kBase.find("[[baths]]"));
-  expect_model_error(text, "no-baths", "the model has no baths", "");
+  expect_model_error(text, "no-baths", "bad.toml has no baths", "");  // no line: the message names the file
   const std::string empty = with(text, "name = \"test\"", "name = \"test\"\nbaths = []");
   expect_model_error(empty, "no-baths", "the model has no baths", "baths = []");
 }

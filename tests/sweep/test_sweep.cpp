@@ -19,13 +19,16 @@ TEST(Sweep, ParsesLinearLogAndListAxes) {
   const SweepAxis lin = parse_vary("T1=5:10:6");
   EXPECT_EQ(lin.name, "T1");
   ASSERT_EQ(lin.values.size(), 6u);
-  // 5 + k exactly: the grid is a + t (b - a) with t = k/5, exact in binary for these values.
+  // 5 + k exactly: the grid is numpy.linspace's a + k (b - a)/(n - 1), exact in binary for these values.
   for (int k = 0; k < 6; ++k) EXPECT_EQ(lin.values[k], 5.0 + k);
+  // ... and 60 exactly at k = 11 of 5:205:41, where a + (k/(n-1)) (b - a) gave 60.000000000000007.
+  EXPECT_EQ(parse_vary("T1=5:205:41").values[11], 60.0);
   const SweepAxis lg = parse_vary("g=log:1e-3:1e1:5");
   ASSERT_EQ(lg.values.size(), 5u);
-  // exp/log round-off: a few ulps of each decade value.
-  for (int k = 0; k < 5; ++k) EXPECT_NEAR(lg.values[k], std::pow(10.0, k - 3), 1e-14 * std::pow(10.0, k - 3));
-  EXPECT_EQ(lg.values.back(), 10.0);  // end point exact by construction
+  // 10^(k step + log10 a) as numpy.logspace: pow's rounding, within 2 ulps of each decade value.
+  for (int k = 0; k < 5; ++k) EXPECT_NEAR(lg.values[k], std::pow(10.0, k - 3), 4.5e-16 * std::pow(10.0, k - 3));
+  EXPECT_EQ(lg.values.front(), 1e-3);  // end points exact by construction
+  EXPECT_EQ(lg.values.back(), 10.0);
   const SweepAxis list = parse_vary("eps1 = 1, 2*pi, 0.5");
   EXPECT_EQ(list.name, "eps1");
   ASSERT_EQ(list.values.size(), 3u);
@@ -200,4 +203,13 @@ TEST(SweepCli, PlotWritesPngAndSvg) {
 }
 
 }  // namespace
+// The rate and the ETA of a progress line count the rows of this run: a resumed sweep with 48 of 60 rows in
+// its journal that solved 6 more in 2.4 s goes at 2.5 rows/s and has 2.4 s left (it said 22.5 rows/s, ETA 0.3 s).
+TEST(Sweep, ProgressRateCountsTheRowsOfThisRun) {
+  const std::string resumed = progress_text(54, 60, 2.4, 48);
+  EXPECT_NE(resumed.find("54/60 rows  2.5 rows/s  2.4 s elapsed, ETA 2.4 s"), std::string::npos) << resumed;
+  const std::string fresh = progress_text(6, 60, 2.4);
+  EXPECT_NE(fresh.find("6/60 rows  2.5 rows/s  2.4 s elapsed, ETA 21.6 s"), std::string::npos) << fresh;
+}
+
 }  // namespace qheat

@@ -28,6 +28,12 @@ struct SpectralDensity {
   [[nodiscard]] double kappa(double w) const;
   // True when S(w) is finite (every kind but flat).
   [[nodiscard]] bool lamb_shift_finite() const { return kind != SpectralKind::flat; }
+  // ... and at temperature T: a table starting at w = 0 with kappa > 0 has S infinite at every w when T > 0
+  // (docs/lamb-shift.md, section 7). Jumps at other table ends make S infinite only at those frequencies.
+  [[nodiscard]] bool lamb_shift_finite(double T) const {
+    return lamb_shift_finite() && !(kind == SpectralKind::tabulated && !table_w.empty() && table_w.front() == 0.0 &&
+                                    table_kappa.front() > 0.0 && T > 0.0);
+  }
   [[nodiscard]] std::string describe() const;
 };
 

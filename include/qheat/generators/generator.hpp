@@ -172,6 +172,7 @@ struct SteadyStateResult {
   double hermiticity_error = 0.0; // max |rho - rho^dag|
   double min_eigenvalue = 0.0;    // smallest eigenvalue of (rho + rho^dag)/2
   int iterations = 0;             // 0 for direct solvers
+  std::string note;               // LinearSolution::note
 };
 
 SteadyStateResult steady_state(const Generator& gen, const SteadyStateOptions& options = {});

@@ -30,6 +30,7 @@ struct Model {
   std::string name;                                 // from the file's `name` key, or its stem
   Space space;
   std::vector<std::pair<std::string, double>> parameters;  // resolved values, in file order
+  std::map<std::string, std::vector<double>> arrays;       // array parameters (d = [0.1, -0.2]; d[k] in expressions)
   cmat hamiltonian;                                 // H (Hermitian, validated)
   std::vector<Bath> baths;
   std::map<std::string, cmat> operators;            // named operators ([operators] table)
@@ -51,6 +52,7 @@ void validate(const Model& model);
 struct Override {
   std::string name;
   std::string value;
+  std::string option = "--set";  // where it came from, for messages: "--set", "--vary" (a sweep's axis)
 };
 
 // Loads and validates a TOML model file (docs/model-format.md). Overrides replace parameter
@@ -86,7 +88,7 @@ inline constexpr int kMaxModelDimension = 4096;
 
 // A named operator of the model ([operators] table) or, if no operator has that name, an operator
 // expression over the model's sites, scalar parameters and named operators (docs/model-format.md);
-// for --perturbation / --observable. Array parameters are not available here. Throws
+// for --perturbation / --observable, with array parameters as d[k]. Throws
 // ExpressionError for an expression that cannot be evaluated.
 cmat model_operator(const Model& model, const std::string& name_or_expression);
 

@@ -101,6 +101,7 @@ struct LinearSolution {
   double normalisation = 0.0;   // u^T x (1 up to round-off)
   int iterations = 0;           // GMRES iterations (0 for direct solvers)
   int krylov_dimension = 0;     // GMRES restart length used
+  std::string note;             // not-converged: why no direct solver took over (size or memory), else empty
 };
 
 // How a problem will be solved and what that needs, before anything is allocated.

@@ -89,11 +89,12 @@ std::vector<RowDeviation> current_deviations(const SweepResult& result, Method r
 SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
                       const std::vector<SweepAxis>& axes, const SweepOptions& options);
 
-// Before a grid runs: the model at the first grid point must name every varied parameter. Rethrows the
-// ModelError of an unknown parameter, a TOML syntax error or an unreadable file (errors of the command,
-// not failed points); other errors are left to the points.
+// Before a grid runs: the model at the first grid point must name every varied parameter, and every
+// observable must be an operator of it. Rethrows the ModelError of an unknown parameter, a TOML syntax error
+// or an unreadable file, and an observable's error under its rule (errors of the command,
+// not failed points); other errors of the model at that point are left to the points.
 void check_sweep_parameters(const ModelSource& source, const std::vector<Override>& fixed,
-                            const std::vector<SweepAxis>& axes);
+                            const std::vector<SweepAxis>& axes, const std::vector<std::string>& observables = {});
 
 // Points in parallel (jobs) x BLAS threads per point (threads) stays within the cores unless both are
 // given (0: not given): jobs defaults to 1, or cores / threads; threads to cores / jobs.
@@ -142,8 +143,8 @@ std::vector<SweepColumn> sweep_columns(const SweepResult& result);
 // flags 0/1, integers in decimal, text as it is (not CSV-quoted).
 std::vector<std::string> sweep_fields(const SweepResult& result, std::size_t k);
 // One progress line: "[####      ] 12/40 rows  3.9 rows/s  3.1 s elapsed, ETA 7.2 s" (the bar: 30 characters;
-// the rate counts rows solved in this run, and known rows of a resumed run as well).
-std::string progress_text(std::size_t done, std::size_t total, double elapsed_seconds);
+// the rate and the ETA count the rows solved in this run: done - base, where base rows were known at its start).
+std::string progress_text(std::size_t done, std::size_t total, double elapsed_seconds, std::size_t base = 0);
 // %.17g, or nan / inf / -inf.
 std::string sweep_number(double v);
 // `qheat sweep`'s CSV: `title` (one comment line, without '#') and the comment lines on units and

@@ -44,6 +44,8 @@ Thermodynamics thermodynamics(const Generator& gen, const SteadyStateResult& ss)
 struct SteadyFacts {
   SteadyStatus status = SteadyStatus::converged;
   double rcond = 1.0, residual = 0.0, min_eigenvalue = 0.0;
+  int iterations = 0;          // GMRES iterations (0: a direct solver)
+  std::string note;            // LinearSolution::note: why a stalled iterative solve was not handed on
   bool driven = false;         // dme/ddme: the drive power closes the balance
   double gross_flow = 0.0;     // largest rate x energy span: the round-off scale of a current
   double largest_rate = 0.0;
