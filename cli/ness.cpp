@@ -27,13 +27,15 @@ struct NessArgs {
 
 int run_ness(const NessArgs& args) {
   apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
-  const Model model = load_model(args.file, parse_overrides(args.sets));
+  // The options first: a bad one is refused before the model is built (a 4096-level mode takes ~10 s).
   SolveOptions options;
   options.lamb_shift = parse_lamb_shift_mode(args.lamb_shift);
   options.floquet.solver = parse_floquet_solver(args.floquet_solver);
   options.heom = heom_options(args.heom);
   options.state = args.state;  // the site-basis state costs two dense products at large d
-  const Solution sol = solve(model, parse_method(args.method), options);
+  const Method method = parse_method(args.method);
+  const Model model = load_model(args.file, parse_overrides(args.sets));
+  const Solution sol = solve(model, method, options);
   const std::vector<std::string>& names = sol.bath_names;
   const Thermodynamics& th = sol.thermo;
   if (args.format == "table") {

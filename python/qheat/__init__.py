@@ -17,8 +17,40 @@ import json as _json
 
 import numpy as _np
 
-from . import _qheat
+from . import _qheat as _binding
 from .errors import Error, ExpressionError, MemoryLimitError, MethodError, ModelError
+
+
+class _Native:
+    """The compiled module, with pybind11's own conversion failures as :class:`Error` (rule ``argument-type``):
+    a value that does not fit the C++ argument (an int beyond 64 bits, a str with a lone surrogate, an object of
+    another type) raised ``TypeError: ... incompatible function arguments`` listing internal signatures, or
+    ``RuntimeError: Unable to cast Python instance ...``. Errors of the engine pass through unchanged."""
+
+    def __getattr__(self, name):
+        attr = getattr(_binding, name)
+        if isinstance(attr, type) or not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            return _converted(attr, *args, **kwargs)
+        return call
+
+
+def _converted(function, *args, **kwargs):
+    """function(*args, **kwargs) with pybind11's conversion failures as Error("argument-type") (see _Native)."""
+    try:
+        return function(*args, **kwargs)
+    except (TypeError, RuntimeError) as e:
+        text = str(e)
+        if not ("incompatible function arguments" in text or "incompatible constructor arguments" in text
+                or text.startswith("Unable to cast")):
+            raise
+    raise Error("an argument has a type or a value that qheat cannot take (an integer beyond 64 bits, a string "
+                "that is not UTF-8, an object of another type); see docs/python.md", "argument-type")
+
+
+_qheat = _Native()
 
 __version__ = "0.1.0"
 
@@ -41,27 +73,31 @@ kappa(w) = 2 pi sum_k |g_k|^2 delta(w - w_k). Made by Flat, OhmicExp, Drude, Pow
 
 def Flat(gamma):
     """kappa(w) = gamma for w > 0 (no finite Lamb shift)."""
-    return SpectralDensity("flat", gamma=gamma)
+    return _converted(SpectralDensity, "flat", gamma=gamma)
 
 
 def OhmicExp(gamma, cutoff):
     """kappa(w) = gamma w exp(-w / cutoff) (Kong et al.: gamma = pi alpha)."""
-    return SpectralDensity("ohmic_exp", gamma=gamma, cutoff=cutoff)
+    return _converted(SpectralDensity, "ohmic_exp", gamma=gamma, cutoff=cutoff)
 
 
 def Drude(gamma, cutoff):
     """kappa(w) = gamma w / (1 + (w / cutoff)^2) (Zhang et al.: gamma = 2 gamma_Zhang; the HEOM method needs it)."""
-    return SpectralDensity("drude", gamma=gamma, cutoff=cutoff)
+    return _converted(SpectralDensity, "drude", gamma=gamma, cutoff=cutoff)
 
 
 def PowerLaw(gamma, s, cutoff):
     """kappa(w) = gamma w^s cutoff^(1-s) exp(-w / cutoff)."""
-    return SpectralDensity("power_law", gamma=gamma, cutoff=cutoff, s=s)
+    return _converted(SpectralDensity, "power_law", gamma=gamma, cutoff=cutoff, s=s)
 
 
 def Tabulated(w, kappa):
     """kappa(w) by monotone cubic interpolation of the table (w increasing, >= 0), 0 beyond it."""
-    return SpectralDensity("tabulated", w=_np.asarray(w, dtype=float), kappa=_np.asarray(kappa, dtype=float))
+    try:
+        w, kappa = _np.asarray(w, dtype=float), _np.asarray(kappa, dtype=float)
+    except (TypeError, ValueError):  # complex entries, ragged lists, strings
+        raise ModelError("a tabulated spectral density needs two 1-D sequences of real numbers", "array-dtype") from None
+    return _converted(SpectralDensity, "tabulated", w=w, kappa=kappa)
 
 
 def _is_qobj(x):
@@ -102,7 +138,7 @@ class Bath:
     def _native(self):
         try:
             T = float(self.T)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ModelError(f"bath '{self.name}': T must be a number; got {self.T!r}", "temperature") from None
         sites = None if self.sites is None else list(self.sites)
         return (self.name, _array(self.operator), T, str(self.coupling), self.spectral, sites, self.lamb_shift)

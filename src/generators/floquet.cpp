@@ -20,6 +20,7 @@
 #include "qheat/generators/floquet.hpp"
 
 #include <Eigen/Eigenvalues>
+#include <fmt/format.h>
 #include "floquet_propagator.hpp"
 #include "qheat/core/fft.hpp"
 #include "qheat/core/linalg.hpp"
@@ -244,9 +245,12 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
       // resonator: nmax = 30 needed ~3 x span x T steps for 1e-10); start there and double.
       const double span = floquet_detail::coupled_frequency_span(ph);
       if (span * T > static_cast<double>(kMaxSteps))
-        throw MethodError("floquet-steps", "the Floquet propagator would need more than " + std::to_string(kMaxSteps) +
-                                               " steps per drive period (largest driven transition frequency x period = " +
-                                               std::to_string(span * T) + "); use a smaller truncation or --method ddme");
+        throw MethodError("floquet-steps",
+                          fmt::format("the Floquet modes would need more than {} time steps per drive period (largest "
+                                      "driven transition frequency x period = {:.3g}): the drive is too slow against the "
+                                      "system; use a smaller truncation or a faster drive (or --method ddme for "
+                                      "exchange couplings)",
+                                      kMaxSteps, span * T));
       steps = std::max(next_pow2(span * T), 2 * n_fourier);
       PeriodPropagation coarse = run(steps / 2);
       for (;;) {

@@ -966,25 +966,29 @@ ModelSource ModelSource::from_string(const std::string& toml_text, const std::st
   return {std::move(parsed), source_name};
 }
 
-ModelSource ModelSource::from_file(const std::string& path) {
+std::string read_toml_text(const std::string& path, const std::string& what) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw ModelError("file", "'" + path + "' is a directory, not a model file");
+  if (std::filesystem::is_directory(path, ec)) throw ModelError("file", "'" + path + "' is a directory, not a " + what);
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError("file", "cannot open model file '" + path + "'");
+  if (!in) throw ModelError("file", "cannot open " + what + " '" + path + "'");
   // At most kMaxModelFileBytes (+1 to see that there is more): /dev/zero, or a path to a large binary file by
   // mistake, is refused at once instead of filling the memory.
   std::string text;
   std::array<char, 65536> chunk{};
   while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
     text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxModelFileBytes)
-      throw ModelError("file", "model file '" + path + "' is larger than " + std::to_string(kMaxModelFileBytes >> 20) +
-                                   " MiB; a model file is a short text (docs/model-format.md)");
+    if (text.size() > kMaxModelFileBytes) {
+      std::string msg = what;
+      msg.append(" '").append(path).append("' is larger than ").append(std::to_string(kMaxModelFileBytes >> 20));
+      throw ModelError("file", msg.append(" MiB; it is a short text (docs/model-format.md)"));
+    }
   }
-  if (in.bad()) throw ModelError("file", "cannot read model file '" + path + "'");
-  return from_string(text, path);
+  if (in.bad()) throw ModelError("file", "cannot read " + what + " '" + path + "'");
+  check_key_nesting(text, path);
+  return text;
 }
+
+ModelSource ModelSource::from_file(const std::string& path) { return from_string(read_toml_text(path, "model file"), path); }
 
 Model ModelSource::instantiate(const std::vector<Override>& overrides) const {
   try {

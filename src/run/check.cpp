@@ -62,7 +62,7 @@ std::vector<std::string> strings(const toml::table& t, const std::string& key, c
 std::vector<CheckSpec> read_checks(const std::string& file) {
   toml::table root;
   try {
-    root = toml::parse_file(file);
+    root = toml::parse(read_toml_text(file, "check file"), file);
   } catch (const toml::parse_error& e) {
     throw ModelError("toml-syntax", "TOML syntax error: " + std::string(e.description()),
                      static_cast<int>(e.source().begin.line), file);

@@ -76,6 +76,16 @@ def test_endless_model_file_is_refused_at_once():
     refused(code, err, "file")
     assert "larger than 16 MiB" in err
     assert time.monotonic() - t0 < 60  # generous: reading 16 MiB; the failure mode was minutes or the OOM killer
+    code, _, err = run_cli("check", "/dev/zero")  # check files are read the same way (toml++'s parse_file was)
+    refused(code, err, "file")
+
+
+def test_options_are_checked_before_the_model_is_built(tmp_path):
+    # A bad --heom-depth was refused only after the model was built (12 s for a 4096-level mode): with a broken
+    # model file the option's rule comes first now.
+    broken = model(tmp_path, "this is not toml")
+    code, _, err = run_cli("ness", broken, "--method", "heom", "--heom-depth", "99")
+    refused(code, err, "heom-depth")
 
 
 def test_output_that_cannot_be_written_is_an_error():
@@ -214,3 +224,20 @@ def test_not_converged_says_why_no_direct_solver_followed():
     assert "GMRES, 400 iterations" in d["not-converged"]
     assert "no dense LU after it: it needs an estimated" in d["not-converged"]
     assert "more than the memory limit of 60.0 MiB" in d["not-converged"]
+
+
+def test_values_the_compiled_module_cannot_take_are_qheat_errors(qheat):
+    # pybind11's own conversion failures leaked as TypeError listing internal signatures ("qheat._qheat.
+    # SpectralDensity(kind: str, ...)") or RuntimeError "Unable to cast Python instance to C++ type".
+    sz = np.diag([1.0, -1.0])
+    bath = lambda **kw: qheat.Bath("h", sz, T=1.0, spectral=qheat.Drude(0.01, 10), **kw)
+    for call in (lambda: qheat.Flat("a"),
+                 lambda: qheat.Model(sz, [bath(sites=[2**70])]),
+                 lambda: qheat.Model(sz, [bath()]).solve("heom", heom_depth=2**70),
+                 lambda: qheat.Model(sz, [qheat.Bath("a\udc80", sz, T=1.0, spectral=qheat.Drude(0.01, 10))])):
+        with pytest.raises(qheat.Error) as e:
+            call()
+        assert e.value.rule == "argument-type" and "_qheat" not in str(e.value)
+    with pytest.raises(qheat.ModelError) as e:
+        qheat.Tabulated([0, 1], [1j, 2])
+    assert e.value.rule == "array-dtype"

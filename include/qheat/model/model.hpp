@@ -62,6 +62,10 @@ Model load_model(const std::string& path, const std::vector<Override>& overrides
 Model load_model_from_string(const std::string& toml_text, const std::string& source_name,
                              const std::vector<Override>& overrides = {});
 
+// The text of a TOML file (a model or a check file; `what` names it in messages), read for toml++: at most
+// 16 MiB, keys of at most 100 dotted parts. Throws ModelError("file") or ModelError("toml-syntax").
+std::string read_toml_text(const std::string& path, const std::string& what);
+
 // `--set` arguments NAME=VALUE -> overrides; throws Error("set-syntax") for anything else.
 std::vector<Override> parse_overrides(const std::vector<std::string>& sets);
 
