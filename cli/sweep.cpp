@@ -103,7 +103,10 @@ SweepIdentity sweep_identity(const SweepArgs& args, int threads) {
     for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
     return s;
   };
+  // The path as written too: error rows quote it ("[negative-temperature] chain.toml:34: ..."), so a resume
+  // with the same file spelled otherwise would mix two spellings in one CSV.
   return {{"model", std::filesystem::absolute(args.file).lexically_normal().string()},
+          {"model (as written)", args.file},
           {"model contents (FNV-1a)", file_hash(args.file)},
           {"--vary", join(args.vary)},
           {"--method", args.methods},

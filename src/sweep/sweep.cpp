@@ -191,11 +191,19 @@ SweepResult prepare_sweep(const std::vector<SweepAxis>& axes, const SweepOptions
       throw Error("sweep-size", "the grid has more than " + std::to_string(kMaxAxisPoints) + " points");
     points *= ax.values.size();
   }
+  // The whole table is held (rows in grid order) and written at the end: its estimate is checked before it
+  // is allocated. A row is sizeof(SweepRow) plus what a solved point adds (currents, status, message; 256 bytes
+  // covers two baths' rows as measured: 10^6 points took 1.03 GB before the first point, 2026-12-05 audit).
+  const std::size_t rows = points * options.methods.size();
+  const std::size_t per_row =
+      sizeof(SweepRow) + 256 + axes.size() * sizeof(double) + options.observables.size() * sizeof(cplx);
+  check_memory(rows * per_row, "the sweep's table of " + std::to_string(rows) + " rows",
+               "a coarser grid, or the grid in parts (several sweeps of slices of one axis)");
   SweepResult result;
   result.axes = axes;
   result.methods = options.methods;
   result.observables = options.observables;
-  result.rows.resize(points * options.methods.size());
+  result.rows.resize(rows);
   return result;
 }
 

@@ -5,6 +5,7 @@ solved again; a journal of other arguments or another model file is refused nami
 import os
 import random
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -139,6 +140,20 @@ def test_journal_whose_identity_line_is_damaged_is_refused(tmp_path, first):
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith("qheat: error [journal-mismatch]") and "is not a qheat sweep journal" in r.stderr
     assert journal.read_text() == first + "\n", "a refused resume leaves the journal as it was"
+
+
+def test_journal_of_the_model_spelled_otherwise_is_refused(tmp_path):
+    # Error rows quote the model path as written; a resume with the same file spelled otherwise mixed both
+    # spellings in one CSV (equal to neither uninterrupted run).
+    model = tmp_path / "chain.toml"
+    shutil.copy(CHAIN, model)
+    out = tmp_path / "s.csv"
+    cmd = [CLI, "sweep", "chain.toml", *GRID, "--threads", "1", "--quiet", "--out", str(out)]
+    p = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    assert kill_at_progress(p, str(out) + ".journal", 2)
+    r = run([CLI, "sweep", str(model), *GRID, "--threads", "1", "--quiet", "--out", str(out), "--resume"])
+    assert r.returncode == 2 and "[journal-mismatch]" in r.stderr and "model (as written)" in r.stderr, r.stderr
 
 
 def test_journal_of_another_model_file_is_refused(tmp_path):

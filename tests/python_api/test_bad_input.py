@@ -241,3 +241,22 @@ def test_values_the_compiled_module_cannot_take_are_qheat_errors(qheat):
     with pytest.raises(qheat.ModelError) as e:
         qheat.Tabulated([0, 1], [1j, 2])
     assert e.value.rule == "array-dtype"
+
+
+def test_a_grid_whose_table_does_not_fit_is_refused_at_once(qheat):
+    # The sweep holds its whole table: 9e6 rows of ~1 KB were allocated without a check (the audit: 1e6 points
+    # took 1.03 GB and 5.8 s before the first point; 3e6 made Ctrl-C wait 40 s). Now the estimate comes first.
+    args = ["sweep", example("examples/zhang2025/two_qubits.toml"), "--vary", "T1=1:2:3000", "--vary", "T2=1:2:3000",
+            "--quiet"]
+    t0 = time.monotonic()
+    code, out, err = run_cli(*args, "--max-memory", "1G")
+    refused(code, err, "memory-limit")
+    assert "the sweep's table of 9000000 rows needs an estimated" in err and out == ""
+    assert time.monotonic() - t0 < 30  # generous: nothing is allocated (the failure mode allocated ~10 GB)
+    qheat.set_max_memory("1G")
+    try:
+        with pytest.raises(qheat.MemoryLimitError):
+            qheat.sweep(qheat.load_model(example("examples/zhang2025/two_qubits.toml")),
+                        vary={"T1": "1:2:3000", "T2": "1:2:3000"})
+    finally:
+        qheat.set_max_memory(None)
