@@ -251,6 +251,27 @@ SweepJournal SweepJournal::create(const std::string& path, const SweepIdentity& 
 
 SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& identity, const SweepResult& skeleton,
                                   std::map<std::size_t, std::vector<SweepRow>>& known, std::size_t& dropped_lines) {
+  dropped_lines = 0;
+  // Locked before it is read: a second run resuming at the same time is journal-busy, and when the other run
+  // finished in between (and removed the journal) there is none, so this one starts afresh. (Read first, a
+  // journal removed between the read and the open was "[journal] cannot open the journal": 2 of 20 trials.)
+  struct Held {  // the locked descriptor until the journal object takes it
+    int fd;
+    ~Held() {
+      if (fd >= 0) ::close(fd);
+    }
+  } held{::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC)};
+  if (held.fd < 0) {
+    if (errno == ENOENT) return create(path, identity);
+    io_error("cannot open the journal", path);
+  }
+  std::string unlocked;
+  try {
+    unlocked = lock_journal(held.fd, path);
+  } catch (...) {
+    held.fd = -1;  // lock_journal closed it
+    throw;
+  }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   if (in) ss << in.rdbuf();
@@ -258,8 +279,11 @@ SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& 
   in.close();
   // The identity line; none, or cut by a kill during its write: nothing was solved yet, start afresh.
   const auto first = text.find('\n');
-  dropped_lines = 0;
-  if (first == std::string::npos) return create(path, identity);
+  if (first == std::string::npos) {
+    ::close(held.fd);  // create() locks the file again, through a descriptor of its own
+    held.fd = -1;
+    return create(path, identity);
+  }
   // Any first line that is not {"identity": [[key, value], ...]} (JSON of another shape included) is no journal.
   SweepIdentity theirs;
   try {
@@ -307,9 +331,8 @@ SweepJournal SweepJournal::resume(const std::string& path, const SweepIdentity& 
     keep = nl + 1;
     pos = nl + 1;
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) io_error("cannot open the journal", path);
-  std::string unlocked = lock_journal(fd, path);
+  const int fd = held.fd;
+  held.fd = -1;
   SweepJournal j(path, fd, keep);
   j.unlocked_ = std::move(unlocked);
   if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) io_error("cannot cut the journal", path);
