@@ -77,6 +77,16 @@ Components components(const rmat& W) {
 void back_substitute(const rmat& U, long m, double zero_pivot, rvec& x, bool rescale) {
   for (long k = m - 1; k >= 0; --k) {
     const double p = U(k, k) > 0.0 ? U(k, k) : zero_pivot;
+    // The quotient itself can overflow when one step's ratio exceeds the room left above 1e250 (a Kerr mode of
+    // 2801 levels: e^{140} between neighbouring top levels; x became inf, then NaN, reported as not-unique):
+    // first scale the vector by a power of two that brings x(k)/p to ~2^830 (~1e250); exact but for entries
+    // that fall below the double range, 1e-308 of the largest.
+    if (rescale && p > 0.0 && x(k) > 0.0) {
+      int ex = 0, ep = 0;
+      (void)std::frexp(x(k), &ex);
+      (void)std::frexp(p, &ep);
+      if (ex - ep > 830) x *= std::ldexp(1.0, 830 - (ex - ep));
+    }
     x(k) = p > 0.0 ? x(k) / p : 0.0;
     if (rescale && x(k) > 1e250) x *= 1e-250;
     if (k > 0 && x(k) != 0.0) x.head(k).noalias() -= x(k) * U.col(k).head(k);

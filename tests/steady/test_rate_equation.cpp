@@ -66,6 +66,28 @@ TEST(RateEquation, KerrLadderEveryProbabilityToRelativeAccuracy) {
   }
 }
 
+// One step's ratio beyond the room the rescaling leaves (1e250 .. 1e308): down/up = e^{200} ~ 1e87 per level over
+// 40 levels (the running value meets a step from above 1e221 within them), the last state eliminated (largest
+// escape rate) at the top. The back substitution's x(k)/p overflowed to inf, the
+// state became NaN and solve_steady called it not-unique (examples/bosons/kerr_mode.toml, global, nmax = 2800).
+TEST(RateEquation, StepsBeyondTheDoubleRangeStayFinite) {
+  const long levels = 40;
+  rmat W = rmat::Zero(levels, levels);
+  for (long n = 1; n < levels; ++n) {
+    W(n - 1, n) = static_cast<double>(n);                       // down, growing: the top state escapes fastest
+    W(n, n - 1) = static_cast<double>(n) * std::exp(-200.0);   // up
+  }
+  W = with_diagonal(W);
+  const RateEquation eq(W, RateEquation::Use::stationary);
+  ASSERT_TRUE(eq.stationary().allFinite());
+  EXPECT_EQ(eq.closed_classes(), 1);
+  // p_n = e^{-200 n} / Z: to 1e-12 relative (a few ulps of exp and of the products) while a normal double.
+  for (long n = 0; n < levels && -200.0 * static_cast<double>(n) > -700.0; ++n)
+    EXPECT_NEAR(eq.stationary()(n), std::exp(-200.0 * static_cast<double>(n)), 1e-12 * std::exp(-200.0 * static_cast<double>(n)))
+        << "level " << n;
+  EXPECT_NEAR(eq.stationary().sum(), 1.0, 1e-15);
+}
+
 // Through solve_steady: a rate equation (LinearProblem::rate_equation) is solved by GTH whatever form it comes
 // in, and its uniqueness is not judged by pivots (a bordered LU's pivot ratio here is ~1e-38 and reported it
 // not unique).
