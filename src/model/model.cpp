@@ -131,6 +131,17 @@ void check_bath_operator(const Bath& b, int dim, int line, const std::string& fi
   check_square(b.op, dim, what, line, file);
   check_finite(b.op, what, line, file);
   if (max_abs(b.op) == 0.0) throw ModelError("bath-operator", what + " is zero", line, file);
+  // Rates are kappa |A_mn|^2: past the double range they are inf, and the methods lost the bath without a word
+  // (an operator 1e200 sx gave J = 0 for its bath, converged). 1e300 leaves room for Bose factors and sums.
+  const SpectralDensity& J = b.spectral;
+  double kappa = J.kind == SpectralKind::tabulated ? 0.0 : std::abs(J.gamma);
+  for (const double k : J.table_kappa) kappa = std::max(kappa, std::abs(k));
+  const double a = b.op.cwiseAbs().maxCoeff();
+  if (!(a * a * std::max(kappa, 1.0) < 1e300))
+    throw ModelError("non-finite", "bath '" + b.name + "': its rates, kappa |A|^2 with " +
+                                       (kappa > 0.0 ? "kappa ~ " + num(kappa) + " and " : std::string()) + "|A| up to " +
+                                       num(a) + ", pass the double range",
+                     line, file);
   if (b.coupling == CouplingKind::hermitian)
     check_hermitian(b.op, "hermitian-coupling",
                     what +

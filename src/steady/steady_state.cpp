@@ -480,6 +480,12 @@ SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& 
 
 template <class Scalar>
 LinearSolution<Scalar> solve_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& o) {
+  // Rates or energies past the double range (gamma = 1e300, an operator 1e150 sx) make no generator: bad input,
+  // not a numerical status (it was "not-unique" with rcond 0).
+  if ((p.dense && !p.dense->allFinite()) || (p.sparse && !p.sparse->coeffs().allFinite()) || std::isnan(p.scale) ||
+      std::isinf(p.scale))
+    throw ModelError("non-finite", "the generator has entries that are not finite: rates or energies overflow the "
+                                   "double range (a coupling strength or gamma near 1e150 or beyond?)");
   const SolvePlan plan = plan_steady(p, o);
   check_memory(plan.bytes, "the steady-state solve (" + plan.solver + ", " + std::to_string(p.dim) + " unknowns" +
                                (plan.solver == "gmres" ? ", Krylov space of " + std::to_string(plan.krylov_dimension) : "") + ")",

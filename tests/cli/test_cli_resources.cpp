@@ -93,7 +93,9 @@ TEST(CliResources, LocalMethodOnAModeOfManyLevelsStaysSparse) {
 TEST(CliResources, MemoryLimitInASweepIsARowWithStatusError) {
   const auto dir = qheat::test::scratch_dir();
   const std::string csv = (dir / "s.csv").string();
-  const CliRun r = run_cli("sweep " + kZhang + " --vary T1=5,10 --method global --max-memory 1K --quiet --out " + csv);
+  // 16 KiB: the table of 2 rows (~2.5 KiB, checked first) fits, a point of the N = 6 chain (448 KiB) does not.
+  const CliRun r =
+      run_cli("sweep " + kChain + " --set N=6 --vary T_hot=1,2 --method global --max-memory 16K --quiet --out " + csv);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("2 of 2 rows failed"), std::string::npos) << r.err;
   const std::string text = qheat::test::slurp(csv);

@@ -260,3 +260,15 @@ def test_a_grid_whose_table_does_not_fit_is_refused_at_once(qheat):
                         vary={"T1": "1:2:3000", "T2": "1:2:3000"})
     finally:
         qheat.set_max_memory(None)
+
+
+def test_rates_past_the_double_range_are_refused(tmp_path):
+    # An operator 1e200 sx(q) made the hot bath's rates inf; global and redfield went on without it (J_hot = 0,
+    # "converged", no diagnostic) and local said not-unique. Rates are kappa |A|^2: past 1e300 they are refused.
+    big = model(tmp_path, MODEL.replace("SPECTRAL", DRUDE).replace('operator = "sx(q)"', 'operator = "1e200*sx(q)"', 1))
+    for method in ("global", "redfield", "local"):
+        code, _, err = run_cli("ness", big, "--method", method)
+        refused(code, err, "non-finite")
+        assert "m.toml:" in err and "|A| up to 1e+200" in err
+    code, _, err = run_cli("ness", model(tmp_path), "--method", "global", "--set", "w=1", "--threads", "1")
+    assert code == 0, err

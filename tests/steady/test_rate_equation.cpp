@@ -4,6 +4,8 @@
 
 #include <Eigen/LU>
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <random>
 
 #include "qheat/steady/rate_equation.hpp"
@@ -105,6 +107,27 @@ TEST(RateEquation, SolveSteadyTakesTheGthPathForEveryForm) {
   const RateEquation eq(W);
   EXPECT_LE((s.x - eq.stationary()).cwiseAbs().maxCoeff(), 1e-15);  // the same state (flush of ~1e-15 tails)
   EXPECT_LE(s.residual, 1e-16 * p.scale);
+}
+
+// A generator with entries past the double range is bad input, not a numerical status: every method's problem
+// passes through solve_steady, which refuses it (it came out as "not-unique", rcond 0, from the dense LU).
+TEST(SteadySolve, NonFiniteGeneratorIsTheNonFiniteRule) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double bad : {inf, std::nan("")}) {
+    rmat A(2, 2);
+    A << -1.0, bad, 1.0, -bad;
+    LinearProblem<double> p;
+    p.dim = 2;
+    p.border = rvec::Ones(2);
+    p.scale = 1.0;
+    p.dense = std::make_shared<const rmat>(A);
+    try {
+      (void)solve_steady(p);
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const ModelError& e) {
+      EXPECT_EQ(e.rule(), "non-finite");
+    }
+  }
 }
 
 // The bordered solve z = (W + s u u^T)^{-1} r equals a dense LU's where the matrix is well conditioned (random
