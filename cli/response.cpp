@@ -34,8 +34,12 @@ std::vector<double> grid_values(const std::string& option, const std::string& sp
   try {
     return parse_vary("x=" + spec).values;
   } catch (const Error& e) {
+    // The grid's own reason (e.g. the point count's limit) in this option's words.
+    std::string why = e.what();
+    const std::string as_vary = "--vary x=" + spec + ": ";
+    why = why.rfind(as_vary, 0) == 0 ? "; " + why.substr(as_vary.size()) : std::string();
     throw Error(option.substr(2) + "-syntax",
-                option + " expects START:STOP:NUM, log:START:STOP:NUM or V1,V2,...; got '" + spec + "'");
+                option + " expects START:STOP:NUM, log:START:STOP:NUM or V1,V2,...; got '" + spec + "'" + why);
   }
 }
 

@@ -272,3 +272,11 @@ def test_rates_past_the_double_range_are_refused(tmp_path):
         assert "m.toml:" in err and "|A| up to 1e+200" in err
     code, _, err = run_cli("ness", model(tmp_path), "--method", "global", "--set", "w=1", "--threads", "1")
     assert code == 0, err
+
+
+def test_response_grid_errors_say_why():
+    # --times 0:1:1000000000 said only the syntax, not that the point count is over its limit.
+    code, _, err = run_cli("response", example("examples/zhang2025/two_qubits.toml"), "--perturbation", "sz(q1)",
+                           "--times", "0:1:1000000000")
+    refused(code, err, "times-syntax")
+    assert "the number of points must be an integer from 1 to 10000000" in err
