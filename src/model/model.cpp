@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -941,18 +942,22 @@ void check_key_nesting(const std::string& text, const std::string& source_name) 
     }
     const std::size_t start = line.find_first_not_of(" \t");
     if (was_in_string || start == std::string_view::npos || line[start] == '#') continue;
+    // A key is bare parts (letters, digits, _ and -), quoted parts and dots; anything else ('=', ']', ',') ends
+    // it, so a continuation line of an array of numbers counts no more than its first number's dot.
     int dots = 0;
     char quote = 0;
-    for (std::size_t k = start; k < line.size(); ++k) {
+    std::size_t k = start;
+    while (k < line.size() && line[k] == '[') ++k;  // a table header [a.b] or [[a.b]]
+    for (; k < line.size(); ++k) {
       const char c = line[k];
       if (quote != 0) {
         if (c == quote) quote = 0;
       } else if (c == '"' || c == '\'') {
         quote = c;
-      } else if (c == '=' || (c == ']' && line[start] == '[')) {
-        break;  // the end of the key or of the header
       } else if (c == '.') {
         ++dots;
+      } else if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_' && c != '-' && c != ' ' && c != '\t') {
+        break;
       }
     }
     if (dots >= kMaxKeyParts)

@@ -64,9 +64,13 @@ def test_deeply_nested_key_is_a_syntax_error_not_a_crash(tmp_path):
         code, _, err = run_cli("ness", p)
         refused(code, err, "toml-syntax")
         assert "deep.toml:1:" in err and "50001 dotted parts" in err
-    # Dots inside strings and values are not key parts.
+    # Dots inside strings and values are not key parts, nor the numbers of an array's continuation line.
     p = model(tmp_path, "description = \"" + "." * 500 + "\"\n" + MODEL.replace("SPECTRAL", DRUDE))
     assert run_cli("ness", p)[0] == 0
+    numbers = "t = [0.0,\n" + ", ".join(f"{0.01 * k:.2f}" for k in range(1, 300)) + "]\n"  # 299 dots on one line
+    p = model(tmp_path, MODEL.replace("SPECTRAL", DRUDE).replace("d = [0.25, -0.5]\n", "d = [0.25, -0.5]\n" + numbers))
+    code, _, err = run_cli("ness", p, "--method", "global")
+    assert code == 0, err
 
 
 def test_endless_model_file_is_refused_at_once():
