@@ -47,7 +47,11 @@ std::vector<Method> parse_methods(const std::string& list) {
   std::vector<Method> out;
   std::stringstream ss(list);
   std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(parse_method(item));
+  while (std::getline(ss, item, ',')) {  // "redfield, global" as the Python package takes it
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    out.push_back(parse_method(item));
+  }
   if (out.empty()) throw MethodError("unknown-method", "--method needs at least one method name");
   return out;
 }

@@ -278,8 +278,9 @@ def _heom(depth, terms, tol, decomposition, terminator):
 def _count(value, what):
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, (int, _np.integer)) or value < 1:
-        raise Error(f"{what} must be a positive whole number; got {value!r}", what)
+    # The command line's range for --jobs and --threads (docs/conventions.md: 1 to 1024).
+    if isinstance(value, bool) or not isinstance(value, (int, _np.integer)) or not 1 <= value <= 1024:
+        raise Error(f"{what} must be a whole number from 1 to 1024; got {value!r}", what)
     return int(value)
 
 

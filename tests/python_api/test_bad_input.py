@@ -284,3 +284,16 @@ def test_response_grid_errors_say_why():
                            "--times", "0:1:1000000000")
     refused(code, err, "times-syntax")
     assert "the number of points must be an integer from 1 to 10000000" in err
+
+
+def test_python_and_cli_take_the_same_lists_and_counts(qheat):
+    # The audit: jobs=1025 passed in Python (the CLI's range is 1..1024); "global, redfield" passed in Python and
+    # was unknown-method on the command line.
+    m = qheat.load_model(example("examples/zhang2025/two_qubits.toml"))
+    with pytest.raises(qheat.Error) as e:
+        qheat.sweep(m, vary={"T1": [10]}, jobs=1025)
+    assert e.value.rule == "jobs"
+    code, out, err = run_cli("sweep", example("examples/zhang2025/two_qubits.toml"), "--vary", "T1=10",
+                             "--method", "global, redfield", "--quiet")
+    assert code == 0, err
+    assert [r["method"] for r in csv_rows(out)] == ["global", "redfield"]
