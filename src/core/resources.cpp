@@ -49,17 +49,46 @@ std::size_t read_meminfo_available() {
   return 0;
 }
 
-std::size_t read_cgroup_limit() {
-  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-    std::ifstream in(path);
-    std::string text;
-    if (in >> text && !text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) != 0) {
-      try {
-        return static_cast<std::size_t>(std::stoull(text));
-      } catch (const std::exception&) {
-        return 0;
-      }
+std::size_t read_number_file(const char* path) {
+  std::ifstream in(path);
+  std::string text;
+  if (in >> text && !text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) != 0) {
+    try {
+      return static_cast<std::size_t>(std::stoull(text));
+    } catch (const std::exception&) {
+      return 0;
     }
+  }
+  return 0;
+}
+
+// A key's value in a cgroup memory.stat file (0 when absent).
+std::size_t read_stat_key(const char* path, const std::string& key) {
+  std::ifstream in(path);
+  std::string k;
+  std::size_t v = 0;
+  while (in >> k >> v)
+    if (k == key) return v;
+  return 0;
+}
+
+// What the cgroup (a Slurm job's, a container's) still allows: its limit less its working set (usage less the
+// inactive file cache, which the kernel reclaims first) -- the model's own matrices and everything else the job
+// holds count against it (the limit alone let a solve through that fitted only an empty cgroup). 0: no limit.
+std::size_t read_cgroup_limit() {
+  struct Files {
+    const char *max, *current, *stat, *inactive;
+  };
+  const Files files[] = {
+      {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat", "inactive_file"},
+      {"/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+       "/sys/fs/cgroup/memory/memory.stat", "total_inactive_file"}};
+  for (const Files& f : files) {
+    const std::size_t limit = read_number_file(f.max);
+    if (limit == 0) continue;
+    const std::size_t usage = read_number_file(f.current), inactive = read_stat_key(f.stat, f.inactive);
+    const std::size_t used = usage > inactive ? usage - inactive : 0;
+    return limit > used ? limit - used : 1;
   }
   return 0;
 }
