@@ -187,16 +187,19 @@ std::string format_bytes(std::size_t bytes) {
   return buf;
 }
 
+std::pair<std::string, std::string> format_bytes_apart(std::size_t a, std::size_t b) {
+  // Both rounded alike (an estimate just above a limit): the exact byte counts instead.
+  if (format_bytes(a) != format_bytes(b)) return {format_bytes(a), format_bytes(b)};
+  return {std::to_string(a) + " bytes", std::to_string(b) + " bytes"};
+}
+
 void check_memory(std::size_t estimate, const std::string& what, const std::string& advice) {
   const std::size_t limit = memory_limit();
   if (estimate <= limit) return;
   const int sharers = memory_sharers();
   const std::string source = g_limit.load() > 0 ? "--max-memory" : "memory available";
   const std::string shared = " shared by " + std::to_string(sharers) + " solves at once on this machine";
-  // Both rounded alike (an estimate just above a small limit): the exact byte counts instead.
-  const bool alike = format_bytes(estimate) == format_bytes(limit);
-  const std::string est = alike ? std::to_string(estimate) + " bytes" : format_bytes(estimate);
-  const std::string lim = alike ? std::to_string(limit) + " bytes" : format_bytes(limit);
+  const auto [est, lim] = format_bytes_apart(estimate, limit);
   throw MemoryLimitError(what + " needs an estimated " + est + ", more than the limit of " + lim + " (" + source + (sharers > 1 ? shared : "") + ")" +
                              (advice.empty() ? std::string() : "; " + advice) +
                              (sharers > 1 ? "; or solve fewer points at once (--jobs, MPI ranks per node)" : ""),

@@ -287,9 +287,10 @@ std::string dense_fallback_obstacle(const LinearProblem<Scalar>& p, const Steady
   if (p.dim > most)
     return "no dense LU after it: " + std::to_string(p.dim) + " unknowns, more than the " + std::to_string(most) +
            " it is tried for";
-  if (bytes > memory_budget(o))
-    return "no dense LU after it: it needs an estimated " + format_bytes(bytes) + ", more than the memory limit of " +
-           format_bytes(memory_budget(o));
+  if (bytes > memory_budget(o)) {
+    const auto [est, lim] = format_bytes_apart(bytes, memory_budget(o));
+    return "no dense LU after it: it needs an estimated " + est + ", more than the memory limit of " + lim;
+  }
   return {};
 }
 
@@ -472,7 +473,8 @@ SolvePlan plan_steady(const LinearProblem<Scalar>& p, const SteadyStateOptions& 
   plan.solver = "gmres";
   // Krylov basis (restart + 1 vectors) and the preconditioned vector; the restart shrinks to fit.
   int restart = o.gmres_restart;
-  while (restart > 10 && base + static_cast<std::size_t>(restart + 2) * vec > limit) restart = restart * 3 / 4;
+  // Never below 10: the smallest Krylov space qheat uses (the refusal's advice names it).
+  while (restart > 10 && base + static_cast<std::size_t>(restart + 2) * vec > limit) restart = std::max(10, restart * 3 / 4);
   plan.krylov_dimension = restart;
   plan.bytes = base + static_cast<std::size_t>(restart + 2) * vec;
   return plan;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "qheat/core/types.hpp"
 
@@ -58,6 +59,9 @@ int memory_sharers();
 std::size_t parse_memory_size(const std::string& text);
 // 1.2 GiB style, for messages.
 std::string format_bytes(std::size_t bytes);
+// Two sizes as format_bytes, or as exact byte counts when format_bytes would print them alike (an estimate
+// just above a limit: "1.2 GiB, more than the limit of 1.2 GiB").
+std::pair<std::string, std::string> format_bytes_apart(std::size_t a, std::size_t b);
 
 // Throws MemoryLimitError when `estimate` exceeds memory_limit(); `what` names the computation and
 // `advice` says what would fit.
