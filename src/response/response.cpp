@@ -202,8 +202,12 @@ ResponseRegime classify_perturbation(const Model& model, const cmat& V, double d
     cmat U(lv.vectors.rows(), static_cast<long>(c.size()));
     for (std::size_t i = 0; i < c.size(); ++i) U.col(static_cast<long>(i)) = lv.vectors.col(c[i]);
     const Eigen::SelfAdjointEigenSolver<cmat> es(cmat(U.adjoint() * V * U));
+    // Eigen's own product, not BLAS: OpenBLAS's zgemv_n kernel, for U times a column of the eigenvectors, read
+    // past the end of the last column (AddressSanitizer build: SEGV at a page boundary, 1 run of ~7); Eigen
+    // sends a one-column product to gemv as well. U has a few columns (one cluster): the cost is O(d c^2).
+    const cmat states_k = U.lazyProduct(es.eigenvectors());
     for (long i = 0; i < es.eigenvalues().size(); ++i) {
-      states.push_back(U * es.eigenvectors().col(i));
+      states.push_back(states_k.col(i));
       shifts.push_back(es.eigenvalues()(i));
       level_energy.push_back(lv.cluster_energy[k]);
     }
