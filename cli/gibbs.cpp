@@ -1,7 +1,6 @@
 // `qheat gibbs FILE`: the mean-force Gibbs state to second order in the system-bath coupling (order 2,
 // default) or the Gibbs state of H_S (order 0), for a model whose baths share one temperature
 // (docs/methods.md, "Mean-force Gibbs state (Zhang eq. 20)").
-#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -9,6 +8,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/model/model.hpp"
 #include "qheat/run/report.hpp"
 #include "qheat/thermo/mean_force.hpp"
@@ -22,13 +22,16 @@ struct GibbsArgs {
   int order = 2;
   std::vector<std::string> observables;
   std::string format = "json";
+  bool state = true;
+  ResourceArgs resources;
 };
 
 int run_gibbs(const GibbsArgs& args) {
+  apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
   const Model model = load_model(args.file, parse_overrides(args.sets));
   MeanForceOptions opt;
   opt.order = args.order;
-  std::cout << gibbs_json(model, mean_force_gibbs(model, opt), args.observables).dump(2) << "\n";
+  print_json(gibbs_json(model, mean_force_gibbs(model, opt), args.observables, args.state));
   return 0;
 }
 
@@ -45,6 +48,9 @@ void register_gibbs(CLI::App& app, int& exit_code) {
   cmd->add_option("--observable", args->observables,
                   "named operator or operator expression O; reports Tr[rho O] (repeatable)");
   cmd->add_option("--format", args->format, "json (the only format)")->check(one_of("--format", {"json"}));
+  cmd->add_flag("!--no-state", args->state, "leave the density matrix out of the JSON (the observables only)");
+  add_resource_options(cmd, args->resources,
+                       "threads of the eigen-decomposition, the products and the S(w) evaluations (default: every core)");
   cmd->callback([args, &exit_code]() { exit_code = run_gibbs(*args); });
 }
 

@@ -49,7 +49,7 @@ int run_ness(const NessArgs& args) {
               << "\nfirst_law_residual   " << th.first_law_residual << "\n";
     for (const auto& d : th.diagnostics) std::cout << d.level << " [" << d.code << "] " << d.message << "\n";
   } else {
-    std::cout << solution_json(model, sol, args.state).dump(2) << "\n";
+    print_json(solution_json(model, sol, args.state));
   }
   return sol.status == SteadyStatus::not_unique ? 4 : 0;
 }

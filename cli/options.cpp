@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <iostream>
 
 #include "qheat/core/resources.hpp"
 #include "qheat/core/types.hpp"
@@ -127,6 +129,8 @@ void add_resource_options(CLI::App* cmd, ResourceArgs& args, const std::string& 
                   "ranks) share it equally")
       ->check(memory_size());
 }
+
+void print_json(const nlohmann::json& document) { std::cout << std::setw(2) << document << "\n"; }
 
 void apply_resources(const ResourceArgs& args, int threads) {
   if (!args.max_memory.empty()) set_memory_limit(parse_memory_size(args.max_memory));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,7 @@ CLI::Validator memory_size();
 // The value of a positive_count option; 0 when the option was not given (empty text).
 int count_value(const std::string& text);
 
-// --threads and --max-memory of ness, sweep and response.
+// --threads and --max-memory of ness, gibbs, sweep and response.
 struct ResourceArgs {
   std::string threads;     // empty: the command's default
   std::string max_memory;  // empty: the memory available to the process
@@ -52,6 +53,10 @@ void add_heom_options(CLI::App* cmd, HeomArgs& args);
 // (the other takes its default), else automatic from depth 2 and 1 term (or the given ones) to --heom-tol
 // (default 1e-4). Throws Error("heom-depth" | "heom-terms" | "heom-tol") for values out of range.
 HeomOptions heom_options(const HeomArgs& args);
+
+// Writes a command's JSON document to stdout, indented by 2 (nlohmann's dump(2)), streamed: a 4096-level
+// density matrix is ~750 MB of text that is never held as one string.
+void print_json(const nlohmann::json& document);
 
 // Rule and message for a CLI11 parse error of `app` (after app.parse threw it).
 struct CliFailure {

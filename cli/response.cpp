@@ -71,7 +71,7 @@ int run_response(const ResponseArgs& args) {
     for (const auto& [bath, p] : j["currents"].items()) row("dJ[" + bath + "]/d delta", p);
     return 0;
   }
-  std::cout << j.dump(2) << "\n";
+  print_json(j);
   return 0;
 }
 

@@ -89,15 +89,16 @@ void bind_solve(py::module_& m) {
         py::arg("state") = true, py::arg("floquet_solver") = "sambe", py::arg("heom") = HeomOptions{},
         py::arg("threads") = 0, "Steady state and thermodynamics (the computation of `qheat ness`).");
 
-  m.def("gibbs", [](const PyModel& pm, int order, const std::vector<std::string>& observables) {
+  m.def("gibbs", [](const PyModel& pm, int order, const std::vector<std::string>& observables, int threads) {
         if (order != 0 && order != 2)
           throw MethodError("mean-force-order", "order must be 0 or 2; got " + std::to_string(order));
+        apply_threads(threads);
         MeanForceOptions opt;
         opt.order = order;
         const MeanForceState s = run_long([&] { return mean_force_gibbs(pm.model, opt); });
-        return py::make_tuple(gibbs_json(pm.model, s, observables).dump(), to_numpy(s.rho));
+        return py::make_tuple(gibbs_json(pm.model, s, observables, false).dump(), to_numpy(s.rho));
       }, py::arg("model"), py::arg("order") = 2, py::arg("observables") = std::vector<std::string>{},
-      "The `qheat gibbs` document (JSON text) and rho.");
+      py::arg("threads") = 0, "The `qheat gibbs` document without rho (JSON text) and rho.");
 
   // The C++ call that model.solve() wraps, timed in this process (bench/python_overhead.py): the mean
   // seconds per call of `repeats` solves.

@@ -253,9 +253,9 @@ class Model:
                               _count(threads, "threads"))
         return Solution(native, self)
 
-    def gibbs(self, order=2, observables=()):
+    def gibbs(self, order=2, observables=(), *, threads=None):
         """The mean-force Gibbs state to second order (order 2) or the Gibbs state of H_S (order 0)."""
-        return gibbs(self, order, observables)
+        return gibbs(self, order, observables, threads=threads)
 
     def response(self, perturbation, observables=(), **options):
         """Linear response of the steady state to H -> H + delta V (see :func:`response`)."""
@@ -570,15 +570,18 @@ class GibbsState:
 
     def as_dict(self):
         """The JSON document of ``qheat gibbs``."""
-        return _json.loads(_json.dumps(self._dict))
+        document = _json.loads(_json.dumps(self._dict))
+        document["rho"] = {"re": self.rho.real.tolist(), "im": self.rho.imag.tolist()}
+        return document
 
 
-def gibbs(model, order=2, observables=()):
+def gibbs(model, order=2, observables=(), *, threads=None):
     """The mean-force Gibbs state to second order in the coupling (order 2, default) or the Gibbs state of
-    H_S (order 0), for a model whose baths share one temperature (``qheat gibbs``)."""
+    H_S (order 0), for a model whose baths share one temperature (``qheat gibbs``). ``threads``: as
+    ``--threads`` (sets the process-wide setting, as ``solve(threads=n)`` does; None keeps it)."""
     if isinstance(order, bool) or not isinstance(order, (int, _np.integer)):
         raise MethodError(f"order must be 0 or 2; got {order!r}", "mean-force-order")
-    text, rho = _qheat.gibbs(model._native, int(order), [str(o) for o in observables])
+    text, rho = _qheat.gibbs(model._native, int(order), [str(o) for o in observables], _count(threads, "threads"))
     return GibbsState(_json.loads(text), rho, model)
 
 

@@ -211,7 +211,7 @@ class Model:
         threads: int | None = None,
     ) -> Solution:
         """Steady state, heat currents and audit with one method (``qheat ness``); returns a Solution."""
-    def gibbs(self, order: Literal[0, 2] = 2, observables: Iterable[str] = ()) -> GibbsState:
+    def gibbs(self, order: Literal[0, 2] = 2, observables: Iterable[str] = (), *, threads: int | None = None) -> GibbsState:
         """The mean-force Gibbs state to second order (order 2) or the Gibbs state of H_S (order 0)."""
     def response(self, perturbation: str, observables: Iterable[str] = (), **options: Any) -> Response:
         """Linear response of the steady state to H -> H + delta V (options: those of qheat.response)."""
@@ -419,7 +419,7 @@ class GibbsState:
     def as_dict(self) -> dict[str, Any]:
         """The JSON document of ``qheat gibbs``."""
 
-def gibbs(model: Model, order: Literal[0, 2] = 2, observables: Iterable[str] = ()) -> GibbsState:
+def gibbs(model: Model, order: Literal[0, 2] = 2, observables: Iterable[str] = (), *, threads: int | None = None) -> GibbsState:
     """The mean-force Gibbs state to second order (order 2) or the Gibbs state of H_S (order 0)."""
 
 class CheckReport:

@@ -56,21 +56,6 @@ std::vector<int> sector_of(const std::vector<std::vector<int>>& sectors, std::si
   return out;
 }
 
-std::vector<std::vector<int>> nonzero_sector_blocks(const cmat& M, const std::vector<int>& row_sector,
-                                                   const std::vector<int>& col_sector, std::size_t sectors) {
-  std::vector<char> seen(sectors * sectors, 0);
-  for (long j = 0; j < M.cols(); ++j) {
-    const auto c = static_cast<std::size_t>(col_sector[static_cast<std::size_t>(j)]);
-    for (long i = 0; i < M.rows(); ++i)
-      if (M(i, j) != cplx(0.0, 0.0)) seen[static_cast<std::size_t>(row_sector[static_cast<std::size_t>(i)]) * sectors + c] = 1;
-  }
-  std::vector<std::vector<int>> out(sectors);
-  for (std::size_t r = 0; r < sectors; ++r)
-    for (std::size_t c = 0; c < sectors; ++c)
-      if (seen[r * sectors + c] != 0) out[r].push_back(static_cast<int>(c));
-  return out;
-}
-
 void add_adjoint_product_by_sectors(const cmat& A, const cmat& B, const std::vector<std::vector<int>>& sectors, cmat& out) {
   const std::size_t ns = sectors.size();
   if (ns < 2 || A.rows() < kMinSectorDim) {

@@ -166,7 +166,8 @@ nlohmann::json solution_json(const Model& model, const Solution& sol, bool with_
   return j;
 }
 
-nlohmann::json gibbs_json(const Model& model, const MeanForceState& s, const std::vector<std::string>& observables) {
+nlohmann::json gibbs_json(const Model& model, const MeanForceState& s, const std::vector<std::string>& observables,
+                          bool with_state) {
   nlohmann::json obs = nlohmann::json::object();
   for (const std::string& text : observables) {
     const cmat O = model_operator(model, text);
@@ -177,7 +178,7 @@ nlohmann::json gibbs_json(const Model& model, const MeanForceState& s, const std
   j["model"] = model.name;
   j["temperature"] = json_number(s.temperature);
   j["order"] = s.order;
-  j["rho"] = matrix_json(s.rho);
+  if (with_state) j["rho"] = matrix_json(s.rho);
   j["observables"] = obs;
   return j;
 }

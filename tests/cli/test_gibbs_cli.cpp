@@ -77,3 +77,30 @@ TEST(GibbsCli, Errors) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("nope"), std::string::npos) << r.err;
 }
+
+TEST(GibbsCli, ChainWithoutStateThreadsAndMemoryLimit) {
+  // An 8-site chain (256 levels, the sector path): --no-state leaves rho out and keeps the observables,
+  // --threads 1 and 2 give the same numbers (S(w) once per distinct frequency; products to rounding),
+  // and --max-memory below the estimate is refused at once with it.
+  const std::string chain = std::string(QHEAT_SOURCE_DIR) + "/examples/chain/xx_chain.toml --set N=8 --set T_hot=1";
+  const GibbsRun one = run_gibbs(chain + " --no-state --observable 'sz(q1)' --observable 'sx(q1)*sx(q2)' --threads 1");
+  const GibbsRun two = run_gibbs(chain + " --no-state --observable 'sz(q1)' --observable 'sx(q1)*sx(q2)' --threads 2");
+  ASSERT_EQ(one.code, 0) << one.err;
+  ASSERT_EQ(two.code, 0) << two.err;
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(two.out);
+  EXPECT_FALSE(a.contains("rho"));
+  for (const char* o : {"sz(q1)", "sx(q1)*sx(q2)"})  // expectation values <= 1: rounding of 256-term sums
+    EXPECT_NEAR(a["observables"][o]["re"].get<double>(), b["observables"][o]["re"].get<double>(), 1e-14) << o;
+  // The flip-flop coupling J = 0.2 correlates neighbours: <sx sx> is not zero.
+  EXPECT_GT(std::abs(a["observables"]["sx(q1)*sx(q2)"]["re"].get<double>()), 1e-3);
+  const GibbsRun full = run_gibbs(chain + " --observable 'sz(q1)' --threads 2");
+  ASSERT_EQ(full.code, 0) << full.err;
+  const auto f = nlohmann::json::parse(full.out);
+  ASSERT_EQ(f["rho"]["re"].size(), 256U);
+  EXPECT_EQ(f["observables"]["sz(q1)"], b["observables"]["sz(q1)"]);  // the same computation
+  const GibbsRun tight = run_gibbs(chain + " --max-memory 1M");
+  EXPECT_EQ(tight.code, 2);
+  EXPECT_EQ(tight.err.rfind("qheat: error [memory-limit]: the mean-force Gibbs state of 256 levels needs an estimated", 0), 0u)
+      << tight.err;
+  EXPECT_EQ(tight.out, "");
+}

@@ -13,6 +13,7 @@
 
 #include "../support.hpp"
 #include "qheat/baths/spectral.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/thermo/mean_force.hpp"
 
 using namespace qheat;
@@ -185,6 +186,68 @@ TEST(MeanForce, MatchesQuadratureOfTheDefiningExpansion) {
     // limit the agreement; measured <= 8e-13 (relative to max|rho2|). Bound: Ridders' worst case.
     EXPECT_LT(dev, 1e-10) << c.name;
   }
+}
+
+// n qubits; n = 5: d = 32 = kMinSectorDim, so the eigenbasis comes by excitation-number sectors and the products
+// by sector blocks (the path of 8-12-site chains); uniform fields give degenerate levels inside the sectors.
+// Complex flip-flop hopping (complex eigenvectors), exchange sigma_- on q1 and hermitian sigma_x on q5.
+Model complex_chain(int n, double T, double g, double wc) {
+  Space sp = qubits(n);
+  const cmat Sp = kSm.adjoint();
+  const long d = 1L << n;
+  cmat H = cmat::Zero(d, d);
+  for (int k = 1; k <= n; ++k) H += 0.65 * op(sp, "q" + std::to_string(k), kSz);
+  for (int k = 1; k < n; ++k) {
+    const cmat hop = cplx(0.3, 0.21) * op(sp, "q" + std::to_string(k), Sp) * op(sp, "q" + std::to_string(k + 1), kSm);
+    H += hop + hop.adjoint();
+  }
+  return model(sp, H, {bath(sp, "a", T, CouplingKind::exchange, "q1", kSm, ohmic_exp(g, wc)),
+                       bath(sp, "b", T, CouplingKind::hermitian, "q" + std::to_string(n), kSx, ohmic_exp(g, wc))});
+}
+
+TEST(MeanForce, ChainBySectorsMatchesQuadratureOfTheDefiningExpansion) {
+  const double wc = 10.0, g = 0.05, T = 1.0;
+  const Model m = complex_chain(5, T, g, wc);
+  // The element-by-element code before 2026-12-05 refused this model (mean-force-zero-frequency): its
+  // eigenvectors from one dense decomposition left round-off elements (<= 4e-16) of sigma_- between degenerate
+  // levels of different sectors, and it took them for a zero-frequency component.
+  const MeanForceState s = mean_force_gibbs(m);
+  ASSERT_GT(s.basis.level_sectors.size(), 1U);
+  const cmat A = m.baths[0].op, Ad = A.adjoint();
+  const cmat ref = reference_correction(T, {{A, Ad, -1, g, wc}, {Ad, A, +1, g, wc}, {m.baths[1].op, m.baths[1].op, 0, g, wc}},
+                                        s.basis);
+  const double dev = max_abs(s.correction_eigen - ref) / max_abs(ref);
+  std::cout << "[ measured ] five-qubit chain: |rho2| = " << max_abs(ref) << ", relative deviation " << dev << "\n";
+  // As in MatchesQuadratureOfTheDefiningExpansion: Ridders' S' (~1e-10 relative at worst) bounds it.
+  EXPECT_LT(dev, 1e-10);
+}
+
+TEST(MeanForce, ThreadsGiveTheSameState) {
+  // S and S' are evaluated once per distinct frequency whatever the thread count (seven qubits: more than
+  // one chunk of 64 frequencies per thread); only the products' summation order may change with the BLAS
+  // threads: agreement to rounding of O(1) sums.
+  const Model m = complex_chain(7, 0.8, 0.05, 10.0);
+  const int before = thread_count();
+  set_thread_count(1);
+  const MeanForceState one = mean_force_gibbs(m);
+  set_thread_count(2);
+  const MeanForceState two = mean_force_gibbs(m);
+  set_thread_count(before);
+  EXPECT_LT(max_abs(one.rho - two.rho), 1e-15);
+  EXPECT_GT(max_abs(one.correction_eigen), 1e-4);  // the comparison is of a correction that is there
+}
+
+TEST(MeanForce, RefusesWhatDoesNotFitInMemory) {
+  const Model m = complex_chain(5, 1.0, 0.05, 10.0);
+  const std::size_t need = mean_force_bytes(m);
+  MeanForceOptions zeroth;
+  zeroth.order = 0;
+  EXPECT_LT(mean_force_bytes(m, zeroth), need);
+  set_memory_limit(need - 1);
+  EXPECT_THROW(mean_force_gibbs(m), MemoryLimitError);
+  set_memory_limit(need);
+  EXPECT_NO_THROW(mean_force_gibbs(m));
+  set_memory_limit(0);
 }
 
 TEST(MeanForce, ExchangeWithHermitianOperatorEqualsHermitianCoupling) {

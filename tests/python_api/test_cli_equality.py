@@ -64,6 +64,19 @@ def test_gibbs_equals_cli(qheat):
     assert g.observables["sz(q1)"] == complex(want["observables"]["sz(q1)"]["re"], want["observables"]["sz(q1)"]["im"])
 
 
+def test_gibbs_of_a_chain_equals_cli_at_each_thread_count(qheat):
+    # 64 levels: the eigenbasis by sectors; rho comes as NumPy and as_dict() rebuilds the document's rho.
+    f = example("examples/chain/xx_chain.toml")
+    for threads in (1, 2):
+        want = cli_json("gibbs", f, "--set", "N=6", "--set", "T_hot=1", "--observable", "sz(q1)",
+                        "--threads", str(threads))
+        got = qheat.load_model(f, N=6, T_hot=1).gibbs(observables=["sz(q1)"], threads=threads)
+        assert got.as_dict() == want
+        assert got.rho.shape == (64, 64)
+    with pytest.raises(qheat.Error, match="threads must be a whole number from 1 to 1024"):
+        qheat.load_model(f, N=6, T_hot=1).gibbs(threads=0)
+
+
 @pytest.mark.parametrize("model,perturbation,observables,extra", [
     ("examples/levy/two_qubits.toml", "V_zz", ["sz(A)"], ["--times", "0:10:3", "--delta-sweep", "0.001,0.01"]),
     ("examples/levy/two_oscillators.toml", "V_cubic", ["n_a"], []),

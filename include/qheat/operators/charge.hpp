@@ -71,8 +71,22 @@ std::vector<int> sector_of(const std::vector<std::vector<int>>& sectors, std::si
 
 // For each row sector r, the column sectors c whose block M(rows[r], cols[c]) holds an element that is not
 // exactly zero (one pass over M; row_sector, col_sector: sector_of the two partitions).
-std::vector<std::vector<int>> nonzero_sector_blocks(const cmat& M, const std::vector<int>& row_sector,
-                                                   const std::vector<int>& col_sector, std::size_t sectors);
+template <class Derived>
+std::vector<std::vector<int>> nonzero_sector_blocks(const Eigen::MatrixBase<Derived>& M, const std::vector<int>& row_sector,
+                                                   const std::vector<int>& col_sector, std::size_t sectors) {
+  using Scalar = typename Derived::Scalar;
+  std::vector<char> seen(sectors * sectors, 0);
+  for (long j = 0; j < M.cols(); ++j) {
+    const auto c = static_cast<std::size_t>(col_sector[static_cast<std::size_t>(j)]);
+    for (long i = 0; i < M.rows(); ++i)
+      if (M(i, j) != Scalar(0)) seen[static_cast<std::size_t>(row_sector[static_cast<std::size_t>(i)]) * sectors + c] = 1;
+  }
+  std::vector<std::vector<int>> out(sectors);
+  for (std::size_t r = 0; r < sectors; ++r)
+    for (std::size_t c = 0; c < sectors; ++c)
+      if (seen[r * sectors + c] != 0) out[r].push_back(static_cast<int>(c));
+  return out;
+}
 
 // Below this dimension products by sectors cost more in bookkeeping than they save (dense products instead).
 inline constexpr long kMinSectorDim = 32;
@@ -83,5 +97,32 @@ inline constexpr long kMinSectorDim = 32;
 // zero. Equal to out += A.adjoint() * B up to the order of the sums; the dense product for < 2 sectors or
 // below kMinSectorDim.
 void add_adjoint_product_by_sectors(const cmat& A, const cmat& B, const std::vector<std::vector<int>>& sectors, cmat& out);
+
+// A B for square A, B that vanish outside some blocks of a partition of the indices into sectors (as above):
+// block (i, j) sums A(i, r) B(r, j) over the sectors r where both blocks are nonzero. Equal to A * B up to the
+// order of the sums; the dense product for < 2 sectors or below kMinSectorDim. Real or complex.
+template <class DA, class DB>
+Eigen::Matrix<typename DA::Scalar, Eigen::Dynamic, Eigen::Dynamic> product_by_sectors(
+    const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B, const std::vector<std::vector<int>>& sectors) {
+  using Mat = Eigen::Matrix<typename DA::Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  const std::size_t ns = sectors.size();
+  if (ns < 2 || A.rows() < kMinSectorDim) return A * B;
+  const std::vector<int> at = sector_of(sectors, static_cast<std::size_t>(A.rows()));
+  const std::vector<std::vector<int>> a = nonzero_sector_blocks(A, at, at, ns), b = nonzero_sector_blocks(B, at, at, ns);
+  Mat out = Mat::Zero(A.rows(), B.cols());
+  for (std::size_t i = 0; i < ns; ++i) {
+    const std::vector<int>& I = sectors[i];
+    for (const int r : a[i]) {
+      const std::vector<int>& R = sectors[static_cast<std::size_t>(r)];
+      const Mat x = A(I, R);
+      for (const int j : b[static_cast<std::size_t>(r)]) {
+        const std::vector<int>& J = sectors[static_cast<std::size_t>(j)];
+        const Mat y = B(R, J);
+        out(I, J) += x * y;
+      }
+    }
+  }
+  return out;
+}
 
 }  // namespace qheat

@@ -24,9 +24,10 @@ nlohmann::json matrix_json(const cmat& m);
 // audit and the model's parameters; "rho" when `with_state` and the solution has a state.
 nlohmann::json solution_json(const Model& model, const Solution& solution, bool with_state);
 
-// `qheat gibbs`: the (mean-force) Gibbs state and Tr[rho O] of each observable (named operator or
-// expression, model_operator), keyed by its text.
-nlohmann::json gibbs_json(const Model& model, const MeanForceState& state, const std::vector<std::string>& observables);
+// `qheat gibbs`: the (mean-force) Gibbs state (`rho`, left out when !with_state) and Tr[rho O] of each
+// observable (named operator or expression, model_operator), keyed by its text.
+nlohmann::json gibbs_json(const Model& model, const MeanForceState& state, const std::vector<std::string>& observables,
+                          bool with_state = true);
 
 // What `qheat response` computes (conventions.md, "qheat response"): the perturbation and observables
 // as operator names or expressions of the model.

@@ -8,6 +8,8 @@
 // (MethodError "mean-force-zero-frequency"; its Lamb shift is infinite too, docs/lamb-shift.md section 6).
 #pragma once
 
+#include <cstddef>
+
 #include "qheat/core/types.hpp"
 #include "qheat/generators/generator.hpp"
 #include "qheat/model/model.hpp"
@@ -31,10 +33,15 @@ struct MeanForceState {
   [[nodiscard]] cmat rho_eigen() const { return gibbs_eigen + correction_eigen; }
 };
 
+// Evaluations of S and S' are spread over thread_count() threads; Ctrl-C (interrupt.hpp) stops them.
 // Throws MethodError("mean-force-temperature") when the baths' temperatures differ (relative 1e-12) or
 // T = 0 with order 2, MethodError("mean-force-order") for an order other than 0 or 2, and the Lamb-shift
 // errors of include/qheat/baths/spectral.hpp (e.g. "lamb-shift-infinite" for a flat density).
 MeanForceState mean_force_gibbs(const Model& model, const MeanForceOptions& options = {});
+
+// The peak memory of mean_force_gibbs (bytes, bounded by operators in the eigenbasis with no zero element);
+// mean_force_gibbs refuses with MemoryLimitError when it exceeds memory_limit().
+std::size_t mean_force_bytes(const Model& model, const MeanForceOptions& options = {});
 
 // S'(w) = dS/dw for the Lamb-shift parts (Ridders' extrapolated central differences; relative accuracy
 // ~1e-10 for the closed forms). part: 0 = S (total), +1 = S_+ (emission), -1 = S_- (absorption).
