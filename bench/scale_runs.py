@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Whole-process runs of issue 9's size goals: wall time and peak memory of `qheat ness` (and `qheat
-response`) on the chain and bosonic examples, one run each, measured under `/usr/bin/time -v` (peak memory
+response`, `qheat gibbs`) on the chain and bosonic examples, one run each, measured under `/usr/bin/time -v` (peak memory
 = "Maximum resident set size"). Prints one row per case with the solver, its iterations and the goal.
 
   /usr/bin/python3 bench/scale_runs.py --qheat build/release/qheat [--only global] [--skip-long]
@@ -16,6 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 XX = os.path.join(ROOT, "examples", "chain", "xx_chain.toml")
 XXZ = os.path.join(ROOT, "examples", "chain", "xxz_chain.toml")
 KERR = os.path.join(ROOT, "examples", "bosons", "kerr_mode.toml")
+ISING = os.path.join(ROOT, "bench", "ising_chain.toml")
 
 # (label, args after the binary, goal text, long?)
 CASES = [
@@ -40,6 +41,14 @@ CASES = [
     ("XX chain, response to bond 4-5, N=8",
      ["response", XX, "--set", "N=8", "--perturbation", "J*(sp(q4)*sm(q5) + sm(q4)*sp(q5))"],
      "<= 3x the ness above", False),
+    # The mean-force Gibbs state (both baths at T = 2 / T = 1), observables only.
+    ("Ising chain, gibbs, N=8", ["gibbs", ISING, "--set", "N=8", "--set", "T_cold=2", "--no-state"], "", False),
+    ("Ising chain, gibbs, N=9", ["gibbs", ISING, "--set", "N=9", "--set", "T_cold=2", "--no-state"], "", False),
+    ("Ising chain, gibbs, N=10", ["gibbs", ISING, "--set", "N=10", "--set", "T_cold=2", "--no-state"], "", False),
+    ("Ising chain, gibbs, N=12", ["gibbs", ISING, "--set", "N=12", "--set", "T_cold=2", "--no-state"], "", True),
+    ("Ising chain, gibbs with rho, N=12", ["gibbs", ISING, "--set", "N=12", "--set", "T_cold=2"], "", True),
+    ("XX chain, gibbs, N=10", ["gibbs", XX, "--set", "N=10", "--set", "T_hot=1", "--no-state"], "", False),
+    ("XX chain, gibbs, N=12", ["gibbs", XX, "--set", "N=12", "--set", "T_hot=1", "--no-state"], "", True),
 ]
 
 
@@ -54,6 +63,8 @@ def run(qheat, args):
         j = json.loads(p.stdout)
         ss = j["steady_state"]
         info = f"{ss['solver']}, {ss.get('iterations', 0)} it., {ss['status']}"
+    elif p.returncode == 0 and args[0] == "gibbs":
+        info = f"order {json.loads(p.stdout)['order']}"
     elif p.returncode != 0:
         info = "exit %d: %s" % (p.returncode, p.stderr.strip().splitlines()[0] if p.stderr.strip() else "")
     return wall, rss, info
