@@ -144,6 +144,52 @@ double computed_value(const CheckSpec& c, const SweepRow& row, const std::vector
                                 "' (J_<bath>, drive_power, entropy_production, first_law_residual, <operator>)");
 }
 
+// Everything a check names, checked before any check runs: its method and Lamb-shift mode, its grid and
+// overrides, its model at the first grid point, the quantity (a bath of that model, an operator of it) and
+// the expected value there. An error that names no line of a model file gets the check's line.
+void validate_check(const CheckSpec& c, const std::string& file) {
+  try {
+    (void)parse_method(c.method);
+    (void)parse_lamb_shift_mode(c.lamb_shift);
+    std::vector<SweepAxis> axes;
+    axes.reserve(c.vary.size());
+    for (const auto& v : c.vary) axes.push_back(parse_vary(v));
+    const std::vector<Override> fixed = parse_overrides(c.sets);
+    const ModelSource src = ModelSource::from_file(c.model);
+    const bool observable = c.quantity.size() > 2 && c.quantity.front() == '<' && c.quantity.back() == '>';
+    check_sweep_parameters(src, fixed, axes);
+    std::vector<double> first;
+    first.reserve(axes.size());
+    for (const SweepAxis& a : axes) first.push_back(a.values.front());
+    const Model model = file_point_model(src, fixed, axes)(first);
+    if (c.quantity.rfind("J_", 0) == 0) {
+      std::string names;
+      bool found = false;
+      for (const Bath& b : model.baths) {
+        found = found || "J_" + b.name == c.quantity;
+        names.append(names.empty() ? "" : ", ").append("J_" + b.name);
+      }
+      if (!found) throw Error("check-file", "quantity '" + c.quantity + "': the model has no such bath (" + names + ")");
+    } else if (observable) {
+      try {
+        (void)model_operator(model, c.quantity.substr(1, c.quantity.size() - 2));
+      } catch (const Error& e) {
+        throw Error(e.rule(), "quantity '" + c.quantity + "': " + e.what());
+      }
+    } else if (c.quantity != "drive_power" && c.quantity != "entropy_production" &&
+               c.quantity != "first_law_residual") {
+      throw Error("check-file", "unknown quantity '" + c.quantity +
+                                    "' (J_<bath>, drive_power, entropy_production, first_law_residual, <operator>)");
+    }
+    (void)expected_value(c, model);
+  } catch (const ModelError& e) {
+    if (e.line() > 0) throw;  // a line of the model file
+    throw ModelError(e.rule(), e.what(), c.line, file);
+  } catch (const Error& e) {
+    throw ModelError(e.rule(), e.what(), c.line, file);
+  }
+}
+
 std::string point_text(const SweepResult& r, const SweepRow& row) {
   std::string s;
   for (std::size_t a = 0; a < r.axes.size(); ++a) {
@@ -170,8 +216,15 @@ std::vector<std::string> find_check_files(const std::string& directory) {
 CheckReport run_checks(const std::vector<std::string>& files) {
   CheckReport report;
   report.files = files;
+  std::vector<std::vector<CheckSpec>> specs;
+  specs.reserve(files.size());
   for (const std::string& file : files) {
-    for (const CheckSpec& c : read_checks(file)) {
+    specs.push_back(read_checks(file));
+    for (const CheckSpec& c : specs.back()) validate_check(c, file);
+  }
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const std::string& file = files[f];
+    for (const CheckSpec& c : specs[f]) {
       const ModelSource src = ModelSource::from_file(c.model);
       std::vector<SweepAxis> axes;
       axes.reserve(c.vary.size());

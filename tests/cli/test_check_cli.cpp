@@ -2,7 +2,10 @@
 // reproduced fails too, and a malformed check file is one clear error (exit 2).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "../cli_support.hpp"
 
@@ -42,6 +45,38 @@ TEST(CheckCli, MalformedFileIsOneClearError) {
     auto r = qheat::test::run_cli("check " + write_check(body));
     EXPECT_EQ(r.code, 2) << body << r.err;
     EXPECT_EQ(r.err.rfind("qheat: error [check-file]", 0), 0u) << r.err;
+  }
+}
+
+TEST(CheckCli, WhatACheckNamesIsCheckedBeforeAnythingRuns) {
+  // A good check first, then one that names something its model does not have: one error with the rule, the
+  // file and the check's line, exit 2 and no table (a check's rows used to be FAIL rows with exit 1 for an unknown
+  // site in <O>, and a bath that does not exist stopped the run after the first check's points, table printed).
+  const std::string model = std::string(QHEAT_SOURCE_DIR) + "/examples/fogedby2023/single_qubit.toml";
+  const std::string good = "[[check]]\nref = \"good\"\nmodel = \"" + model +
+                           "\"\nquantity = \"J_A\"\nreason = \"r\"\nexpected = \"0\"\natol = 1\n";
+  struct Bad {
+    std::string body, rule, text;
+  };
+  const std::vector<Bad> cases{
+      {"quantity = \"<sz(q9)>\"\nexpected = \"0\"\n", "expression", "quantity '<sz(q9)>': unknown site 'q9'"},
+      {"quantity = \"J_nope\"\nexpected = \"0\"\n", "check-file", "no such bath (J_A, J_B)"},
+      {"quantity = \"Jhot\"\nexpected = \"0\"\n", "check-file", "unknown quantity 'Jhot'"},
+      {"quantity = \"J_A\"\nexpected = \"0\"\nmethod = \"globl\"\n", "unknown-method", "globl"},
+      {"quantity = \"J_A\"\nexpected = \"1 + nope\"\n", "expression", "nope"},
+      {"quantity = \"J_A\"\nexpected = \"0\"\nvary = [\"nope = 1, 2\"]\n", "unknown-parameter", "nope"},
+  };
+  for (const Bad& c : cases) {
+    const auto path = qheat::test::scratch_dir() / "checks.toml";
+    std::ofstream(path) << good << "\n[[check]]\nref = \"bad\"\nmodel = \"" << model
+                        << "\"\nreason = \"r\"\natol = 1\n" << c.body;
+    const auto r = qheat::test::run_cli("check " + path.string());
+    EXPECT_EQ(r.code, 2) << c.body << r.out << r.err;
+    EXPECT_EQ(r.out, "") << c.body;
+    const std::string head = "qheat: error [" + c.rule + "]: " + path.string() + ":9: ";  // the second [[check]]
+    EXPECT_EQ(r.err.rfind(head, 0), 0u) << head << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.text), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
 }
 
