@@ -178,6 +178,15 @@ SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fi
 
 SweepResult prepare_sweep(const std::vector<SweepAxis>& axes, const SweepOptions& options) {
   if (options.methods.empty()) throw Error("sweep-methods", "a sweep needs at least one method");
+  // A name given twice would give rows (methods) or CSV columns and array fields (observables) twice.
+  for (std::size_t a = 0; a < options.methods.size(); ++a)
+    for (std::size_t b = 0; b < a; ++b)
+      if (options.methods[a] == options.methods[b])
+        throw Error("sweep-methods", "method '" + method_name(options.methods[a]) + "' is named twice");
+  for (std::size_t a = 0; a < options.observables.size(); ++a)
+    for (std::size_t b = 0; b < a; ++b)
+      if (options.observables[a] == options.observables[b])
+        throw Error("sweep-observables", "observable '" + options.observables[a] + "' is named twice");
   if (options.reference) (void)reference_index(options.methods, *options.reference);
   for (std::size_t a = 0; a < axes.size(); ++a) {
     if (axes[a].values.empty()) throw Error("vary-syntax", "--vary " + axes[a].name + " has no values");

@@ -297,3 +297,17 @@ def test_python_and_cli_take_the_same_lists_and_counts(qheat):
                              "--method", "global, redfield", "--quiet")
     assert code == 0, err
     assert [r["method"] for r in csv_rows(out)] == ["global", "redfield"]
+
+
+def test_a_method_or_observable_named_twice_is_refused(qheat):
+    # observables=["sz(q1)", "sz(q1)"] ended in NumPy's ValueError (a structured array's field twice) and the CLI
+    # wrote the columns twice; methods "global,global" gave every row twice.
+    m = qheat.load_model(example("examples/zhang2025/two_qubits.toml"))
+    for kw, rule in (({"observables": ["sz(q1)", "sz(q1)"]}, "sweep-observables"),
+                     ({"methods": ["global", "global"]}, "sweep-methods")):
+        with pytest.raises(qheat.Error) as e:
+            qheat.sweep(m, vary={"T1": [5, 6]}, **kw)
+        assert e.value.rule == rule and "named twice" in str(e.value)
+    code, _, err = run_cli("sweep", example("examples/zhang2025/two_qubits.toml"), "--vary", "T1=5,6",
+                           "--observable", "sz(q1)", "--observable", "sz(q1)", "--quiet")
+    refused(code, err, "sweep-observables")

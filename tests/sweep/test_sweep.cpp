@@ -171,6 +171,9 @@ TEST(SweepCli, BadArgumentsGiveOneClearError) {
                                          {"--vary T1=1:2:3 --set T2", "set-syntax"},
                                          {"--vary T1=1:2:3 --method nope", "unknown-method"},
                                          {"--vary T1=1:2:3 --vary T1=4,5", "vary-duplicate"},
+                                         // Twice the rows of one method; twice the columns of one observable.
+                                         {"--vary T1=1:2:3 --method global,redfield,global", "sweep-methods"},
+                                         {"--vary T1=1:2:3 --observable 'sz(q1)' --observable 'sz(q1)'", "sweep-observables"},
                                          {"--vary T1=1:2:3 --jobs 0", "jobs"}}) {
     const auto r = test::run_cli("sweep " + kZhang + " " + c.args + " --quiet");
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
