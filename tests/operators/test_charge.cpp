@@ -149,6 +149,10 @@ TEST(Charge, BasisChangeAndProductsBySectorsEqualDenseProducts) {
       cmat sum = dense;  // accumulates onto what is there
       add_adjoint_product_by_sectors(A, B, b.level_sectors, sum);
       EXPECT_TRUE(close(sum, dense + A.adjoint() * B));
+      // A B over the nonzero blocks (the mean-force products), complex and, for real operands, real.
+      EXPECT_TRUE(close(product_by_sectors(A, B, b.level_sectors), A * B));
+      const rmat Ar = A.real(), Br = B.real();
+      EXPECT_TRUE(close(product_by_sectors(Ar, Br, b.level_sectors).cast<cplx>(), (Ar * Br).cast<cplx>()));
     }
   }
 }
