@@ -388,7 +388,14 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   const int nb = static_cast<int>(model.baths.size());
   std::vector<rmat> R(nb, rmat::Zero(d, d));   // R[alpha](a, b): rate b -> a summed over k
   std::vector<rmat> E(nb, rmat::Zero(d, d));   // E[alpha](a, b): sum over k of Delta * rate
-  const double zero_tol = options.degeneracy_tolerance * wd;
+  // A Delta within this of zero is a zero-frequency jump: the static rule (tolerance x max(1, max|E|), here the
+  // folded quasienergies), never below what the quasienergies resolve, nor (harmonic k) the round-off of
+  // eps~ - k w_d. Scaled by w_d alone it merged every splitting of a fast drive (w_d = 1e12, splitting 1: the
+  // currents were 0, no diagnostic).
+  const double degenerate = options.degeneracy_tolerance * std::max(1.0, eps.cwiseAbs().maxCoeff());
+  const double zero_tol = std::max(degenerate, 10.0 * res.quasienergy_error);
+  const double k_round_off = 64.0 * std::numeric_limits<double>::epsilon() * wd;
+  res.resolution = zero_tol;
   for (int c = 0; c < nch; ++c) {
     const Bath& bath = model.baths[channels[c].bath];
     // Weights below the modes' error (squared, times ||X||^2; at least round-off) are not resolved: dropped,
@@ -402,7 +409,13 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
                                                                      static_cast<std::size_t>(a + d * b)]);
           if (wgt <= resolved) continue;
           double delta = eps_u(b) - eps_u(a) - static_cast<double>(k) * wd;
-          if (std::abs(delta) < zero_tol) delta = 0.0;
+          if (std::abs(delta) < std::max(zero_tol, k_round_off * std::abs(k))) {
+            if (a != b && std::abs(delta) >= degenerate) {
+              ++res.unresolved_jumps;
+              res.largest_unresolved = std::max(res.largest_unresolved, std::abs(delta));
+            }
+            delta = 0.0;
+          }
           double kap = 0.0;
           if (delta == 0.0) {
             if (a == b) continue;  // no jump, no energy

@@ -45,6 +45,15 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const Floqu
                                   "their decay rates: " + list +
                                   "; the Pauli (fully secular) treatment of their coherence is doubtful"});
   }
+  if (fr.unresolved_jumps > 0 && model.drive)
+    th.diagnostics.push_back({"warning", "floquet-unresolved",
+                              std::to_string(fr.unresolved_jumps) + " jumps with quasienergy differences up to " +
+                                  diagnostic_number(fr.largest_unresolved) +
+                                  " count as zero-frequency jumps (no energy to the baths): the quasienergies are "
+                                  "resolved to " + diagnostic_number(fr.resolution) + " only (drive frequency " +
+                                  diagnostic_number(model.drive->frequency) +
+                                  "; a drive this fast against the system's splittings is its static limit: "
+                                  "solve the time-averaged model)"});
   if (fr.status == SteadyStatus::not_converged)
     th.diagnostics.push_back({"warning", "floquet-not-converged",
                               "the Floquet modes did not reach their accuracy target: quasienergy error estimate " +

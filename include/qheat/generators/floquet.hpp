@@ -20,7 +20,9 @@ struct FloquetOptions {
   int sambe_harmonics = 0;         // 0: |q| <= M grown from 4 until the modes' edge weight <= 1e-20
   int steps_per_period = 0;        // 0: doubled until the quasienergy error estimate <= quasienergy_tolerance
   int max_harmonic = 0;            // 0: chosen automatically until the Fourier weight left out < 1e-12
-  double degeneracy_tolerance = 1e-9;  // quasienergy differences equal within this (relative to w_d)
+  // Quasienergy differences equal within this times max(1, max|folded quasienergy|) (at least 10x their error
+  // estimate and the round-off of eps - k w_d).
+  double degeneracy_tolerance = 1e-9;
   double quasienergy_tolerance = 1e-10;  // target of the quasienergy error estimate (relative to w_d)
 };
 
@@ -49,6 +51,12 @@ struct FloquetResult {
   double quasienergy_error = 0.0;
   double propagator_error = 0.0;  // the mode error described above
   std::vector<QuasienergyPair> near_degenerate;  // closest pairs first, at most 10
+  // Jumps (a != b, resolved weight) whose Delta lies above the degeneracy tolerance but within what the
+  // quasienergies resolve (their error estimate, the round-off of eps~ - k w_d): counted as zero-frequency
+  // jumps, i.e. dropped from the currents; the largest such |Delta| (0 when none).
+  int unresolved_jumps = 0;
+  double largest_unresolved = 0.0;
+  double resolution = 0.0;  // the larger of the two limits for k = 0
 };
 
 // "sambe" or "propagator"; MethodError("floquet-solver") otherwise.
