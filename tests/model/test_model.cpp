@@ -461,6 +461,16 @@ TEST(ModelErrors, NonHermitianHamiltonian) {
                      "H = ");
 }
 
+TEST(ModelErrors, NonHermitianEntryFoundAcrossTiles) {
+  // 256 levels: the check walks 64 x 64 tiles. The largest deviation, 0.5 from sp(q1) P_down(q2), first appears
+  // (column order, q1 the most significant bit, index 0 = up) at row 64, column 192: a tile off the diagonal;
+  // the 0.3 of sp(q3) sx(q8) lies in earlier columns and must not be the one reported.
+  const std::string text =
+      "name = \"nh\"\n[sites]\nq = { kind = \"qubit\", count = 8 }\n[hamiltonian]\n"
+      "H = \"sum(k, 1, 8, sz(q{k})) + 0.3*sp(q3)*sx(q8) + 0.5*sp(q1)*(1 - sz(q2))/2\"\n";
+  expect_model_error(text, "hermitian-hamiltonian", "max|H - H^dag| = 0.5 at entry (64, 192)", "H = ");
+}
+
 TEST(ModelErrors, NegativeTemperature) {
   expect_model_error(with(kBase, "T2 = 1.0", "T2 = -1.0"), "negative-temperature",
                      "bath 'cold': temperature -1 is negative", "temperature = \"T2\"");
