@@ -29,6 +29,7 @@ struct GibbsArgs {
 int run_gibbs(const GibbsArgs& args) {
   apply_resources(args.resources, args.resources.threads.empty() ? hardware_threads() : count_value(args.resources.threads));
   const Model model = load_model(args.file, parse_overrides(args.sets));
+  for (const std::string& o : args.observables) (void)model_operator(model, o);  // before the computation
   MeanForceOptions opt;
   opt.order = args.order;
   print_json(gibbs_json(model, mean_force_gibbs(model, opt), args.observables, args.state));

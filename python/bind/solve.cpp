@@ -93,6 +93,7 @@ void bind_solve(py::module_& m) {
         if (order != 0 && order != 2)
           throw MethodError("mean-force-order", "order must be 0 or 2; got " + std::to_string(order));
         apply_threads(threads);
+        for (const std::string& o : observables) (void)model_operator(pm.model, o);  // before the computation
         MeanForceOptions opt;
         opt.order = order;
         const MeanForceState s = run_long([&] { return mean_force_gibbs(pm.model, opt); });

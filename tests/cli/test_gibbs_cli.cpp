@@ -103,4 +103,8 @@ TEST(GibbsCli, ChainWithoutStateThreadsAndMemoryLimit) {
   EXPECT_EQ(tight.err.rfind("qheat: error [memory-limit]: the mean-force Gibbs state of 256 levels needs an estimated", 0), 0u)
       << tight.err;
   EXPECT_EQ(tight.out, "");
+  // A bad observable is refused before the computation: before the memory estimate too.
+  const GibbsRun bad = run_gibbs(chain + " --max-memory 1M --observable 'sz(q9)'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err.rfind("qheat: error [expression]: unknown site 'q9'", 0), 0u) << bad.err;
 }
