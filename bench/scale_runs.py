@@ -17,6 +17,7 @@ XX = os.path.join(ROOT, "examples", "chain", "xx_chain.toml")
 XXZ = os.path.join(ROOT, "examples", "chain", "xxz_chain.toml")
 KERR = os.path.join(ROOT, "examples", "bosons", "kerr_mode.toml")
 ISING = os.path.join(ROOT, "bench", "ising_chain.toml")
+DRIVEN = os.path.join(ROOT, "bench", "driven_xx_chain.toml")
 
 # (label, args after the binary, goal text, long?)
 CASES = [
@@ -49,6 +50,8 @@ CASES = [
     ("Ising chain, gibbs with rho, N=12", ["gibbs", ISING, "--set", "N=12", "--set", "T_cold=2"], "", True),
     ("XX chain, gibbs, N=10", ["gibbs", XX, "--set", "N=10", "--set", "T_hot=1", "--no-state"], "", False),
     ("XX chain, gibbs, N=12", ["gibbs", XX, "--set", "N=12", "--set", "T_hot=1", "--no-state"], "", True),
+    ("driven XX chain, floquet, N=7", ["ness", DRIVEN, "--method", "floquet", "--set", "N=7", "--threads", "1"], "", False),
+    ("driven XX chain, floquet, N=8", ["ness", DRIVEN, "--method", "floquet", "--set", "N=8", "--threads", "1"], "", False),
 ]
 
 
