@@ -243,6 +243,16 @@ class Loader {
   Loader(const toml::table& root, std::string file, const std::vector<Override>& overrides)
       : root_(root), file_(std::move(file)), overrides_(overrides) {}
 
+  // The [parameters] table with the overrides applied, resolved (no sites or operators are built).
+  void resolve_parameters(Model& model) {
+    read_parameters();
+    apply_overrides();
+    for (auto& p : params_) resolve_param(p.name);
+    for (const auto& p : params_)
+      if (const auto* d = std::get_if<double>(&p.value.value)) model.parameters.emplace_back(p.name, *d);
+      else if (const auto* a = std::get_if<std::vector<double>>(&p.value.value)) model.arrays[p.name] = *a;
+  }
+
   Model load() {
     check_keys(root_,
                {"name", "description", "parameters", "sites", "hamiltonian", "operators", "baths", "drive"},
@@ -251,12 +261,7 @@ class Loader {
     model.name = read_name();
     if (const auto* d = root_.get("description"); d != nullptr && !d->is_string())
       error("wrong-type", "'description' must be a string, not " + type_name(*d), line_of(*d));
-    read_parameters();
-    apply_overrides();
-    for (auto& p : params_) resolve_param(p.name);
-    for (const auto& p : params_)
-      if (const auto* d = std::get_if<double>(&p.value.value)) model.parameters.emplace_back(p.name, *d);
-      else if (const auto* a = std::get_if<std::vector<double>>(&p.value.value)) model.arrays[p.name] = *a;
+    resolve_parameters(model);
     model.space = read_sites();
     space_ = &model.space;
     read_operators();
@@ -1015,6 +1020,17 @@ Model ModelSource::instantiate(const std::vector<Override>& overrides) const {
   try {
     Loader loader(parsed_->root, source_name_, overrides);
     return loader.load();
+  } catch (const ModelError& e) {
+    rethrow_one_line(e);
+  }
+}
+
+std::vector<std::pair<std::string, double>> ModelSource::parameters(const std::vector<Override>& overrides) const {
+  try {
+    Loader loader(parsed_->root, source_name_, overrides);
+    Model model;
+    loader.resolve_parameters(model);
+    return model.parameters;
   } catch (const ModelError& e) {
     rethrow_one_line(e);
   }

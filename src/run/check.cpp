@@ -111,9 +111,9 @@ std::vector<CheckSpec> read_checks(const std::string& file) {
 
 // The expected value at one point: an expression of the model's parameters and the check's `where`
 // definitions (which may use each other, in any order).
-double expected_value(const CheckSpec& c, const Model& model) {
+double expected_value(const CheckSpec& c, const std::vector<std::pair<std::string, double>>& parameters) {
   EvalContext ctx;
-  for (const auto& [k, v] : model.parameters) ctx.symbols[k] = Binding{v, {}};
+  for (const auto& [k, v] : parameters) ctx.symbols[k] = Binding{v, {}};
   std::map<std::string, Binding> done;
   std::set<std::string> active;
   std::function<const Binding*(const std::string&)> resolve = [&](const std::string& name) -> const Binding* {
@@ -181,7 +181,7 @@ void validate_check(const CheckSpec& c, const std::string& file) {
       throw Error("check-file", "unknown quantity '" + c.quantity +
                                     "' (J_<bath>, drive_power, entropy_production, first_law_residual, <operator>)");
     }
-    (void)expected_value(c, model);
+    (void)expected_value(c, model.parameters);
   } catch (const ModelError& e) {
     if (e.line() > 0) throw;  // a line of the model file
     throw ModelError(e.rule(), e.what(), c.line, file);
@@ -248,7 +248,7 @@ CheckReport run_checks(const std::vector<std::string>& files) {
           std::vector<Override> ov = fixed;
           for (std::size_t a = 0; a < axes.size(); ++a) ov.push_back({axes[a].name, sweep_number(row.point[a])});
           out.computed = computed_value(c, row, r.bath_names);
-          out.expected = expected_value(c, src.instantiate(ov));
+          out.expected = expected_value(c, src.parameters(ov));  // the model's operators are not needed
           const bool within = std::abs(out.computed - out.expected) <= c.atol + c.rtol * std::abs(out.expected);
           if (c.known_discrepancy.empty()) {
             out.result = within ? "pass" : "FAIL";

@@ -471,6 +471,24 @@ TEST(ModelErrors, NonHermitianEntryFoundAcrossTiles) {
   expect_model_error(text, "hermitian-hamiltonian", "max|H - H^dag| = 0.5 at entry (64, 192)", "H = ");
 }
 
+TEST(ModelSource, ParametersAloneEqualTheInstantiatedModels) {
+  // qheat check evaluates `expected` from the parameters alone at every grid point.
+  const std::string text = with(kBase, "T2 = 1.0", "T2 = \"T1/2 + g\"");
+  const ModelSource src = ModelSource::from_string(text, "p.toml");
+  for (const std::vector<Override>& ov : std::vector<std::vector<Override>>{{}, {{"T1", "4"}}, {{"g", "eps/4"}, {"eps", "3"}}}) {
+    const auto p = src.parameters(ov);
+    EXPECT_EQ(p, src.instantiate(ov).parameters);
+    ASSERT_EQ(p.size(), 5U);
+  }
+  EXPECT_EQ(src.parameters({{"T1", "4"}})[4], (std::pair<std::string, double>{"T2", 2.2}));
+  try {
+    (void)src.parameters({{"nope", "1"}});
+    FAIL() << "no throw";
+  } catch (const ModelError& e) {
+    EXPECT_EQ(e.rule(), "unknown-parameter");
+  }
+}
+
 TEST(ModelErrors, NegativeTemperature) {
   expect_model_error(with(kBase, "T2 = 1.0", "T2 = -1.0"), "negative-temperature",
                      "bath 'cold': temperature -1 is negative", "temperature = \"T2\"");

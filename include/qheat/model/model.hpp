@@ -76,6 +76,9 @@ public:
   static ModelSource from_file(const std::string& path);
   static ModelSource from_string(const std::string& toml_text, const std::string& source_name);
   [[nodiscard]] Model instantiate(const std::vector<Override>& overrides = {}) const;
+  // The scalar parameters (resolved, file order) that instantiate(overrides) would give, without building the
+  // sites and operators (a 4096-level model's dense operators take seconds); the same errors for parameters.
+  [[nodiscard]] std::vector<std::pair<std::string, double>> parameters(const std::vector<Override>& overrides = {}) const;
   [[nodiscard]] const std::string& source_name() const noexcept { return source_name_; }
 
   struct Parsed;  // the parsed TOML document (src/model/model.cpp)
