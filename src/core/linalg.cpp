@@ -85,6 +85,8 @@ int zheevd(const char* jobz, cmat& A, rvec& w) {
 }
 }  // namespace
 
+cplx trace_of_product(const cmat& A, const cmat& B) { return A.cwiseProduct(B.transpose()).sum(); }
+
 bool is_real(const cmat& m) {
   const auto* p = reinterpret_cast<const double*>(m.data());
   const long n = m.size();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "qheat/core/linalg.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/response/bosonic.hpp"
 #include "qheat/response/perturbed.hpp"
 #include "qheat/response/response.hpp"
@@ -171,7 +173,7 @@ nlohmann::json gibbs_json(const Model& model, const MeanForceState& s, const std
   nlohmann::json obs = nlohmann::json::object();
   for (const std::string& text : observables) {
     const cmat O = model_operator(model, text);
-    const cplx v = (s.rho * O).trace();
+    const cplx v = linalg::trace_of_product(s.rho, O);
     obs[text] = {{"re", json_number(v.real())}, {"im", json_number(v.imag())}};
   }
   nlohmann::json j;
@@ -187,6 +189,10 @@ nlohmann::json response_json(const Model& model, const ResponseRequest& request)
   if (request.method != "global")
     throw MethodError("response-method", "linear response is implemented for the global (Davies) master equation, "
                                          "the one Levy, Rabani and Limmer use; got method " + request.method);
+  const auto dd = static_cast<std::size_t>(model.hamiltonian.rows()) * static_cast<std::size_t>(model.hamiltonian.rows());
+  check_memory((1 + request.observables.size()) * dd * sizeof(cplx),
+               "holding the perturbation and " + std::to_string(request.observables.size()) + " observables as dense operators",
+               "fewer observables need less");
   const cmat V = model_operator(model, request.perturbation);
   const std::vector<std::string>& names = request.observables;
   std::vector<cmat> obs;

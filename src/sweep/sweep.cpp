@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "qheat/core/interrupt.hpp"
+#include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 #include "qheat/operators/expression.hpp"
 
@@ -241,6 +242,10 @@ std::vector<SweepRow> solve_point(const PointModel& model_at, const SweepResult&
   throw_if_interrupted();
   try {
     model.emplace(model_at(point));
+    const auto dd = static_cast<std::size_t>(model->hamiltonian.rows()) * static_cast<std::size_t>(model->hamiltonian.rows());
+    check_memory(options.observables.size() * dd * sizeof(cplx),
+                 "holding " + std::to_string(options.observables.size()) + " observables as dense operators",
+                 "fewer observables need less");
     for (const std::string& o : options.observables) observables.push_back(model_operator(*model, o));
   } catch (const Error& e) {
     for (SweepRow& row : rows) {
@@ -261,7 +266,7 @@ std::vector<SweepRow> solve_point(const PointModel& model_at, const SweepResult&
       row.status = status_name(row.solution.status);
       if (row.solution.rho) {
         const cmat& rho = *row.solution.rho;
-        for (const cmat& O : observables) row.observables.push_back((rho * O).trace());
+        for (const cmat& O : observables) row.observables.push_back(linalg::trace_of_product(rho, O));
       } else {
         row.observables.insert(row.observables.end(), observables.size(), cplx(std::nan(""), std::nan("")));
       }

@@ -36,6 +36,27 @@ TEST(CliResources, MemoryLimitStopsALargeSolveAtOnce) {
   EXPECT_LT(seconds, 30.0) << r.err;
 }
 
+// Observables are dense d x d operators: they are counted before they are built (response: with the
+// perturbation; sweep: per point). An independent audit saw response with 8 observables of a 12-site chain reach
+// 3.1 GB under --max-memory 100M before the solver's estimate refused it.
+TEST(CliResources, ObservablesAreCountedBeforeTheyAreBuilt) {
+  const CliRun r = run_cli("response " + kChain + " --set N=8 --perturbation 'sx(q4)' --observable 'sz(q1)' "
+                           "--observable 'sz(q2)' --observable 'sz(q3)' --max-memory 3M");
+  EXPECT_EQ(r.code, 2) << r.err;
+  // (1 + 3) x 256^2 complex numbers = 4 MiB.
+  EXPECT_EQ(r.err.rfind("qheat: error [memory-limit]: holding the perturbation and 3 observables as dense operators "
+                        "needs an estimated 4.0 MiB, more than the limit of 3.0 MiB",
+                        0),
+            0u)
+      << r.err;
+  const CliRun s = run_cli("sweep " + kChain + " --set N=6 --vary T_hot=1,2 --observable 'sz(q1)' --observable 'sz(q2)' "
+                           "--max-memory 100K --quiet");
+  EXPECT_EQ(s.code, 0) << s.err;  // failed points are rows
+  EXPECT_NE(s.out.find("[memory-limit] holding 2 observables as dense operators needs an estimated 128 KiB, more than the limit of 100 KiB"),
+            std::string::npos)
+      << s.out;
+}
+
 // The HEOM's preconditioner holds dense d^2 x d^2 matrices (d^4 complex numbers each): a ten-qubit chain
 // (d^2 = 1048576) needs ~100 TiB and stopped with "internal error: std::bad_alloc" (exit 3) before the estimate
 // counted them. Refused now from the estimate on any machine, and at a size that would allocate (six qubits,

@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "qheat/core/linalg.hpp"
 #include "qheat/core/sparse_products.hpp"
 
 namespace {
@@ -146,3 +147,18 @@ TEST(DenseTimesSparseKernel, VectorizedWhereTheCpuHasAvx2) {
 }
 
 }  // namespace
+
+TEST(Linalg, TraceOfProductEqualsTraceOfTheProduct) {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> g;
+  for (const long d : {1L, 7L, 64L}) {
+    qheat::cmat A(d, d), B(d, d);
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i) {
+        A(i, j) = {g(rng), g(rng)};
+        B(i, j) = {g(rng), g(rng)};
+      }
+    // Sums of d^2 terms of size ~1 in another order: rounding ~1e-15 d.
+    EXPECT_LT(std::abs(qheat::linalg::trace_of_product(A, B) - (A * B).trace()), 1e-13 * static_cast<double>(d)) << d;
+  }
+}

@@ -12,6 +12,9 @@ namespace qheat::linalg {
 // True when every element's imaginary part is exactly zero.
 bool is_real(const cmat& m);
 
+// Tr[A B] = sum_ij A_ij B_ji in O(d^2) (the product A B costs d^3: 3 s per observable at d = 4096).
+cplx trace_of_product(const cmat& A, const cmat& B);
+
 // Hermitian H = V diag(w) V^dag, w ascending. Real symmetric H goes to dsyevd (a quarter of the
 // work), complex to zheevd; small matrices stay with Eigen. Throws MethodError("eigensolver").
 void hermitian_eigen(const cmat& H, rvec& w, cmat& V);
