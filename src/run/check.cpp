@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <toml++/toml.h>
 
@@ -145,8 +146,9 @@ double computed_value(const CheckSpec& c, const SweepRow& row, const std::vector
 }
 
 // Everything a check names, checked before any check runs: its method and Lamb-shift mode, its grid and
-// overrides, its model at the first grid point, the quantity (a bath of that model, an operator of it) and
-// the expected value there. An error that names no line of a model file gets the check's line.
+// overrides (the varied parameters exist), and, when its model builds at the first grid point, the quantity (a
+// bath of that model, an operator of it) and the expected value there. An error that names no line of a model
+// file gets the check's line.
 void validate_check(const CheckSpec& c, const std::string& file) {
   try {
     (void)parse_method(c.method);
@@ -161,7 +163,13 @@ void validate_check(const CheckSpec& c, const std::string& file) {
     std::vector<double> first;
     first.reserve(axes.size());
     for (const SweepAxis& a : axes) first.push_back(a.values.front());
-    const Model model = file_point_model(src, fixed, axes)(first);
+    std::optional<Model> built;
+    try {
+      built.emplace(file_point_model(src, fixed, axes)(first));
+    } catch (const Error&) {
+      return;  // the model fails at that point: its rows say so (FAIL), as a sweep's rows do
+    }
+    const Model& model = *built;
     if (c.quantity.rfind("J_", 0) == 0) {
       std::string names;
       bool found = false;

@@ -78,6 +78,14 @@ TEST(CheckCli, WhatACheckNamesIsCheckedBeforeAnythingRuns) {
     EXPECT_NE(r.err.find(c.text), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+  // A model that fails at a grid point (the first one, here) is that point's FAIL row, as before.
+  const auto path = qheat::test::scratch_dir() / "checks.toml";
+  std::ofstream(path) << "[[check]]\nref = \"t\"\nmodel = \"" << model
+                      << "\"\nreason = \"r\"\natol = 1\nquantity = \"J_A\"\nexpected = \"0\"\nvary = [\"TA = -1, 2\"]\n";
+  const auto r = qheat::test::run_cli("check " + path.string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 rows, 1 failed"), std::string::npos) << r.out;
 }
 
 }  // namespace
