@@ -171,7 +171,7 @@ void audit_balance(Thermodynamics& t, const std::vector<std::string>& names, con
   } else if (scale > 1e-12 * flow && std::abs(t.first_law_residual) > 1e-3 * scale) {
     // Within the round-off of the gross flows, yet not small against the currents themselves: the currents are
     // differences of flows so much larger that they keep few digits (Bloch-Redfield at T = 1e8 against level
-    // spacings ~1: J_hot and J_cold apart by a factor 4, no diagnostic).
+    // spacings ~5: J_hot and J_cold apart by a factor 4, no diagnostic).
     diag.push_back({"warning", "first-law",
                     "currents do not sum to zero: residual " + diagnostic_number(t.first_law_residual) + " is " +
                         diagnostic_number(100.0 * std::abs(t.first_law_residual) / scale) +
