@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "qheat/core/resources.hpp"
 #include "qheat/operators/expression.hpp"
 
 namespace qheat {
@@ -1065,6 +1066,16 @@ cmat model_operator(const Model& model, const std::string& name_or_expression) {
   for (const auto& [name, values] : model.arrays) ctx.symbols[name] = Binding{values, {}};
   for (const auto& [name, op] : model.operators) ctx.symbols[name] = Binding{op, {}};
   return evaluate_operator(name_or_expression, ctx);
+}
+
+std::vector<cmat> model_operators(const Model& model, const std::vector<std::string>& names, const std::string& what) {
+  const auto d = static_cast<std::size_t>(model.hamiltonian.rows());
+  check_memory(names.size() * d * d * sizeof(cplx), "holding " + what + " as dense operators",
+               "fewer observables need less");
+  std::vector<cmat> out;
+  out.reserve(names.size());
+  for (const std::string& name : names) out.push_back(model_operator(model, name));
+  return out;
 }
 
 }  // namespace qheat

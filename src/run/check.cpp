@@ -145,29 +145,40 @@ double computed_value(const CheckSpec& c, const SweepRow& row, const std::vector
                                 "' (J_<bath>, drive_power, entropy_production, first_law_residual, <operator>)");
 }
 
+// A check parsed for its sweep: the model file read once, the grid, the overrides and the sweep's options.
+struct PreparedCheck {
+  ModelSource source;
+  std::vector<SweepAxis> axes;
+  std::vector<Override> fixed;
+  SweepOptions options;
+};
+
 // Everything a check names, checked before any check runs: its method and Lamb-shift mode, its grid and
 // overrides (the varied parameters exist), and, when its model builds at the first grid point, the quantity (a
 // bath of that model, an operator of it) and the expected value there. An error that names no line of a model
 // file gets the check's line.
-void validate_check(const CheckSpec& c, const std::string& file) {
+PreparedCheck prepare_check(const CheckSpec& c, const std::string& file) {
   try {
-    (void)parse_method(c.method);
-    (void)parse_lamb_shift_mode(c.lamb_shift);
+    const bool observable = c.quantity.size() > 2 && c.quantity.front() == '<' && c.quantity.back() == '>';
+    SweepOptions opt;
+    opt.methods = {parse_method(c.method)};
+    opt.lamb_shift = parse_lamb_shift_mode(c.lamb_shift);
+    if (observable) opt.observables = {c.quantity.substr(1, c.quantity.size() - 2)};
     std::vector<SweepAxis> axes;
     axes.reserve(c.vary.size());
     for (const auto& v : c.vary) axes.push_back(parse_vary(v));
-    const std::vector<Override> fixed = parse_overrides(c.sets);
-    const ModelSource src = ModelSource::from_file(c.model);
-    const bool observable = c.quantity.size() > 2 && c.quantity.front() == '<' && c.quantity.back() == '>';
-    check_sweep_parameters(src, fixed, axes);
+    std::vector<Override> fixed = parse_overrides(c.sets);
+    PreparedCheck prepared{ModelSource::from_file(c.model), std::move(axes), std::move(fixed), std::move(opt)};
+    const ModelSource& src = prepared.source;
+    check_sweep_parameters(src, prepared.fixed, prepared.axes);
     std::vector<double> first;
-    first.reserve(axes.size());
-    for (const SweepAxis& a : axes) first.push_back(a.values.front());
+    first.reserve(prepared.axes.size());
+    for (const SweepAxis& a : prepared.axes) first.push_back(a.values.front());
     std::optional<Model> built;
     try {
-      built.emplace(file_point_model(src, fixed, axes)(first));
+      built.emplace(file_point_model(src, prepared.fixed, prepared.axes)(first));
     } catch (const Error&) {
-      return;  // the model fails at that point: its rows say so (FAIL), as a sweep's rows do
+      return prepared;  // the model fails at that point: its rows say so (FAIL), as a sweep's rows do
     }
     const Model& model = *built;
     if (c.quantity.rfind("J_", 0) == 0) {
@@ -190,6 +201,7 @@ void validate_check(const CheckSpec& c, const std::string& file) {
                                     "' (J_<bath>, drive_power, entropy_production, first_law_residual, <operator>)");
     }
     (void)expected_value(c, model.parameters);
+    return prepared;
   } catch (const ModelError& e) {
     if (e.line() > 0) throw;  // a line of the model file
     throw ModelError(e.rule(), e.what(), c.line, file);
@@ -224,25 +236,23 @@ std::vector<std::string> find_check_files(const std::string& directory) {
 CheckReport run_checks(const std::vector<std::string>& files) {
   CheckReport report;
   report.files = files;
-  std::vector<std::vector<CheckSpec>> specs;
-  specs.reserve(files.size());
+  std::vector<std::vector<std::pair<CheckSpec, PreparedCheck>>> checks;
+  checks.reserve(files.size());
   for (const std::string& file : files) {
-    specs.push_back(read_checks(file));
-    for (const CheckSpec& c : specs.back()) validate_check(c, file);
+    std::vector<CheckSpec> specs = read_checks(file);
+    auto& prepared = checks.emplace_back();
+    prepared.reserve(specs.size());
+    for (CheckSpec& c : specs) {
+      PreparedCheck p = prepare_check(c, file);
+      prepared.emplace_back(std::move(c), std::move(p));
+    }
   }
   for (std::size_t f = 0; f < files.size(); ++f) {
     const std::string& file = files[f];
-    for (const CheckSpec& c : specs[f]) {
-      const ModelSource src = ModelSource::from_file(c.model);
-      std::vector<SweepAxis> axes;
-      axes.reserve(c.vary.size());
-      for (const auto& v : c.vary) axes.push_back(parse_vary(v));
-      SweepOptions opt;
-      opt.methods = {parse_method(c.method)};
-      opt.lamb_shift = parse_lamb_shift_mode(c.lamb_shift);
-      if (c.quantity.size() > 2 && c.quantity.front() == '<') opt.observables = {c.quantity.substr(1, c.quantity.size() - 2)};
-      const std::vector<Override> fixed = parse_overrides(c.sets);
-      const SweepResult r = run_sweep(src, fixed, axes, opt);
+    for (const auto& [c, p] : checks[f]) {
+      const std::vector<SweepAxis>& axes = p.axes;
+      const std::vector<Override>& fixed = p.fixed;
+      const SweepResult r = run_sweep(p.source, fixed, axes, p.options);
       for (const SweepRow& row : r.rows) {
         CheckRow out;
         out.file = file;
@@ -256,7 +266,7 @@ CheckReport run_checks(const std::vector<std::string>& files) {
           std::vector<Override> ov = fixed;
           for (std::size_t a = 0; a < axes.size(); ++a) ov.push_back({axes[a].name, sweep_number(row.point[a])});
           out.computed = computed_value(c, row, r.bath_names);
-          out.expected = expected_value(c, src.parameters(ov));  // the model's operators are not needed
+          out.expected = expected_value(c, p.source.parameters(ov));  // the model's operators are not needed
           const bool within = std::abs(out.computed - out.expected) <= c.atol + c.rtol * std::abs(out.expected);
           if (c.known_discrepancy.empty()) {
             out.result = within ? "pass" : "FAIL";

@@ -189,15 +189,13 @@ nlohmann::json response_json(const Model& model, const ResponseRequest& request)
   if (request.method != "global")
     throw MethodError("response-method", "linear response is implemented for the global (Davies) master equation, "
                                          "the one Levy, Rabani and Limmer use; got method " + request.method);
-  const auto dd = static_cast<std::size_t>(model.hamiltonian.rows()) * static_cast<std::size_t>(model.hamiltonian.rows());
-  check_memory((1 + request.observables.size()) * dd * sizeof(cplx),
-               "holding the perturbation and " + std::to_string(request.observables.size()) + " observables as dense operators",
-               "fewer observables need less");
-  const cmat V = model_operator(model, request.perturbation);
   const std::vector<std::string>& names = request.observables;
-  std::vector<cmat> obs;
-  obs.reserve(names.size());
-  for (const auto& o : names) obs.push_back(model_operator(model, o));
+  std::vector<std::string> texts{request.perturbation};  // the perturbation first, then the observables
+  texts.insert(texts.end(), names.begin(), names.end());
+  std::vector<cmat> obs = model_operators(
+      model, texts, "the perturbation and " + std::to_string(request.observables.size()) + " observables");
+  const cmat V = std::move(obs.front());
+  obs.erase(obs.begin());
   ResponseOptions opt;
   opt.lamb_shift = request.lamb_shift;
   opt.times = request.times;

@@ -242,11 +242,8 @@ std::vector<SweepRow> solve_point(const PointModel& model_at, const SweepResult&
   throw_if_interrupted();
   try {
     model.emplace(model_at(point));
-    const auto dd = static_cast<std::size_t>(model->hamiltonian.rows()) * static_cast<std::size_t>(model->hamiltonian.rows());
-    check_memory(options.observables.size() * dd * sizeof(cplx),
-                 "holding " + std::to_string(options.observables.size()) + " observables as dense operators",
-                 "fewer observables need less");
-    for (const std::string& o : options.observables) observables.push_back(model_operator(*model, o));
+    observables = model_operators(*model, options.observables,
+                                  std::to_string(options.observables.size()) + " observables");
   } catch (const Error& e) {
     for (SweepRow& row : rows) {
       row.status = "error";

@@ -99,4 +99,8 @@ inline constexpr int kMaxModelDimension = 4096;
 // ExpressionError for an expression that cannot be evaluated.
 cmat model_operator(const Model& model, const std::string& name_or_expression);
 
+// model_operator for each of `names`, after check_memory refuses the names.size() dense d x d matrices
+// beyond the memory limit ("holding <what> as dense operators"); for response and sweep observables.
+std::vector<cmat> model_operators(const Model& model, const std::vector<std::string>& names, const std::string& what);
+
 }  // namespace qheat
