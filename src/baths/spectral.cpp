@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <optional>
 #include <vector>
 
 #include "qheat/core/types.hpp"
@@ -79,20 +80,38 @@ double pchip_slope(const std::vector<double>& x, const std::vector<double>& y, s
   return (w1 + w2) / (w1 / ml + w2 / mr);
 }
 
-// Interpolant at w in [x_0, x_N].
-double pchip_value(const std::vector<double>& x, const std::vector<double>& y, double w) {
+// The interval [x_k, x_k+1] holding w (the first or last one outside [x_0, x_N]), its width and w's position t in it.
+struct PchipInterval {
+  std::size_t k;
+  double h;
+  double t;
+};
+PchipInterval pchip_interval(const std::vector<double>& x, double w) {
   const std::size_t n = x.size();
   std::size_t k = static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), w) - x.begin());
   k = k == 0 ? 0 : k - 1;
   if (k > n - 2) k = n - 2;
   const double h = x[k + 1] - x[k];
-  const double t = (w - x[k]) / h;
+  return {k, h, (w - x[k]) / h};
+}
+
+// Interpolant at w in [x_0, x_N].
+double pchip_value(const std::vector<double>& x, const std::vector<double>& y, double w) {
+  const auto [k, h, t] = pchip_interval(x, w);
   const double u = 1.0 - t;
   const double h10 = t * u * u;
   const double h01 = t * t * (3.0 - 2.0 * t);
   const double h11 = -t * t * u;
   // y_k h00 + y_{k+1} h01 with h00 = 1 - h01: exact on flat stretches, monotone up to rounding.
   return y[k] + (y[k + 1] - y[k]) * h01 + h * (pchip_slope(x, y, k) * h10 + pchip_slope(x, y, k + 1) * h11);
+}
+
+// d/dw of the interpolant at w in [x_0, x_N] (continuous: PCHIP is C^1).
+double pchip_derivative(const std::vector<double>& x, const std::vector<double>& y, double w) {
+  const auto [k, h, t] = pchip_interval(x, w);
+  const double u = 1.0 - t;
+  return (y[k + 1] - y[k]) * 6.0 * t * u / h + pchip_slope(x, y, k) * u * (1.0 - 3.0 * t) +
+         pchip_slope(x, y, k + 1) * t * (3.0 * t - 2.0);
 }
 
 double tabulated_kappa(const SpectralDensity& J, double w) {
@@ -119,6 +138,33 @@ double kappa_over_w(const SpectralDensity& J, double w) {
   return 0.0;
 }
 
+// d/dw kappa(w) and d/dw [kappa(w)/w] for w > 0 (inside a table's support).
+double kappa_slope(const SpectralDensity& J, double w) {
+  const double r = J.kind == SpectralKind::tabulated ? 0.0 : w / J.cutoff;
+  switch (J.kind) {
+    case SpectralKind::flat: return 0.0;
+    case SpectralKind::ohmic_exp: return J.gamma * std::exp(-r) * (1.0 - r);
+    case SpectralKind::ohmic_drude: return J.gamma * (1.0 - r * r) / ((1.0 + r * r) * (1.0 + r * r));
+    case SpectralKind::power_law: return J.gamma * std::exp((J.s - 1.0) * std::log(r) - r) * (J.s - r);
+    case SpectralKind::tabulated:
+      if (!(w >= J.table_w.front()) || !(w <= J.table_w.back())) return 0.0;
+      return pchip_derivative(J.table_w, J.table_kappa, w);
+  }
+  return 0.0;
+}
+double kappa_over_w_slope(const SpectralDensity& J, double w) {
+  const double r = J.kind == SpectralKind::tabulated ? 0.0 : w / J.cutoff;
+  switch (J.kind) {
+    case SpectralKind::flat: return -J.gamma / (w * w);
+    case SpectralKind::ohmic_exp: return -J.gamma * std::exp(-r) / J.cutoff;
+    case SpectralKind::ohmic_drude: return -2.0 * J.gamma * r / (J.cutoff * (1.0 + r * r) * (1.0 + r * r));
+    case SpectralKind::power_law:
+      return J.gamma * std::exp((J.s - 2.0) * std::log(r) - r) * (J.s - 1.0 - r) / J.cutoff;
+    case SpectralKind::tabulated: return (kappa_slope(J, w) - tabulated_kappa(J, w) / w) / w;
+  }
+  return 0.0;
+}
+
 // x / (e^x - 1) for x >= 0 (1 at x = 0, 0 once e^x overflows).
 double x_over_expm1(double x) { return x == 0.0 ? 1.0 : x / std::expm1(x); }
 
@@ -129,6 +175,24 @@ double kappa_n(const SpectralDensity& J, double T, double w) {
   if (!(x < 746.0)) return 0.0;  // x/(e^x - 1) < 1e-320 (and no inf/inf for x = inf)
   const double q = x_over_expm1(x);
   return q == 0.0 ? 0.0 : kappa_over_w(J, w) * T * q;
+}
+
+// d/dz [z/(e^z - 1)] = q ((1 - q)/z - 1), by its Taylor series for small z (the direct form cancels).
+double x_over_expm1_slope(double z) {
+  if (z < 0.05) {
+    const double z2 = z * z;
+    return -0.5 + z * (1.0 / 6.0 - z2 * (1.0 / 180.0 - z2 / 5040.0));
+  }
+  const double q = x_over_expm1(z);
+  return q == 0.0 ? 0.0 : q * ((1.0 - q) / z - 1.0);
+}
+
+// d/dw [kappa(w) n(w)] = d/dw [(kappa/w) T q(w/T)] for w > 0.
+double kappa_n_slope(const SpectralDensity& J, double T, double w) {
+  if (T == 0.0) return 0.0;
+  const double z = w / T;
+  if (!(z < 700.0)) return 0.0;  // e^-z below 1e-304
+  return kappa_over_w_slope(J, w) * T * x_over_expm1(z) + kappa_over_w(J, w) * x_over_expm1_slope(z);
 }
 
 // Behaviour at the origin: kappa(x) ~ c x^s as x -> 0+; c == 0 means faster than any onset that
@@ -355,8 +419,9 @@ void gauss_kronrod31(const G& g, Segment& s) {
   s.l1 = l1 * h;
 }
 
+// `floor`: an absolute error the integrand's own round-off cannot go below (default none).
 template <class F>
-double integrate_segments(const F& f, std::vector<Segment> segs, const MapParams& mp) {
+double integrate_segments(const F& f, std::vector<Segment> segs, const MapParams& mp, double floor = 0.0) {
   auto evaluate = [&](Segment& s) {
     gauss_kronrod31([&](double u) { return mapped(f, s.map, mp, u); }, s);
   };
@@ -376,7 +441,7 @@ double integrate_segments(const F& f, std::vector<Segment> segs, const MapParams
   double l1 = 0.0;
   sums(total, err, l1);
   for (int splits = 0; splits < kMaxSplits && std::isfinite(total); ++splits) {
-    if (err <= std::max(kRelTol * std::abs(total), kL1Tol * l1)) break;
+    if (err <= std::max({kRelTol * std::abs(total), kL1Tol * l1, floor})) break;
     std::pop_heap(segs.begin(), segs.end(), by_error);
     Segment worst = segs.back();
     segs.pop_back();
@@ -405,7 +470,7 @@ double integrate_segments(const F& f, std::vector<Segment> segs, const MapParams
   }
   if (!std::isfinite(total))
     throw MethodError("lamb-shift-quadrature", "non-finite integrand in the Lamb-shift quadrature");
-  if (err > 1e-8 * std::max(std::abs(total), l1))
+  if (err > std::max(1e-8 * std::max(std::abs(total), l1), floor))
     throw MethodError("lamb-shift-quadrature",
                       fmt::format("Lamb-shift quadrature did not converge (error estimate {:.3g} for "
                                   "integral {:.6g})",
@@ -499,7 +564,10 @@ std::vector<Segment> plan(const Context& c, const std::vector<double>& specials,
 
 // PV int f(x)/(x0 - x) dx over the support, x0 != 0, f continuous at x0. Inside the support the pole
 // is removed by subtracting f(x0) over a window [lo, W] (W = 2 x0 for unbounded support, where
-// PV int_0^{2x0} dx/(x0-x) = 0; W = w_N for a table, adding f(x0) ln((x0-lo)/(hi-x0))).
+// PV int_0^{2x0} dx/(x0-x) = 0; W = w_N for a table, adding f(x0) ln((x0-lo)/(hi-x0))). The round-off of
+// f(x) - f(x0) (eps |f(x0)|) over 1/|x0 - x| down to the narrowest segment (1e-14 x0) adds up to ~70 eps |f(x0)|:
+// the error floor, reached where f is linear near x0 (a table's linear stretch); at x = x0 itself, which
+// Kronrod nodes reach only by rounding on the narrowest segments, the integrand is taken as 0.
 template <class F>
 double pv_integral(const Context& c, const F& f, double x0) {
   MapParams mp;
@@ -507,8 +575,11 @@ double pv_integral(const Context& c, const F& f, double x0) {
     const double f0 = f(x0);
     const double window = c.bounded ? c.hi : 2.0 * x0;
     const double log_term = c.bounded ? f0 * std::log((x0 - c.lo) / (c.hi - x0)) : 0.0;
-    auto g = [&](double x) { return x < window ? (f(x) - f0) / (x0 - x) : f(x) / (x0 - x); };
-    return integrate_segments(g, plan(c, {x0, window}, mp), mp) + log_term;
+    auto g = [&](double x) {
+      if (x == x0) return 0.0;
+      return x < window ? (f(x) - f0) / (x0 - x) : f(x) / (x0 - x);
+    };
+    return integrate_segments(g, plan(c, {x0, window}, mp), mp, 128.0 * kEps * std::abs(f0)) + log_term;
   }
   auto g = [&](double x) { return f(x) / (x0 - x); };
   return integrate_segments(g, plan(c, {x0}, mp), mp);
@@ -530,6 +601,33 @@ double s_plus_quad(const Context& c, double w) {
 double s_minus_quad(const Context& c, double w) {
   if (c.T == 0.0) return 0.0;
   return -pv_integral(c, [&](double x) { return kappa_n(c.J, c.T, x); }, -w) / kTwoPi;
+}
+
+// d/dv PV int f(x)/(v - x) dx over the support (v != 0, not a support end), integrated by parts so that no
+// derivative of a quadrature is taken: PV int f'(x)/(v - x) dx + f(lo+)/(v - lo) - f(hi-)/(v - hi), with
+// f0 = f(lo+) (the limit at 0 where f is a thermal rate) and the second term for a table only.
+template <class F, class DF>
+double pv_integral_slope(const Context& c, const F& f, const DF& df, double f0, double v) {
+  double ends = f0 == 0.0 ? 0.0 : f0 / (v - c.lo);
+  if (c.bounded) {
+    const double fh = f(c.hi);
+    if (fh != 0.0) ends -= fh / (v - c.hi);
+  }
+  return pv_integral(c, df, v) + ends;
+}
+
+// d/dv int f(x)/(v - x) dx where v lies outside the support: -int f(x)/(v - x)^2 dx.
+template <class F>
+double outside_integral_slope(const Context& c, const F& f, double v) {
+  return -plain_integral(c, [&](double x) { return f(x) / ((v - x) * (v - x)); });
+}
+
+// Whether the parts by parts (pv_integral_slope) hold: kappa(1+n) bounded at 0 with a derivative the quadrature
+// can integrate there (an ohmic onset or a power law with s = 1 or s >= 2 at T > 0, s >= 1 at T = 0; a table).
+bool slope_by_parts(const SpectralDensity& J, double T) {
+  if (J.kind == SpectralKind::flat) return false;
+  if (J.kind != SpectralKind::power_law) return true;
+  return T == 0.0 ? J.s >= 1.0 : (J.s == 1.0 || J.s >= 2.0);
 }
 
 // S(0) = -(1/2pi) int_0^inf kappa(x)/x dx (temperature independent).
@@ -778,6 +876,32 @@ LambShiftParts lamb_shift_quadrature(const SpectralDensity& J, double T, double 
     out.absorption = s_minus_zero_quad(c);
   }
   return out;
+}
+
+std::optional<double> lamb_shift_slope(const SpectralDensity& J, double T, double w, int part) {
+  require_lamb_shift_inputs(J, T, w);
+  if (w == 0.0 || !slope_by_parts(J, T)) return std::nullopt;
+  const Context c(J, T);
+  if (c.bounded && (std::abs(w) == c.lo || std::abs(w) == c.hi)) return std::nullopt;
+  const ZeroLimits z = zero_limits(J, T);
+  auto f_plus = [&](double x) { return kappa_plus(J, T, x); };
+  auto f_minus = [&](double x) { return kappa_n(J, T, x); };
+  double slope = 0.0;
+  if (part >= 0) {  // S_+ = (1/2pi) PV int f_+(x)/(w - x) dx: the pole lies on the path for w > 0
+    slope += (w > 0.0 ? pv_integral_slope(
+                            c, f_plus, [&](double x) { return kappa_slope(J, x) + kappa_n_slope(J, T, x); },
+                            c.lo == 0.0 ? z.kappa0 + z.kn0 : f_plus(c.lo), w)
+                      : outside_integral_slope(c, f_plus, w)) /
+             kTwoPi;
+  }
+  if (part <= 0 && T > 0.0) {  // S_- = -(1/2pi) PV int f_-(x)/(v - x) dx at v = -w: dS_-/dw = d/dv of it / 2pi
+    const double v = -w;
+    slope += (v > 0.0 ? pv_integral_slope(c, f_minus, [&](double x) { return kappa_n_slope(J, T, x); },
+                                          c.lo == 0.0 ? z.kn0 : f_minus(c.lo), v)
+                      : outside_integral_slope(c, f_minus, v)) /
+             kTwoPi;
+  }
+  return slope;
 }
 
 LambShiftParts lamb_shift(const SpectralDensity& J, double T, double w) {

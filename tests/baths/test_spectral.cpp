@@ -12,6 +12,7 @@
 #include <complex>
 #include <limits>
 #include <numbers>
+#include <optional>
 #include <vector>
 
 #include "qheat/baths/spectral.hpp"
@@ -598,4 +599,73 @@ TEST(SpectralLambShift, ZeroFrequencyPartsOfPowerLawsJustAboveOhmic) {
     EXPECT_TRUE(close(parts.absorption, integral(h_minus), 1e-9)) << "s=" << s;
     EXPECT_TRUE(close(parts.emission, -integral(h_plus), 1e-9)) << "s=" << s;
   }
+}
+
+// ---- dS/dw by parts (lamb_shift_slope) ------------------------------------------------------------
+
+// lamb_shift_slope, NaN (failing every comparison) where it declines.
+double slope(const SpectralDensity& J, double T, double w, int part) {
+  return qheat::lamb_shift_slope(J, T, w, part).value_or(std::nan(""));
+}
+
+// Hand-derived derivatives at T = 0. Ramp table kappa = x on [0, 3]: S = (1/2pi)[-3 + w ln|w/(w-3)|], so
+// S'(w) = (1/2pi)[ln|w/(w-3)| - 3/(w-3)]. Exponential cutoff: S = (g a/2pi)[y e^{-y} Ei(y) - 1], y = w/a, so
+// S'(w) = (g/2pi)[(1 - y) e^{-y} Ei(y) + 1]. Drude: d/dw of the closed form by a five-point difference
+// (h = 1e-3 min(|w|, a): truncation ~h^4 S^(5) ~ 1e-12, round-off ~1e-16 S/h). 1e-9: the quadratures' targets (1e-12 of
+// the integral, divided over the integrand's scale).
+TEST(SpectralLambShift, SlopeByPartsMatchesHandDerivedDerivatives) {
+  const auto ramp = table({0.0, 1.0, 2.0, 3.0}, {0.0, 1.0, 2.0, 3.0});
+  for (double w : {-2.0, -1e-3, 0.5, 1.0, 2.9, 5.0}) {
+    const double ref = (std::log(std::abs(w / (w - 3.0))) - 3.0 / (w - 3.0)) / kTwoPi;
+    EXPECT_TRUE(close(slope(ramp, 0.0, w, 0), ref, 1e-9, 1.0 / kTwoPi)) << "w=" << w;
+  }
+  const double g = 0.3, a = 2.0;
+  for (double w : {-7.0, -2.0, -0.1, 0.05, 2.0, 9.0}) {
+    const double y = w / a;
+    const double ei = y > 0 ? std::exp(-y) * boost::math::expint(y) : -std::exp(-y) * boost::math::expint(1, -y);
+    const double ref = g / kTwoPi * ((1.0 - y) * ei + 1.0);
+    for (const int part : {0, 1}) {
+      EXPECT_TRUE(close(slope(ohmic_exp(g, a), 0.0, w, part), ref, 1e-9, g / kTwoPi)) << "w=" << w << " part " << part;
+    }
+    EXPECT_EQ(slope(ohmic_exp(g, a), 0.0, w, -1), 0.0);  // no absorption at T = 0
+  }
+  const SpectralDensity dr = drude(0.02, 10.0);
+  for (double T : {0.0, 0.3, 4.0})
+    for (double w : {-30.0, -1.0, -0.02, 0.02, 1.0, 30.0}) {
+      const double h = 1e-3 * std::min(std::abs(w), 10.0);  // S has a w ln|w| term at T = 0
+      auto S = [&](double x) { return qheat::lamb_shift_total(dr, T, x); };
+      const double ref = (-S(w + 2 * h) + 8 * S(w + h) - 8 * S(w - h) + S(w - 2 * h)) / (12 * h);
+      EXPECT_TRUE(close(slope(dr, T, w, 0), ref, 1e-9, 0.02)) << "T=" << T << " w=" << w;
+    }
+}
+
+// Each part against a five-point difference of that part by quadrature (lamb_shift_quadrature), for every kind the
+// by-parts form covers, at T = 0 and T > 0, on both sides of w = 0 (the pole on the path for S_+ at w > 0, for S_-
+// at w < 0). h = 1e-3 of the smallest scale (T, cutoff, |w|): truncation ~1e-12; the quadratures' round-off
+// (1e-12 |S|) over 12 h gives the 1e-7 bound. Cases the by-parts form leaves to numerical differences: nullopt.
+TEST(SpectralLambShift, SlopeByPartsMatchesDifferencesOfEachPart) {
+  const std::vector<SpectralDensity> kinds = {
+      drude(0.05, 3.0), ohmic_exp(0.05, 3.0), power_law(0.05, 3.0, 1.0), power_law(0.05, 3.0, 2.0),
+      power_law(0.05, 3.0, 2.5), power_law(0.05, 3.0, 3.0), table({0.0, 0.5, 1.5, 4.0}, {0.0, 0.4, 0.9, 0.0}),
+      table({0.2, 1.0, 3.0}, {0.0, 0.7, 0.0})};
+  for (const SpectralDensity& J : kinds)
+    for (double T : {0.0, 0.7})
+      for (double w : {-5.0, -1.1, -0.3, 0.3, 1.1, 5.0}) {
+        double h = 1e-3 * std::min(std::abs(w), J.kind == SpectralKind::tabulated ? 0.5 : J.cutoff);
+        if (T > 0.0) h = std::min(h, 1e-3 * T);
+        auto part_at = [&](double x, int part) {
+          const LambShiftParts p = qheat::lamb_shift_quadrature(J, T, x);
+          return part > 0 ? p.emission : p.absorption;
+        };
+        for (const int part : {1, -1}) {
+          auto S = [&](double x) { return part_at(x, part); };
+          const double ref = (-S(w + 2 * h) + 8 * S(w + h) - 8 * S(w - h) + S(w - 2 * h)) / (12 * h);
+          EXPECT_TRUE(close(slope(J, T, w, part), ref, 1e-7, 0.05)) << J.describe() << " T=" << T << " w=" << w << " part " << part;
+        }
+      }
+  // Left to numerical differences: w = 0, sub-ohmic onsets, 1 < s < 2 at T > 0.
+  EXPECT_FALSE(qheat::lamb_shift_slope(drude(0.05, 3.0), 0.7, 0.0, 1).has_value());
+  EXPECT_FALSE(qheat::lamb_shift_slope(power_law(0.05, 3.0, 0.5), 0.0, 1.0, 1).has_value());
+  EXPECT_FALSE(qheat::lamb_shift_slope(power_law(0.05, 3.0, 1.5), 0.7, 1.0, -1).has_value());
+  EXPECT_TRUE(qheat::lamb_shift_slope(power_law(0.05, 3.0, 1.5), 0.0, 1.0, 1).has_value());
 }

@@ -4,6 +4,7 @@
 
 #include <complex>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,13 @@ struct LambShiftParts {
   [[nodiscard]] double total() const { return emission + absorption; }
 };
 LambShiftParts lamb_shift(const SpectralDensity& J, double T, double w);
+
+// dS/dw (part 0), dS_+/dw (+1) or dS_-/dw (-1) at w != 0, one quadrature per part: where w lies on a part's
+// integration path the derivative is moved onto the rate (PV int kappa_+'(x)/(w - x) dx plus end terms),
+// elsewhere it is -int kappa_+(x)/(w - x)^2 dx. nullopt where that integration by parts does not hold (w = 0;
+// a power law with s < 1, or 1 < s < 2 at T > 0, whose kappa n or its derivative is unbounded at 0; w at a
+// table's end); callers then differentiate lamb_shift numerically.
+std::optional<double> lamb_shift_slope(const SpectralDensity& J, double T, double w, int part);
 
 // The same by adaptive quadrature only (for tests of the closed forms and for kinds without one).
 LambShiftParts lamb_shift_quadrature(const SpectralDensity& J, double T, double w);

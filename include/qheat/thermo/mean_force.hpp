@@ -43,8 +43,9 @@ MeanForceState mean_force_gibbs(const Model& model, const MeanForceOptions& opti
 // mean_force_gibbs refuses with MemoryLimitError when it exceeds memory_limit().
 std::size_t mean_force_bytes(const Model& model, const MeanForceOptions& options = {});
 
-// S'(w) = dS/dw for the Lamb-shift parts (Ridders' extrapolated central differences; relative accuracy
-// ~1e-10 for the closed forms). part: 0 = S (total), +1 = S_+ (emission), -1 = S_- (absorption).
+// S'(w) = dS/dw for the Lamb-shift parts. part: 0 = S (total), +1 = S_+ (emission), -1 = S_- (absorption).
+// lamb_shift_slope (one quadrature per part) where it applies and S has no closed form; otherwise Ridders'
+// extrapolated central differences (relative accuracy ~1e-10 for the closed forms).
 double lamb_shift_derivative(const SpectralDensity& J, double T, double w, int part = 0);
 
 }  // namespace qheat
