@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ namespace qheat::test {
 struct CliRun {
   int code = -1;  // exit code; -1 when killed by a signal
   std::string out, err;
+  long peak_kib = 0;  // the largest resident set of the shell and qheat (getrusage's ru_maxrss of wait4)
 };
 
 inline std::string slurp(const std::string& path) {
@@ -41,8 +43,19 @@ inline CliRun run_cli(const std::string& args, const std::string& shell = "") {
   const auto dir = scratch_dir();
   const std::string out = (dir / "out").string(), err = (dir / "err").string();
   const std::string cmd = shell + std::string(QHEAT_CLI) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
   CliRun r;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  if (pid < 0 || ::wait4(pid, &status, 0, &usage) != pid) {
+    ADD_FAILURE() << "could not run " << cmd;
+    return r;
+  }
+  r.peak_kib = usage.ru_maxrss;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out);
   r.err = slurp(err);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -21,9 +20,7 @@ const std::string kZhang = std::string(QHEAT_SOURCE_DIR) + "/examples/zhang2025/
 const std::string kKerr = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/kerr.toml";
 
 TEST(CliResources, MemoryLimitStopsALargeSolveAtOnce) {
-  const auto t0 = std::chrono::steady_clock::now();
   const CliRun r = run_cli("ness " + kChain + " --method redfield --set N=10 --max-memory 10M");
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err.rfind("qheat: error [memory-limit]: ", 0), 0u) << r.err;
@@ -32,8 +29,9 @@ TEST(CliResources, MemoryLimitStopsALargeSolveAtOnce) {
   EXPECT_NE(r.err.find("needs an estimated "), std::string::npos) << r.err;  // the estimate
   EXPECT_NE(r.err.find("MiB"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("the limit of 10.0 MiB"), std::string::npos) << r.err;
-  // Before any heavy computation: the 1024-dimensional model, its eigenbasis and the check (~5 s on 2 cores).
-  EXPECT_LT(seconds, 30.0) << r.err;
+  // Before any heavy computation: the 1024-dimensional model and its eigenbasis only. Measured 2026-12-05: 62 MB
+  // peak for the refusal, 389 MB for the solve itself (estimate 320 MiB); the bound is half the estimate.
+  EXPECT_LT(r.peak_kib, 160 * 1024) << r.err;
 }
 
 // Observables are dense d x d operators: they are counted before they are built (response: with the
