@@ -160,6 +160,7 @@ int run_sweep_command(const SweepArgs& args) {
     for (const auto& v : args.vary) axes.push_back(parse_vary(v));
     source = ModelSource::from_file(args.file);
     fixed = parse_overrides(args.sets);
+    check_set_and_vary(fixed, axes);
     check_sweep_parameters(*source, fixed, axes, args.observables);
     if (!args.plot.empty()) check_plot_output(args.plot, to_file);
     opt.methods = parse_methods(args.methods);

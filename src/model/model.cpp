@@ -1052,7 +1052,11 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
       throw Error("set-syntax", "--set expects NAME=VALUE, got '" + one_line(s) + "'");
-    out.push_back({s.substr(0, eq), s.substr(eq + 1)});
+    std::string name = s.substr(0, eq);  // "NAME = VALUE" (a check file's `set`) names NAME
+    name.erase(0, name.find_first_not_of(" \t"));
+    name.erase(name.find_last_not_of(" \t") + 1);
+    if (name.empty()) throw Error("set-syntax", "--set expects NAME=VALUE, got '" + one_line(s) + "'");
+    out.push_back({name, s.substr(eq + 1)});
   }
   return out;
 }

@@ -170,6 +170,7 @@ PreparedCheck prepare_check(const CheckSpec& c, const std::string& file) {
     std::vector<Override> fixed = parse_overrides(c.sets);
     PreparedCheck prepared{ModelSource::from_file(c.model), std::move(axes), std::move(fixed), std::move(opt)};
     const ModelSource& src = prepared.source;
+    check_set_and_vary(prepared.fixed, prepared.axes);
     check_sweep_parameters(src, prepared.fixed, prepared.axes);
     std::vector<double> first;
     first.reserve(prepared.axes.size());

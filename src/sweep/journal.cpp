@@ -20,7 +20,6 @@
 #include <thread>
 
 namespace qheat {
-namespace {
 
 std::string fnv_hex(const std::string& bytes) {
   std::uint64_t h = 1469598103934665603ULL;
@@ -32,6 +31,8 @@ std::string fnv_hex(const std::string& bytes) {
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
 }
+
+namespace {
 
 double parse_number(const nlohmann::json& j) {
   if (!j.is_string()) throw Error("journal", "a number is not a string");
@@ -89,6 +90,7 @@ std::string encode_point(std::size_t p, const std::vector<SweepRow>& rows) {
       j["dp"] = sweep_number(th.drive_power);
       j["ep"] = sweep_number(th.entropy_production);
       j["fl"] = sweep_number(th.first_law_residual);
+      j["gf"] = sweep_number(th.gross_flow);
       nlohmann::json d = nlohmann::json::array();
       for (const Diagnostic& x : th.diagnostics) d.push_back({x.level, x.code});
       j["d"] = d;
@@ -139,6 +141,7 @@ std::pair<std::size_t, std::vector<SweepRow>> decode_point(const std::string& li
         th.drive_power = parse_number(x.at("dp"));
         th.entropy_production = parse_number(x.at("ep"));
         th.first_law_residual = parse_number(x.at("fl"));
+        if (x.contains("gf")) th.gross_flow = parse_number(x.at("gf"));  // absent in journals before 2026-12-05
         for (const auto& d : x.at("d")) th.diagnostics.push_back({d.at(0).get<std::string>(), d.at(1).get<std::string>(), ""});
         for (const auto& o : x.at("o")) r.observables.emplace_back(parse_number(o.at(0)), parse_number(o.at(1)));
       }

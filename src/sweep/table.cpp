@@ -116,7 +116,8 @@ void write_sweep_csv(std::ostream& out, const SweepResult& r, const std::string&
   if (r.reference)
     out << "# reference method: " << method_name(*r.reference)
         << "; dev_<bath> = |J_<bath> - J_<bath>(reference)| / |J_<bath>(reference)| at the same point, deviation = "
-           "the largest; nan where either row failed (error, not-converged, not-unique) or J_<bath>(reference) = 0\n";
+           "the largest; nan where either row failed (error, not-converged, not-unique) or J_<bath>(reference) is 0 "
+           "or round-off (<= 1e-9 x largest rate x energy span)\n";
   const std::vector<SweepColumn> columns = sweep_columns(r);
   for (std::size_t i = 0; i < columns.size(); ++i) out << (i ? "," : "") << csv_field(columns[i].name);
   out << "\n";

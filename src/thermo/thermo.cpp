@@ -101,6 +101,7 @@ Thermodynamics assess_steady_state(const std::vector<std::string>& names, const 
   if (f.driven) t.drive_power = -sum;
   t.first_law_residual = sum + t.drive_power;
   t.entropy_production = entropy_production(t.currents, temps);
+  t.gross_flow = f.gross_flow;
   audit_balance(t, names, temps, f.gross_flow);
   if (f.min_eigenvalue < -1e-10)
     diag.push_back({"warning", "not-positive",

@@ -65,6 +65,8 @@ TEST(CheckCli, WhatACheckNamesIsCheckedBeforeAnythingRuns) {
       {"quantity = \"J_A\"\nexpected = \"0\"\nmethod = \"globl\"\n", "unknown-method", "globl"},
       {"quantity = \"J_A\"\nexpected = \"1 + nope\"\n", "expression", "nope"},
       {"quantity = \"J_A\"\nexpected = \"0\"\nvary = [\"nope = 1, 2\"]\n", "unknown-parameter", "nope"},
+      {"quantity = \"J_A\"\nexpected = \"0\"\nset = [\"TA = 3\"]\nvary = [\"TA = 1, 2\"]\n", "vary-duplicate",
+       "'TA' is both fixed"},
   };
   for (const Bad& c : cases) {
     const auto path = qheat::test::scratch_dir() / "checks.toml";

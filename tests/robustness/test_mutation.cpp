@@ -816,11 +816,17 @@ TEST(RobustOverrides, ParseOverridesOnRandomStrings) {
     if (!o.failure.empty()) {
       fail.report("parse_overrides: " + o.failure, seed, "random", "", joined);
     } else if (o.loaded) {
-      // NAME=VALUE, split at the first '=', both parts non-empty.
+      // NAME=VALUE, split at the first '=', both parts non-empty; NAME without surrounding spaces and tabs.
       bool ok = out.size() == sets.size();
-      for (std::size_t j = 0; ok && j < out.size(); ++j)
-        ok = !out[j].name.empty() && !out[j].value.empty() && out[j].name + "=" + out[j].value == sets[j] &&
-             out[j].name.find('=') == std::string::npos;
+      for (std::size_t j = 0; ok && j < out.size(); ++j) {
+        const std::string& s = sets[j];
+        const std::size_t eq = s.find('=');
+        std::string name = s.substr(0, eq);
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t") + 1);
+        ok = eq != std::string::npos && !out[j].name.empty() && !out[j].value.empty() && out[j].name == name &&
+             out[j].value == s.substr(eq + 1);
+      }
       if (!ok) fail.report("parse_overrides returned a malformed override", seed, "random", "", joined);
     } else if (o.rule != "set-syntax") {
       fail.report("parse_overrides threw rule '" + o.rule + "', expected set-syntax", seed, "random", "", joined);

@@ -171,6 +171,8 @@ TEST(SweepCli, BadArgumentsGiveOneClearError) {
                                          {"--vary T1=1:2:3 --set T2", "set-syntax"},
                                          {"--vary T1=1:2:3 --method nope", "unknown-method"},
                                          {"--vary T1=1:2:3 --vary T1=4,5", "vary-duplicate"},
+                                         // The grid's values would replace the --set one, which the CSV title shows.
+                                         {"--set T1=7 --vary T1=1:2:3", "vary-duplicate"},
                                          // Twice the rows of one method; twice the columns of one observable.
                                          {"--vary T1=1:2:3 --method global,redfield,global", "sweep-methods"},
                                          {"--vary T1=1:2:3 --observable 'sz(q1)' --observable 'sz(q1)'", "sweep-observables"},

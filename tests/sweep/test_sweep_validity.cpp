@@ -72,6 +72,28 @@ TEST(SweepValidity, DeviationsAreRelativeToTheReferenceAtTheSamePoint) {
   EXPECT_EQ(g[2].largest, 0.0);
 }
 
+// A reference current within the round-off of the gross energy flows (|J| <= 1e-9 x gross_flow) sets no scale:
+// at equal temperatures it is ~1e-17 and every other method's deviation from it came out ~1 (or 1e3).
+TEST(SweepValidity, RoundOffReferenceCurrentsGiveNoDeviation) {
+  SweepResult r;
+  r.bath_names = {"hot", "cold"};
+  r.methods = {Method::redfield, Method::global};
+  r.rows = {row_of(Method::redfield, {3e-17, -1e-17}), row_of(Method::global, {-2e-17, 4e-17}),
+            row_of(Method::redfield, {1.1e-3, -1.1e-3}), row_of(Method::global, {1e-3, -1e-3})};
+  for (SweepRow& row : r.rows) row.solution.thermo.gross_flow = 0.5;
+  r.rows[3].solution.thermo.currents[1] = -4e-10;  // one bath at 0.8e-9 of the flows: round-off too
+  const std::vector<RowDeviation> d = current_deviations(r, Method::global);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(std::isnan(d[i].baths[0]) && std::isnan(d[i].baths[1])) << i;
+    EXPECT_TRUE(std::isnan(d[i].largest)) << i;
+  }
+  EXPECT_NEAR(d[2].baths[0], 0.1, 1e-12);  // 1.1e-3 against 1e-3: well above the round-off
+  EXPECT_TRUE(std::isnan(d[2].baths[1]));
+  // Without a known scale (gross_flow 0: rows built elsewhere) only an exact zero is excluded, as before.
+  for (SweepRow& row : r.rows) row.solution.thermo.gross_flow = 0.0;
+  EXPECT_NEAR(current_deviations(r, Method::global)[0].baths[0], 2.5, 1e-12);
+}
+
 TEST(SweepValidity, ReferenceMustBeOneOfTheMethods) {
   SweepResult r;
   r.bath_names = {"hot"};

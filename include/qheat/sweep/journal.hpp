@@ -20,7 +20,9 @@ namespace qheat {
 // --quiet and MPI ranks are not part of it (rows are identical for any of them).
 using SweepIdentity = std::vector<std::pair<std::string, std::string>>;
 
-// FNV-1a 64-bit hash of a file's bytes, as 16 hex digits (Error("file") if it cannot be read).
+// FNV-1a 64-bit hash of bytes, as 16 hex digits: a journal line's checksum.
+std::string fnv_hex(const std::string& bytes);
+// The same of a file's bytes (Error("file") if it cannot be read).
 std::string file_hash(const std::string& path);
 
 // One line (no newline) with the rows of grid point p: exact numbers (%.17g), statuses, diagnostics codes,

@@ -64,7 +64,8 @@ struct SweepOptions {
 // Relative deviation of one row's bath currents from the reference method's at the same grid point
 // (docs/conventions.md, "Sweep CSV"): baths[b] = |J_b - J_b(ref)| / |J_b(ref)|, largest = the largest of
 // them. NaN where either row has no usable currents (status "error", "not-converged" or "not-unique") or
-// J_b(ref) = 0; largest is NaN when any of baths is. The reference's own usable rows have 0.
+// J_b(ref) is 0 or round-off (|J_b(ref)| <= 1e-9 x the reference row's gross_flow, e.g. at equal temperatures);
+// largest is NaN when any of baths is. The reference's own usable rows have 0.
 struct RowDeviation {
   std::vector<double> baths;  // one per SweepResult::bath_names
   double largest = 0.0;
@@ -88,6 +89,11 @@ std::vector<RowDeviation> current_deviations(const SweepResult& result, Method r
 // The first axis varies slowest. Parameters named by axes override `fixed` ones.
 SweepResult run_sweep(const ModelSource& source, const std::vector<Override>& fixed,
                       const std::vector<SweepAxis>& axes, const SweepOptions& options);
+
+// A parameter both fixed (--set, a check's `set`) and varied: Error("vary-duplicate"), since the grid's values
+// would silently replace the fixed one (the CLI and `qheat check`; Python's sweep varies a loaded model's
+// parameters by design).
+void check_set_and_vary(const std::vector<Override>& fixed, const std::vector<SweepAxis>& axes);
 
 // Before a grid runs: the model at the first grid point must name every varied parameter, and every
 // observable must be an operator of it. Rethrows the ModelError of an unknown parameter, a TOML syntax error

@@ -25,6 +25,7 @@ struct Thermodynamics {
   double drive_power = 0.0;         // from the drive into the system (0 for static models)
   double first_law_residual = 0.0;  // sum_a currents[a] + drive_power
   double entropy_production = 0.0;  // -sum_a currents[a] / T_a (may be +-inf with a T = 0 bath)
+  double gross_flow = 0.0;  // largest rate x energy span: currents below ~1e-9 of it are round-off (0: not known)
   std::vector<Diagnostic> diagnostics;
 };
 
