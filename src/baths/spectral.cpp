@@ -622,7 +622,7 @@ double outside_integral_slope(const Context& c, const F& f, double v) {
   return -plain_integral(c, [&](double x) { return f(x) / ((v - x) * (v - x)); });
 }
 
-// Whether the parts by parts (pv_integral_slope) hold: kappa(1+n) bounded at 0 with a derivative the quadrature
+// Whether the integration by parts (pv_integral_slope) holds: kappa(1+n) bounded at 0 with a derivative the quadrature
 // can integrate there (an ohmic onset or a power law with s = 1 or s >= 2 at T > 0, s >= 1 at T = 0; a table).
 bool slope_by_parts(const SpectralDensity& J, double T) {
   if (J.kind == SpectralKind::flat) return false;
