@@ -177,22 +177,23 @@ double kappa_n(const SpectralDensity& J, double T, double w) {
   return q == 0.0 ? 0.0 : kappa_over_w(J, w) * T * q;
 }
 
-// d/dz [z/(e^z - 1)] = q ((1 - q)/z - 1), by its Taylor series for small z (the direct form cancels).
-double x_over_expm1_slope(double z) {
+// d/dz [z/(e^z - 1)] given q = z/(e^z - 1): q ((1 - q)/z - 1), by its Taylor series for small z (the direct
+// form cancels).
+double x_over_expm1_slope(double z, double q) {
   if (z < 0.05) {
     const double z2 = z * z;
     return -0.5 + z * (1.0 / 6.0 - z2 * (1.0 / 180.0 - z2 / 5040.0));
   }
-  const double q = x_over_expm1(z);
   return q == 0.0 ? 0.0 : q * ((1.0 - q) / z - 1.0);
 }
 
-// d/dw [kappa(w) n(w)] = d/dw [(kappa/w) T q(w/T)] for w > 0.
+// d/dw [kappa(w) n(w)] = d/dw [(kappa/w) T q(w/T)] for w > 0 (one expm1 per call: it is an integrand).
 double kappa_n_slope(const SpectralDensity& J, double T, double w) {
   if (T == 0.0) return 0.0;
   const double z = w / T;
   if (!(z < 700.0)) return 0.0;  // e^-z below 1e-304
-  return kappa_over_w_slope(J, w) * T * x_over_expm1(z) + kappa_over_w(J, w) * x_over_expm1_slope(z);
+  const double q = x_over_expm1(z);
+  return kappa_over_w_slope(J, w) * T * q + kappa_over_w(J, w) * x_over_expm1_slope(z, q);
 }
 
 // Behaviour at the origin: kappa(x) ~ c x^s as x -> 0+; c == 0 means faster than any onset that
