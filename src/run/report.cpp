@@ -50,7 +50,7 @@ nlohmann::json heom_json(const HeomResult& h, const std::vector<std::string>& na
                             {"terms", terms}};
   }
   if (h.tolerance > 0.0) {
-    nlohmann::json a = {{"tolerance", h.tolerance}, {"converged", h.converged}};
+    nlohmann::json a = {{"tolerance", h.tolerance}, {"converged", h.converged}, {"measure", h.measure}};
     a["change_depth"] = h.change_depth ? json_number(*h.change_depth) : nlohmann::json(nullptr);
     a["change_terms"] = h.change_terms ? json_number(*h.change_terms) : nlohmann::json(nullptr);
     if (!h.stopped_by.empty()) a["stopped_by"] = h.stopped_by;

@@ -130,7 +130,9 @@ Solution solve_heom(const Model& model, const SolveOptions& options) {
     th.diagnostics.push_back({"warning", "heom-not-converged",
                               "the automatic mode stopped (" + (hr.stopped_by.empty() ? std::string("solve") : hr.stopped_by) +
                                   ") at depth " + std::to_string(hr.depth) + ", " + std::to_string(hr.terms) +
-                                  " terms before every current changed by less than " + diagnostic_number(hr.tolerance) +
+                                  (hr.measure == "state" ? " terms before the state changed by less than "
+                                                         : " terms before every current changed by less than ") +
+                                  diagnostic_number(hr.tolerance) +
                                   " (last changes: depth " + (hr.change_depth ? diagnostic_number(*hr.change_depth) : "-") +
                                   ", terms " + (hr.change_terms ? diagnostic_number(*hr.change_terms) : "-") + ")"});
   s.heom = std::move(hr);

@@ -91,6 +91,9 @@ std::string encode_point(std::size_t p, const std::vector<SweepRow>& rows) {
       j["ep"] = sweep_number(th.entropy_production);
       j["fl"] = sweep_number(th.first_law_residual);
       j["gf"] = sweep_number(th.gross_flow);
+      nlohmann::json T = nlohmann::json::array();
+      for (const double v : r.solution.temperatures) T.push_back(sweep_number(v));
+      j["T"] = T;
       nlohmann::json d = nlohmann::json::array();
       for (const Diagnostic& x : th.diagnostics) d.push_back({x.level, x.code});
       j["d"] = d;
@@ -142,6 +145,8 @@ std::pair<std::size_t, std::vector<SweepRow>> decode_point(const std::string& li
         th.entropy_production = parse_number(x.at("ep"));
         th.first_law_residual = parse_number(x.at("fl"));
         if (x.contains("gf")) th.gross_flow = parse_number(x.at("gf"));  // absent in journals before 2026-12-05
+        if (x.contains("T"))  // absent in journals before 2026-12-06
+          for (const auto& v : x.at("T")) r.solution.temperatures.push_back(parse_number(v));
         for (const auto& d : x.at("d")) th.diagnostics.push_back({d.at(0).get<std::string>(), d.at(1).get<std::string>(), ""});
         for (const auto& o : x.at("o")) r.observables.emplace_back(parse_number(o.at(0)), parse_number(o.at(1)));
       }

@@ -388,6 +388,13 @@ std::vector<RowDeviation> current_deviations(const SweepResult& result, Method r
   auto is_round_off = [](const SweepRow& row, double j) {
     return std::abs(j) <= 1e-9 * row.solution.thermo.gross_flow;
   };
+  // Nor is any current of a static point whose baths all have one temperature: the exact currents vanish there,
+  // and a reference's are its own error (HEOM's truncation residue, ~1e-8 on README's mine_h.toml at T_h = T_c).
+  auto at_equilibrium = [](const SweepRow& row) {
+    const std::vector<double>& T = row.solution.temperatures;
+    return T.size() >= 2 && row.solution.thermo.drive_power == 0.0 &&
+           std::all_of(T.begin(), T.end(), [&](double t) { return t == T.front(); });
+  };
   std::vector<RowDeviation> out(result.rows.size());
   for (std::size_t i = 0; i < result.rows.size(); ++i) {
     const SweepRow& row = result.rows[i];
@@ -397,7 +404,9 @@ std::vector<RowDeviation> current_deviations(const SweepResult& result, Method r
     d.baths.assign(nb, nan);
     for (std::size_t b = 0; b < nb; ++b) {
       const double j_ref = current(reference_row, b), j = current(row, b);
-      if (!std::isfinite(j_ref) || !std::isfinite(j) || j_ref == 0.0 || is_round_off(reference_row, j_ref)) continue;
+      if (!std::isfinite(j_ref) || !std::isfinite(j) || j_ref == 0.0 || is_round_off(reference_row, j_ref) ||
+          at_equilibrium(reference_row))
+        continue;
       d.baths[b] = m == ref ? 0.0 : std::abs(j - j_ref) / std::abs(j_ref);
     }
     d.largest = nb == 0 ? nan : 0.0;

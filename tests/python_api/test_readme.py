@@ -77,10 +77,12 @@ def test_readme_own_model_commands_run_as_printed(tmp_path):
     within = {m: [float(r["Th"]) for r in rows if r["method"] == m and float(r["deviation"]) <= 0.05]
               for m in ("redfield", "global", "local")}
     assert within == {"redfield": [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0], "global": [1.0, 1.5, 2.0], "local": []}
-    # ... and its reason at T_h = T_c, as the text gives it: HEOM not-converged, currents ~1e-8, no deviation.
-    assert "the HEOM row is `not-converged` there" in section.replace("\n", " ")
+    # ... and its reason at T_h = T_c, as the text gives it: HEOM converged (in the state), currents ~1e-8, no
+    # deviation in any row.
+    assert "HEOM's automatic mode converges the state there" in section.replace("\n", " ")
     [equal] = [r for r in rows if r["method"] == "heom" and float(r["Th"]) == 0.5]
-    assert equal["status"] == "not-converged" and abs(float(equal["J_hot"])) < 1e-7, equal
+    assert equal["status"] == "converged" and 0 < abs(float(equal["J_hot"])) < 1e-7, equal
+    assert all(r["deviation"] == "nan" for r in rows if float(r["Th"]) == 0.5), rows[:4]
     assert all(r["deviation"] == "nan" for r in rows if float(r["Th"]) == 0.5)
     code, _, err = run_cli("plot", tmp_path / "v.csv", "--validity", "0.05", "--out", tmp_path / "v.png")
     assert code == 0, err

@@ -113,8 +113,9 @@ TEST(SweepJournal, APointWrittenTwiceIsItsLastLine) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
-// A solved row's numbers survive the journal exactly, its gross-flow scale included (the --reference
-// deviations of a resumed sweep depend on it); a line without that field (journals before 2026-12-05) reads as 0.
+// A solved row's numbers survive the journal exactly, its gross-flow scale and temperatures included (the
+// --reference deviations of a resumed sweep depend on them); a line without gf (journals before 2026-12-05) reads
+// as 0.
 TEST(SweepJournal, SolvedRowsRoundTripExactly) {
   SweepResult skeleton = prepare_sweep({SweepAxis{"T", {1.0, 2.0}}}, SweepOptions{});
   SweepRow row;
@@ -124,12 +125,14 @@ TEST(SweepJournal, SolvedRowsRoundTripExactly) {
   row.solution.thermo.currents = {0.1 + 1e-17, -1.0 / 3.0};
   row.solution.thermo.gross_flow = 2.0 / 3.0;
   row.solution.thermo.drive_power = 0.0;
+  row.solution.temperatures = {0.1, 1.0 / 3.0};
   const std::string line = encode_point(1, {row});
   const auto [p, rows] = decode_point(line, skeleton);
   EXPECT_EQ(p, 1U);
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].solution.thermo.currents, row.solution.thermo.currents);
   EXPECT_EQ(rows[0].solution.thermo.gross_flow, 2.0 / 3.0);
+  EXPECT_EQ(rows[0].solution.temperatures, row.solution.temperatures);
   std::string body = line.substr(0, line.rfind('\t'));
   const std::size_t at = body.find(",\"gf\":");
   ASSERT_NE(at, std::string::npos) << body;

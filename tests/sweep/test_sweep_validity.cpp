@@ -94,6 +94,25 @@ TEST(SweepValidity, RoundOffReferenceCurrentsGiveNoDeviation) {
   EXPECT_NEAR(current_deviations(r, Method::global)[0].baths[0], 2.5, 1e-12);
 }
 
+// At a static point whose baths all have one temperature the exact currents vanish, and a reference's currents are
+// its own error (HEOM's truncation residue, 8.6e-9 on README's mine_h.toml at T_h = T_c, where Bloch-Redfield's
+// 7.9e-7 then came out as a deviation of 92): no scale, no deviation. A drive (power != 0) or one other temperature
+// keeps the deviations.
+TEST(SweepValidity, EquilibriumPointsGiveNoDeviation) {
+  SweepResult r;
+  r.bath_names = {"hot", "cold"};
+  r.methods = {Method::redfield, Method::heom};
+  r.rows = {row_of(Method::redfield, {7.9e-7, -7.9e-7}), row_of(Method::heom, {8.6e-9, -8.6e-9})};
+  for (SweepRow& row : r.rows) row.solution.temperatures = {0.5, 0.5};
+  std::vector<RowDeviation> d = current_deviations(r, Method::heom);
+  for (const RowDeviation& x : d) EXPECT_TRUE(std::isnan(x.baths[0]) && std::isnan(x.baths[1]) && std::isnan(x.largest));
+  r.rows[1].solution.thermo.drive_power = 1e-3;
+  EXPECT_NEAR(current_deviations(r, Method::heom)[0].baths[0], 7.9e-7 / 8.6e-9 - 1.0, 1e-9);
+  r.rows[1].solution.thermo.drive_power = 0.0;
+  r.rows[1].solution.temperatures = {0.5, 0.25};
+  EXPECT_NEAR(current_deviations(r, Method::heom)[0].baths[0], 7.9e-7 / 8.6e-9 - 1.0, 1e-9);
+}
+
 TEST(SweepValidity, ReferenceMustBeOneOfTheMethods) {
   SweepResult r;
   r.bath_names = {"hot"};
@@ -119,7 +138,7 @@ TEST(SweepValidity, ReferenceMustBeOneOfTheMethods) {
   // With a valid reference, run_sweep fills one deviation per row.
   opt.methods = {Method::redfield, Method::global};
   opt.reference = Method::redfield;
-  const SweepResult s = run_sweep(ModelSource::from_file(kZhang), {}, {parse_vary("T1=5,6")}, opt);
+  const SweepResult s = run_sweep(ModelSource::from_file(kZhang), {}, {parse_vary("T1=6,7")}, opt);
   ASSERT_EQ(s.deviations.size(), s.rows.size());
   EXPECT_EQ(s.reference, Method::redfield);
   EXPECT_EQ(s.deviations[0].largest, 0.0);

@@ -129,6 +129,9 @@ struct HeomResult {
   // currents (relative, as the tolerance) when the depth or the number of terms was last raised.
   double tolerance = 0.0;
   bool converged = true;
+  // What the changes measure: "currents" (relative, as above), or "state" when every bath has the same
+  // temperature (the currents vanish exactly): max_ij |rho_ij - rho'_ij| of the reduced state.
+  std::string measure;
   // Why the automatic mode stopped short: "max-depth", "max-terms", "max-ados", "memory-limit",
   // "solver-precision" (the changes fell below 10x the solve's own noise, |sum_a J_a| / max_a |J_a|, before
   // reaching the tolerance), "solve-failed".

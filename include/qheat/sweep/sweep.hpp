@@ -64,8 +64,9 @@ struct SweepOptions {
 // Relative deviation of one row's bath currents from the reference method's at the same grid point
 // (docs/conventions.md, "Sweep CSV"): baths[b] = |J_b - J_b(ref)| / |J_b(ref)|, largest = the largest of
 // them. NaN where either row has no usable currents (status "error", "not-converged" or "not-unique") or
-// J_b(ref) is 0 or round-off (|J_b(ref)| <= 1e-9 x the reference row's gross_flow, e.g. at equal temperatures);
-// largest is NaN when any of baths is. The reference's own usable rows have 0.
+// J_b(ref) is no scale: 0, round-off (|J_b(ref)| <= 1e-9 x the reference row's gross_flow), or any current of a
+// static point whose baths all have one temperature (the reference row's temperatures and drive power), where
+// the exact currents vanish; largest is NaN when any of baths is. The reference's own usable rows have 0.
 struct RowDeviation {
   std::vector<double> baths;  // one per SweepResult::bath_names
   double largest = 0.0;
