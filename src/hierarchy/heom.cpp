@@ -21,6 +21,7 @@
 #include "qheat/generators/generator.hpp"
 #include "qheat/operators/charge.hpp"
 #include "qheat/operators/hermitian_blocks.hpp"
+#include "qheat/thermo/thermo.hpp"
 
 namespace qheat {
 namespace {
@@ -1082,9 +1083,10 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
   // state); a truncated hierarchy's currents are its truncation error (Zhang's two qubits at T1 = T2 = 5:
   // 2e-4 at depth 2 with one term, 7e-7 with nine), and their relative changes never settle. There the mode
   // converges the reduced state instead: max_ij |rho_ij - rho'_ij| (rho has trace 1).
-  const bool equilibrium = std::all_of(model.baths.begin(), model.baths.end(), [&](const Bath& b) {
-    return b.temperature == model.baths.front().temperature;
-  });
+  std::vector<double> temperatures;
+  temperatures.reserve(model.baths.size());
+  for (const Bath& b : model.baths) temperatures.push_back(b.temperature);
+  const bool equilibrium = one_temperature(temperatures);
   auto change = [&](const HeomResult& up, const HeomResult& from) {
     if (!equilibrium) return current_change(up.currents, from.currents, floor);
     if (up.rho.size() == 0 || up.rho.rows() != from.rho.rows())  // a failed solve: taken on, then reported

@@ -13,6 +13,7 @@
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 #include "qheat/operators/expression.hpp"
+#include "qheat/thermo/thermo.hpp"
 
 namespace qheat {
 namespace {
@@ -392,8 +393,7 @@ std::vector<RowDeviation> current_deviations(const SweepResult& result, Method r
   // and a reference's are its own error (HEOM's truncation residue, ~1e-8 on README's mine_h.toml at T_h = T_c).
   auto at_equilibrium = [](const SweepRow& row) {
     const std::vector<double>& T = row.solution.temperatures;
-    return T.size() >= 2 && row.solution.thermo.drive_power == 0.0 &&
-           std::all_of(T.begin(), T.end(), [&](double t) { return t == T.front(); });
+    return T.size() >= 2 && row.solution.thermo.drive_power == 0.0 && one_temperature(T);
   };
   std::vector<RowDeviation> out(result.rows.size());
   for (std::size_t i = 0; i < result.rows.size(); ++i) {

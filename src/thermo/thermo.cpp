@@ -138,6 +138,10 @@ void audit_secular(std::vector<Diagnostic>& diag, double split, double rate, con
                         " (ratio < 10): the secular approximation is doubtful"});
 }
 
+bool one_temperature(const std::vector<double>& temperatures) {
+  return std::all_of(temperatures.begin(), temperatures.end(), [&](double T) { return T == temperatures.front(); });
+}
+
 void audit_balance(Thermodynamics& t, const std::vector<std::string>& names, const std::vector<double>& temps,
                    double gross_flow) {
   auto& diag = t.diagnostics;
@@ -162,7 +166,7 @@ void audit_balance(Thermodynamics& t, const std::vector<std::string>& names, con
                           names[hot] + "' without a drive"});
   }
   if (names.size() >= 2 && t.drive_power == 0.0 &&
-      std::all_of(temps.begin(), temps.end(), [&](double T) { return T == temps[0]; }) && scale > 1e3 * tol)
+      one_temperature(temps) && scale > 1e3 * tol)
     diag.push_back({"warning", "equilibrium-current",
                     "all baths have the same temperature but a heat current " + diagnostic_number(scale) +
                         " flows: this generator does not relax to equilibrium"});

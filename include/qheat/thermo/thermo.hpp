@@ -36,6 +36,9 @@ std::vector<double> heat_currents(const Generator& gen, const cmat& rho_eigen);
 // (the definition QuTiP users compute from per-bath Bloch-Redfield tensors).
 std::vector<double> bare_heat_currents(const Generator& gen, const cmat& rho_eigen);
 
+// Every bath at the same temperature (true for one bath): without a drive the exact heat currents vanish.
+bool one_temperature(const std::vector<double>& temperatures);
+
 // Entropy production -sum_a J_a / T_a (Levy eq. 47 at steady state).
 double entropy_production(const std::vector<double>& currents, const std::vector<double>& temperatures);
 
