@@ -25,7 +25,7 @@ inline std::string slurp(const std::string& path) {
 }
 
 // The scratch directory of one test in this process (ctest runs tests in parallel). Removed when the test
-// passes (tests/scratch_cleanup.cpp); a failed test's stays for inspection.
+// passes (tests/main.cpp); a failed test's stays for inspection.
 inline std::filesystem::path scratch_path(const ::testing::TestInfo& info) {
   return std::filesystem::temp_directory_path() /
          ("qheat_cli_" + std::to_string(::getpid()) + "_" + info.test_suite_name() + "_" + info.name());
