@@ -211,6 +211,12 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
       }
     } else {
       use_propagator = true;  // no clean one-replica-per-mode selection: the time domain has no such question
+      const long rows = static_cast<long>(d) * (2L * M + 1);
+      res.solver_fallback =
+          !sm.attempted ? "the extended space on |q| <= " + std::to_string(M) + " has " + std::to_string(rows) +
+                              " rows without band structure, more than the " + std::to_string(kMaxSambeDimension) +
+                              " it diagonalises densely"
+                        : "the extended space on |q| <= " + std::to_string(M) + " gave no clean choice of one replica per mode";
     }
   }
   int steps = 0;

@@ -54,6 +54,9 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const Floqu
                                   diagnostic_number(model.drive->frequency) +
                                   "; a drive this fast against the system's splittings is its static limit: "
                                   "solve the time-averaged model)"});
+  if (!fr.solver_fallback.empty())
+    th.diagnostics.push_back({"info", "floquet-propagator",
+                              "the Floquet modes came from the one-period propagator (floquet.solver): " + fr.solver_fallback});
   if (fr.status == SteadyStatus::not_converged)
     th.diagnostics.push_back({"warning", "floquet-not-converged",
                               "the Floquet modes did not reach their accuracy target: quasienergy error estimate " +

@@ -40,6 +40,7 @@ struct FloquetResult {
   SteadyStatus status = SteadyStatus::converged;
   int harmonics_used = 0;           // |k| <= harmonics_used kept in the Fourier sums
   std::string solver;               // "sambe" or "propagator"
+  std::string solver_fallback;      // why the propagator ran when the extended space was asked for ("" otherwise)
   int sambe_harmonics = 0;          // M of the extended space (sambe)
   int steps_per_period = 0;         // propagator steps (propagator)
   double smallest_quasienergy_splitting = 0.0;  // between distinct quasienergy differences (mod w_d)
