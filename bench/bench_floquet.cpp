@@ -71,6 +71,35 @@ void BM_KongKerrFloquet(benchmark::State& state) {
 }
 BENCHMARK(BM_KongKerrFloquet)->Arg(30)->Arg(100)->Arg(200)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The propagator in each basis (src/generators/floquet.cpp, model_basis_cheaper): H0's eigenbasis (an
+// eigen-decomposition per step) against the model's basis (sparse Chebyshev products per step). Args: model
+// (0 Kong Kerr, nmax = range(1); 1 the driven XX chain of bench/driven_xx_chain.toml, N = range(1)), basis
+// (0 eigenbasis, 1 model, 2 automatic). Counters: steps per period and which basis ran (1 = model).
+void BM_PropagatorBasis(benchmark::State& state) {
+  const bool kerr = state.range(0) == 0;
+  const std::string file = kerr ? "/examples/kong2026/kerr.toml" : "/bench/driven_xx_chain.toml";
+  const qheat::Model m = qheat::load_model(std::string(QHEAT_SOURCE_DIR) + file,
+                                           {{kerr ? "nmax" : "N", std::to_string(state.range(1))}});
+  qheat::FloquetOptions o;
+  o.solver = qheat::FloquetSolver::propagator;
+  o.propagator_basis = state.range(2) == 0   ? qheat::PropagatorBasis::eigenbasis
+                       : state.range(2) == 1 ? qheat::PropagatorBasis::model
+                                             : qheat::PropagatorBasis::automatic;
+  qheat::FloquetResult r;
+  for (auto _ : state) {
+    r = qheat::floquet_steady_state(m, o);
+    benchmark::DoNotOptimize(r.currents);
+  }
+  state.counters["steps"] = r.steps_per_period;
+  state.counters["model_basis"] = r.propagator_basis == "model" ? 1 : 0;
+}
+BENCHMARK(BM_PropagatorBasis)
+    ->ArgsProduct({{0}, {30, 60, 100}, {0, 1, 2}})
+    ->ArgsProduct({{1}, {6, 7, 8, 9}, {0, 1, 2}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

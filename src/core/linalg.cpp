@@ -15,6 +15,9 @@ void zheevd_(const char* jobz, const char* uplo, const int* n, std::complex<doub
 void zgeev_(const char* jobvl, const char* jobvr, const int* n, std::complex<double>* a, const int* lda,
             std::complex<double>* w, std::complex<double>* vl, const int* ldvl, std::complex<double>* vr,
             const int* ldvr, std::complex<double>* work, const int* lwork, double* rwork, int* info);
+void zgees_(const char* jobvs, const char* sort, int (*select)(const std::complex<double>*), const int* n,
+            std::complex<double>* a, const int* lda, int* sdim, std::complex<double>* w, std::complex<double>* vs,
+            const int* ldvs, std::complex<double>* work, const int* lwork, double* rwork, int* bwork, int* info);
 void dsbev_(const char* jobz, const char* uplo, const int* n, const int* kd, double* ab, const int* ldab, double* w,
             double* z, const int* ldz, double* work, int* info);
 void zhbev_(const char* jobz, const char* uplo, const int* n, const int* kd, std::complex<double>* ab, const int* ldab,
@@ -83,6 +86,19 @@ int zheevd(const char* jobz, cmat& A, rvec& w) {
           &info);
   return info;
 }
+
+// LAPACK's workspace query for routines with one complex work array: call(work, lwork) once with lwork = -1
+// (the size wanted comes back in work[0]), then with a workspace of that size.
+template <class Call>
+void with_workspace(Call&& call) {
+  cplx query;
+  int lwork = -1;
+  call(&query, &lwork);
+  lwork = static_cast<int>(query.real());
+  std::vector<cplx> work(static_cast<std::size_t>(lwork));
+  call(work.data(), &lwork);
+}
+
 }  // namespace
 
 cplx trace_of_product(const cmat& A, const cmat& B) { return A.cwiseProduct(B.transpose()).sum(); }
@@ -162,14 +178,11 @@ void general_eigen(const cmat& A, cvec& w, cmat& V, cmat& V_inverse) {
     w.resize(d);
     V.resize(d, d);
     const int n = as_int(d);
-    int info = 0, lwork = -1, one = 1;
-    cplx wq;
+    int info = 0, one = 1;
     std::vector<double> rwork(static_cast<std::size_t>(2 * d));
-    zgeev_("N", "V", &n, a.data(), &n, w.data(), nullptr, &one, V.data(), &n, &wq, &lwork, rwork.data(), &info);
-    lwork = static_cast<int>(wq.real());
-    std::vector<cplx> work(static_cast<std::size_t>(lwork));
-    zgeev_("N", "V", &n, a.data(), &n, w.data(), nullptr, &one, V.data(), &n, work.data(), &lwork, rwork.data(),
-           &info);
+    with_workspace([&](cplx* work, const int* lwork) {
+      zgeev_("N", "V", &n, a.data(), &n, w.data(), nullptr, &one, V.data(), &n, work, lwork, rwork.data(), &info);
+    });
     if (info != 0) throw MethodError("eigensolver", "eigen-decomposition of a matrix failed (zgeev info " +
                                                         std::to_string(info) + ")");
   }
@@ -186,15 +199,35 @@ cvec general_eigenvalues(const cmat& A) {
   cmat a = A;
   cvec w(d);
   const int n = as_int(d);
-  int info = 0, lwork = -1, one = 1;
-  cplx wq;
+  int info = 0, one = 1;
   std::vector<double> rwork(static_cast<std::size_t>(2 * d));
-  zgeev_("N", "N", &n, a.data(), &n, w.data(), nullptr, &one, nullptr, &one, &wq, &lwork, rwork.data(), &info);
-  lwork = static_cast<int>(wq.real());
-  std::vector<cplx> work(static_cast<std::size_t>(lwork));
-  zgeev_("N", "N", &n, a.data(), &n, w.data(), nullptr, &one, nullptr, &one, work.data(), &lwork, rwork.data(), &info);
+  with_workspace([&](cplx* work, const int* lwork) {
+    zgeev_("N", "N", &n, a.data(), &n, w.data(), nullptr, &one, nullptr, &one, work, lwork, rwork.data(), &info);
+  });
   if (info != 0) throw MethodError("eigensolver", "eigenvalues of a matrix failed (zgeev info " + std::to_string(info) + ")");
   return w;
+}
+
+void schur(const cmat& A, cvec& diagonal, cmat& Q) {
+  const long d = A.rows();
+  if (d < kLapackMinDim) {
+    const Eigen::ComplexSchur<cmat> cs(A);
+    if (cs.info() != Eigen::Success) throw MethodError("eigensolver", "Schur decomposition of a matrix failed");
+    diagonal = cs.matrixT().diagonal();
+    Q = cs.matrixU();
+    return;
+  }
+  cmat a = A;
+  diagonal.resize(d);
+  Q.resize(d, d);
+  const int n = as_int(d);
+  int info = 0, sdim = 0;
+  std::vector<double> rwork(static_cast<std::size_t>(d));
+  with_workspace([&](cplx* work, const int* lwork) {
+    zgees_("V", "N", nullptr, &n, a.data(), &n, &sdim, diagonal.data(), Q.data(), &n, work, lwork, rwork.data(), nullptr,
+           &info);
+  });
+  if (info != 0) throw MethodError("eigensolver", "Schur decomposition of a matrix failed (zgees info " + std::to_string(info) + ")");
 }
 
 cvec general_eigenvalues(const rmat& A) {

@@ -19,14 +19,15 @@
 //    jumps included: they move energy w_d k between drive and bath without changing the population).
 #include "qheat/generators/floquet.hpp"
 
-#include <Eigen/Eigenvalues>
 #include <fmt/format.h>
 #include "floquet_propagator.hpp"
 #include "qheat/core/fft.hpp"
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
+#include "qheat/core/sparse_products.hpp"
 #include "qheat/steady/rate_equation.hpp"
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -89,6 +90,7 @@ struct Channel {
   int bath = 0;
   enum Kind { thermal, emission, absorption } kind = thermal;
   cmat op;
+  csc_matrix sparse_op;  // op in the model's basis when sparse there (model-basis propagator), else empty
   bool adjoint_of_previous = false;  // (A^dag)_ab(k) = conj(A_ba(-k)) from the previous channel
 };
 
@@ -99,6 +101,46 @@ double channel_rate(const Channel& c, const Bath& b, double delta) {
     case Channel::absorption: return kappa_absorption(b.spectral, b.temperature, delta);
   }
   return 0.0;
+}
+
+// An operator's nonzero elements, if at most 1/16 of them are nonzero (a sparse product pays from there).
+bool sparse_form(const cmat& A, csc_matrix& out) {
+  out = A.sparseView();
+  out.makeCompressed();
+  return 16 * out.nonZeros() <= A.rows() * A.cols();
+}
+
+// H0 and the drive's terms in the model's basis, when all of them are sparse there.
+bool model_basis_hamiltonian(const Model& model, floquet_detail::SparsePeriodicHamiltonian& sph) {
+  if (!model.drive || !sparse_form(model.hamiltonian, sph.H0)) return false;
+  const Drive& drive = *model.drive;
+  sph.omega = drive.frequency;
+  for (const auto& hm : drive.harmonics) {
+    csc_matrix A;
+    if (!sparse_form(hm.V, A)) return false;
+    csc_matrix Ad = A.adjoint();
+    Ad.makeCompressed();
+    sph.terms.push_back({A, -static_cast<double>(hm.k) * sph.omega});
+    sph.terms.push_back({Ad, static_cast<double>(hm.k) * sph.omega});
+  }
+  return true;
+}
+
+// Whether the model basis is cheaper, by operation counts of one doubling round (a run and its half-step
+// check). Eigenbasis: ~12 d^3 per step (zheevd and two products; bench/README.md), at least span T steps.
+// Model basis: per step two Chebyshev expansions of about h r / 2 + 12 terms (r: H0's spectral half-width,
+// Gershgorin), each term a sparse product of nnz d multiply-adds; 2 n_f steps to start.
+bool model_basis_cheaper(const floquet_detail::SparsePeriodicHamiltonian& sph, const PeriodicHamiltonian& ph, int n_fourier) {
+  const double d = static_cast<double>(ph.E.size());
+  const double T = 2.0 * kPi / ph.omega;
+  const double eig_steps = std::max(2.0 * n_fourier, static_cast<double>(next_pow2(floquet_detail::coupled_frequency_span(ph) * T)));
+  const double eigen_cost = 12.0 * d * d * d * eig_steps;
+  double nnz = static_cast<double>(sph.H0.nonZeros());
+  for (const auto& t : sph.terms) nnz += static_cast<double>(t.A.nonZeros());
+  const double r = 0.5 * (ph.E.maxCoeff() - ph.E.minCoeff());
+  const double model_steps = 2.0 * n_fourier;
+  const double model_cost = nnz * d * (r * T + 24.0 * model_steps);
+  return model_cost < eigen_cost;
 }
 
 }  // namespace
@@ -231,9 +273,20 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
       for (int a = 0; a < d; ++a) samples[j].col(a) *= std::polar(1.0, eps_u(a) * t);
     }
   };
+  // The propagator works in the model's own basis when H0 and the drive are sparse there (sparse x dense
+  // products per step) and in H0's eigenbasis otherwise (an eigen-decomposition per step).
+  floquet_detail::SparsePeriodicHamiltonian sph;
+  bool site_basis = false;
+  if (use_propagator && options.propagator_basis != PropagatorBasis::eigenbasis && model_basis_hamiltonian(model, sph))
+    site_basis = options.propagator_basis == PropagatorBasis::model || model_basis_cheaper(sph, ph, n_fourier);
   if (use_propagator) {
     res.solver = "propagator";
-    auto run = [&](int n) { return floquet_detail::propagate_period(ph, n, std::min(n, n_fourier)); };
+    res.propagator_basis = site_basis ? "model" : "eigenbasis";
+    const int threads = thread_count();
+    auto run = [&](int n) {
+      return site_basis ? floquet_detail::propagate_period_sparse(sph, n, std::min(n, n_fourier), threads)
+                        : floquet_detail::propagate_period(ph, n, std::min(n, n_fourier));
+    };
     auto estimate = [&](const PeriodPropagation& fine, const PeriodPropagation& coarse) {
       res.quasienergy_error = largest_shift(folded_quasienergies(fine.UT, T), folded_quasienergies(coarse.UT, T), wd) / 15.0;
       double err = max_abs(fine.UT - coarse.UT);
@@ -273,12 +326,13 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
     }
     res.steps_per_period = steps;
     // U(T) is normal, so its Schur form is diagonal and Q is unitary.
-    Eigen::ComplexSchur<cmat> schur(prop.UT);
-    const cmat& Q = schur.matrixU();
+    cvec lambda;
+    cmat Q;
+    linalg::schur(prop.UT, lambda, Q);
     rvec unfolded(d);
     for (int a = 0; a < d; ++a) {
-      const double e = -std::arg(schur.matrixT()(a, a)) / T;  // arg in (-pi, pi] -> [-w_d/2, w_d/2)
-      const double mean_energy = (Q.col(a).cwiseAbs2().transpose() * E0)(0);
+      const double e = -std::arg(lambda(a)) / T;  // arg in (-pi, pi] -> [-w_d/2, w_d/2)
+      const double mean_energy = site_basis ? Q.col(a).dot(sph.H0 * Q.col(a)).real() : (Q.col(a).cwiseAbs2().transpose() * E0)(0);
       unfolded(a) = e + std::round((mean_energy - e) / wd) * wd;
     }
     std::vector<int> order;
@@ -293,12 +347,14 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   std::vector<Channel> channels;
   for (int i = 0; i < static_cast<int>(model.baths.size()); ++i) {
     const Bath& b = model.baths[static_cast<std::size_t>(i)];
-    const cmat X = S.adjoint() * b.op * S;
+    const cmat X = site_basis ? b.op : cmat(S.adjoint() * b.op * S);
+    csc_matrix Xs;
+    if (!site_basis || !sparse_form(X, Xs)) Xs = csc_matrix();
     if (b.coupling == CouplingKind::hermitian) {
-      channels.push_back({i, Channel::thermal, X, false});
+      channels.push_back({i, Channel::thermal, X, Xs, false});
     } else {
-      channels.push_back({i, Channel::emission, X, false});
-      channels.push_back({i, Channel::absorption, X.adjoint(), true});
+      channels.push_back({i, Channel::emission, X, Xs, false});
+      channels.push_back({i, Channel::absorption, X.adjoint(), csc_matrix(), true});
     }
   }
   // coef[c][k dd + (a + d b)]: spectrum of the pair (a, b) over the nf-point grid (index k mod nf), one
@@ -309,14 +365,22 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
     const std::size_t unf = static_cast<std::size_t>(nf);
     coef.assign(static_cast<std::size_t>(nch), std::vector<cplx>());
     cmat XW(d, d), F(d, d);
+    PackedRows packed;
+    const int threads = thread_count();
     for (int c = 0; c < nch; ++c) coef[static_cast<std::size_t>(c)].resize(dd * unf);
     for (int j = 0; j < nf; ++j) {
       const cmat& W = samples[static_cast<std::size_t>(j)];
       for (int c = 0; c < nch; ++c) {
         const Channel& ch = channels[static_cast<std::size_t>(c)];
         if (ch.adjoint_of_previous) continue;
-        XW.noalias() = ch.op * W;
-        F.noalias() = W.adjoint() * XW;
+        if (ch.sparse_op.nonZeros() > 0) {  // W^dag X by a sparse product, then one dense one
+          packed.pack_adjoint(W);
+          dense_times_sparse(packed, ch.sparse_op, XW, false, threads);
+          F.noalias() = XW * W;
+        } else {
+          XW.noalias() = ch.op * W;
+          F.noalias() = W.adjoint() * XW;
+        }
         F /= static_cast<double>(nf);
         std::copy(F.data(), F.data() + dd, coef[static_cast<std::size_t>(c)].begin() + static_cast<long>(static_cast<std::size_t>(j) * dd));
       }
@@ -380,7 +444,8 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   while (use_propagator && options.max_harmonic <= 0 && 4 * K > nf && nf < kMaxFourierGrid) {
     n_fourier = 2 * nf;
     if (n_fourier > steps) steps = n_fourier;
-    prop = floquet_detail::propagate_period(ph, steps, n_fourier);
+    prop = site_basis ? floquet_detail::propagate_period_sparse(sph, steps, n_fourier, thread_count())
+                      : floquet_detail::propagate_period(ph, steps, n_fourier);
     propagator_samples();
     compute_coefficients();
     nf = static_cast<int>(samples.size());

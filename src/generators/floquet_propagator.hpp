@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "qheat/core/sparse_products.hpp"
 #include "qheat/core/types.hpp"
 
 namespace qheat::floquet_detail {
@@ -37,6 +38,23 @@ double coupled_frequency_span(const PeriodicHamiltonian& H);
 // times. Each step: U <- e^{-i E h} exp(Omega1 + Omega2) U, Omega1/Omega2 the first two Magnus terms of the
 // interaction-picture Hamiltonian over the step, integrated exactly.
 PeriodPropagation propagate_period(const PeriodicHamiltonian& H, int steps, int n_samples);
+
+// H(t) = H0 + sum_j A_j e^{i nu_j t} in the model's own basis, where operators built from local ones are
+// sparse (terms in adjoint pairs, as above).
+struct SparseOscillatingTerm {
+  csc_matrix A;
+  double nu = 0.0;
+};
+struct SparsePeriodicHamiltonian {
+  csc_matrix H0;
+  std::vector<SparseOscillatingTerm> terms;
+  double omega = 0.0;
+};
+
+// The same propagation without H0's eigenbasis: `steps` fourth-order commutator-free Magnus steps, each two
+// exponentials of sparse Hermitian matrices applied to the dense U by Chebyshev expansion; the work per step
+// is sparse x dense products (nonzeros x d), no O(d^3) step. Same samples and U(T) as propagate_period.
+PeriodPropagation propagate_period_sparse(const SparsePeriodicHamiltonian& H, int steps, int n_samples, int threads);
 
 }  // namespace qheat::floquet_detail
 

@@ -74,7 +74,10 @@ nlohmann::json floquet_json(const FloquetResult& f) {
                        {"mode_error", json_number(f.propagator_error)},
                        {"harmonics", f.harmonics_used}};
   if (f.solver == "sambe") fl["sambe_harmonics"] = f.sambe_harmonics;
-  else fl["steps_per_period"] = f.steps_per_period;
+  else {
+    fl["steps_per_period"] = f.steps_per_period;
+    fl["propagator_basis"] = f.propagator_basis;
+  }
   std::vector<double> q(f.quasienergies.data(), f.quasienergies.data() + f.quasienergies.size());
   fl["quasienergies"] = q;
   fl["near_degenerate"] = nlohmann::json::array();

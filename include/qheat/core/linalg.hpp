@@ -28,6 +28,10 @@ void general_eigen(const cmat& A, cvec& w, cmat& V, cmat& V_inverse);
 // Eigenvalues only of a general complex (zgeev) or real (dgeev) matrix, unordered.
 cvec general_eigenvalues(const cmat& A);
 cvec general_eigenvalues(const rmat& A);
+// Complex Schur form A = Q T Q^dag (zgees; Eigen below LAPACK's size): the diagonal of T and the unitary Q. For
+// a normal matrix (a unitary propagator) T is diagonal to round-off and Q's columns are its eigenvectors,
+// orthonormal also where eigenvalues nearly coincide. Throws MethodError("eigensolver").
+void schur(const cmat& A, cvec& diagonal, cmat& Q);
 
 // Hermitian band matrices in LAPACK's lower band storage: ab(i - j, j) = A(i, j) for 0 <= i - j <= kd,
 // ab has kd + 1 rows and n columns.

@@ -14,6 +14,9 @@ namespace qheat {
 // How the Floquet modes are found (docs/methods.md, "Floquet-Markov at scale"): the extended-space (Sambe)
 // eigenproblem on a few harmonics (default), or the interaction-picture one-period propagator.
 enum class FloquetSolver { sambe, propagator };
+// The basis the propagator steps in: H0's eigenbasis (an eigen-decomposition per step), the model's own basis
+// (sparse products per step, when H0 and the drive are sparse there), or whichever its cost estimate favours.
+enum class PropagatorBasis { automatic, eigenbasis, model };
 
 struct FloquetOptions {
   FloquetSolver solver = FloquetSolver::sambe;  // sambe falls back to the propagator if it cannot select
@@ -24,6 +27,7 @@ struct FloquetOptions {
   // estimate and the round-off of eps - k w_d).
   double degeneracy_tolerance = 1e-9;
   double quasienergy_tolerance = 1e-10;  // target of the quasienergy error estimate (relative to w_d)
+  PropagatorBasis propagator_basis = PropagatorBasis::automatic;  // model: only where H0 and the drive are sparse
 };
 
 // Two Floquet states whose quasienergies (mod w_d) are closer than ten times the larger of their decay rates.
@@ -43,6 +47,7 @@ struct FloquetResult {
   std::string solver_fallback;      // why the propagator ran when the extended space was asked for ("" otherwise)
   int sambe_harmonics = 0;          // M of the extended space (sambe)
   int steps_per_period = 0;         // propagator steps (propagator)
+  std::string propagator_basis;     // "eigenbasis" or "model" (propagator), "" (sambe)
   double smallest_quasienergy_splitting = 0.0;  // between distinct quasienergy differences (mod w_d)
   double largest_rate = 0.0;
   // Error estimates (absolute, energy units). Sambe: the residual of the modes in the untruncated extended
