@@ -182,6 +182,33 @@ TEST(Cli, DrivenMethodsOnKongExample) {
   EXPECT_NEAR(pd, pf, 1e-8 * std::abs(pf));  // dDME = FME for Kong's RWA drive
 }
 
+// JSON floquet.propagator_basis (conventions.md): which basis the propagator stepped in. Kong's Kerr resonator is
+// sparse in its Fock basis (the model basis is cheaper there, bench/README.md); the cosine-driven qubit (d = 2) is
+// not sparse enough; the extended-space solver has no such key.
+TEST(Cli, FloquetPropagatorSaysItsBasis) {
+  const std::string kong = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/";
+  struct Case {
+    std::string args;
+    const char* basis;  // nullptr: no key
+  };
+  const Case cases[] = {{kong + "kerr.toml --set nmax=30 --floquet-solver propagator", "model"},
+                        {kong + "cosine_qubit.toml --floquet-solver propagator", "eigenbasis"},
+                        {kong + "kerr.toml --set nmax=30", nullptr}};
+  for (const Case& c : cases) {
+    const CliRun r = run("ness " + c.args + " --method floquet");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto fl = nlohmann::json::parse(r.out)["floquet"];
+    if (c.basis == nullptr) {
+      EXPECT_EQ(fl["solver"], "sambe") << c.args;
+      EXPECT_FALSE(fl.contains("propagator_basis")) << c.args;
+    } else {
+      EXPECT_EQ(fl["solver"], "propagator") << c.args;
+      EXPECT_EQ(fl["propagator_basis"], c.basis) << c.args;
+      EXPECT_GT(fl["steps_per_period"].get<int>(), 0) << c.args;
+    }
+  }
+}
+
 TEST(CliErrors, DressedMethodNeedsExchangeCouplings) {
   const std::string cosine = std::string(QHEAT_SOURCE_DIR) + "/examples/kong2026/cosine_qubit.toml";
   expect_error(run("ness " + cosine + " --method ddme"), "dressed-coupling");
