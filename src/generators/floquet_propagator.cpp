@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "qheat/core/interrupt.hpp"
 #include "qheat/core/linalg.hpp"
 #include "qheat/core/resources.hpp"
 
@@ -182,6 +183,7 @@ PeriodPropagation propagate_period(const PeriodicHamiltonian& H, int steps, int 
   cvec free_phase(d);
   for (long m = 0; m < d; ++m) free_phase(m) = std::polar(1.0, -H.E(m) * h);
   for (int n = 0; n < steps; ++n) {
+    throw_if_interrupted();
     if (stride > 0 && n % stride == 0) out.samples.push_back(U);
     const double t0 = h * static_cast<double>(n);
     // Heff = i Omega = sum_j e^{i nu_j t0} G1_j - (i/2) sum_s (e^{i s t0} C_s - h.c.)
@@ -562,6 +564,7 @@ PeriodPropagation propagate_period_sparse(const SparsePeriodicHamiltonian& H, in
   cmat V = cmat::Identity(d, d);
   ChebyshevExponential expo;
   for (int n = 0; n < steps; ++n) {
+    throw_if_interrupted();
     if (stride > 0 && n % stride == 0) out.samples.push_back(V.adjoint());
     const double t0 = h * static_cast<double>(n), t1 = t0 + node1 * h, t2 = t0 + node2 * h;
     expo.apply(V, generator(t1, t2, a1, a2), h, threads);

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "../support.hpp"
+#include "qheat/core/interrupt.hpp"
 #include "qheat/core/linalg.hpp"
 #include "qheat/generators/floquet.hpp"
 #include "qheat/run/solve.hpp"
@@ -344,6 +345,22 @@ TEST(FloquetScale, ModelBasisNeedsASparseHamiltonian) {
   o.solver = FloquetSolver::propagator;
   o.propagator_basis = PropagatorBasis::model;
   EXPECT_EQ(floquet_steady_state(m, o).propagator_basis, "eigenbasis");
+}
+
+// Both propagators poll the interrupt flag (core/interrupt.hpp; Ctrl-C in the Python package) once per step: with
+// the flag raised the solve stops with Interrupted (with the propagator asked for, nothing before the
+// propagation polls), and runs to the end once it is cleared.
+TEST(FloquetScale, PropagatorsStopOnInterrupt) {
+  const Model m = load_model(kKong + "kerr.toml", {{"nmax", "30"}});
+  FloquetOptions o;
+  o.solver = FloquetSolver::propagator;
+  for (PropagatorBasis basis : {PropagatorBasis::eigenbasis, PropagatorBasis::model}) {
+    o.propagator_basis = basis;
+    request_interrupt();
+    EXPECT_THROW((void)floquet_steady_state(m, o), Interrupted);
+    clear_interrupt();
+    EXPECT_EQ(floquet_steady_state(m, o).status, SteadyStatus::converged);
+  }
 }
 
 }  // namespace
