@@ -169,10 +169,11 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   for (const Bath& b : model.baths) nch += b.coupling == CouplingKind::hermitian ? 1 : 2;
   {
     const std::size_t terms = 2 * model.drive->harmonics.size();
-    // Propagator: the terms, their weights and products (~6 d^2 per term pair) and two propagations'
-    // samples; Fourier step: the samples' coefficients per channel; all complex.
-    const std::size_t est = sizeof(cplx) * dd *
-                            (6 * terms * terms + 8 + 2 * static_cast<std::size_t>(kMinFourierGrid) * (1 + static_cast<std::size_t>(nch)));
+    // Propagator: the terms, their weights and products (~6 d^2 per term pair), work matrices and two
+    // propagations' samples (2 nf); Fourier step: the samples, each freed as its coefficients are formed,
+    // and the coefficients per channel (nf (1 + channels)); all complex, nf = 32 samples.
+    const std::size_t nf = kMinFourierGrid;
+    const std::size_t est = sizeof(cplx) * dd * (6 * terms * terms + 8 + nf * std::max<std::size_t>(2, 1 + static_cast<std::size_t>(nch)));
     check_memory(est, "the Floquet-Markov propagator and Fourier components (d = " + std::to_string(d) + ")",
                  "reduce the truncation or use --method ddme where the drive has a rotating frame");
   }
@@ -270,6 +271,7 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
     for (std::size_t j = 0; j < prop.samples.size(); ++j) {
       const double t = T * static_cast<double>(j) / static_cast<double>(prop.samples.size());
       samples[j].noalias() = prop.samples[j] * P;
+      prop.samples[j] = cmat();  // each propagator sample freed once converted: d^2 x nf less at the peak
       for (int a = 0; a < d; ++a) samples[j].col(a) *= std::polar(1.0, eps_u(a) * t);
     }
   };
@@ -384,6 +386,7 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
         F /= static_cast<double>(nf);
         std::copy(F.data(), F.data() + dd, coef[static_cast<std::size_t>(c)].begin() + static_cast<long>(static_cast<std::size_t>(j) * dd));
       }
+      samples[static_cast<std::size_t>(j)] = cmat();  // used up: the coefficients take its place
     }
     for (int c = 0; c < nch; ++c)
       if (!channels[static_cast<std::size_t>(c)].adjoint_of_previous) fft_interleaved(coef[static_cast<std::size_t>(c)], nf);

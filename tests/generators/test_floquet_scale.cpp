@@ -14,10 +14,13 @@
 #include <stdexcept>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "../support.hpp"
 #include "qheat/core/interrupt.hpp"
 #include "qheat/core/linalg.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/generators/floquet.hpp"
 #include "qheat/run/solve.hpp"
 
@@ -271,39 +274,47 @@ TEST(FloquetScale, PropagatorTakesOverAboveTheDenseExtendedSpaceAndSaysWhy) {
 
 // The propagator in the model's basis (sparse H0 and drive, Chebyshev exponentials, commutator-free Magnus
 // steps) against the one in H0's eigenbasis (an independent integrator: exact oscillatory integrals, dense
-// exponentials) and the extended space, on the driven six-site chain (d = 64; sparse enough for the model basis,
-// small enough for the extended space). Each propagator's quasienergies are Richardson-converged to 1e-10 w_d and
-// its modes to ~2e-9 (the model basis's mode error estimate here); 1e-8 relative on currents and power leaves a
-// margin over the differences printed.
+// exponentials) and the extended space, on three models sparse enough for the model basis and small enough
+// for the extended space: the sigma_x-driven six-site XX chain with hermitian couplings (d = 64), the
+// sigma_+-driven chain of bench/driven_xx_chain.toml with exchange couplings (non-Hermitian channel operators),
+// and the Kerr mode under an x drive (no rotating frame; nmax = 40). Each propagator's quasienergies are
+// Richardson-converged to 1e-10 w_d, the extended space's to ~1e-14, so the propagators agree within 2e-10 w_d
+// and each with the extended space within 1e-10 w_d (measured up to 1.1e-10 w_d between the propagators); the
+// modes to ~2e-9 (the model basis's mode error estimate on the chain), so 1e-8 relative on currents and power
+// leaves a margin over the differences printed.
 TEST(FloquetScale, ModelBasisPropagatorAgreesWithEigenbasisAndExtendedSpace) {
-  const Model m = driven_xx_chain("6");
-  const double w = m.drive->frequency;
-  FloquetOptions o;
-  o.solver = FloquetSolver::propagator;
-  o.propagator_basis = PropagatorBasis::model;
-  const FloquetResult sparse = floquet_steady_state(m, o);
-  o.propagator_basis = PropagatorBasis::eigenbasis;
-  const FloquetResult dense = floquet_steady_state(m, o);
-  const FloquetResult sambe = floquet_steady_state(m);
-  ASSERT_EQ(sparse.propagator_basis, "model");
-  ASSERT_EQ(dense.propagator_basis, "eigenbasis");
-  ASSERT_EQ(sambe.solver, "sambe");
-  EXPECT_TRUE(sambe.propagator_basis.empty());
-  // Each within its 1e-10 w_d target of the exact values, so within 2e-10 w_d of each other (measured 1.1e-10 w_d
-  // between the propagators; the extended space's error is ~1e-14 w_d).
-  EXPECT_LT(quasienergy_deviation(sparse.quasienergies, dense.quasienergies, w), 2e-10 * w);
-  EXPECT_LT(quasienergy_deviation(sparse.quasienergies, sambe.quasienergies, w), 1e-10 * w);
-  double scale = 0.0;
-  for (double j : sambe.currents) scale = std::max(scale, std::abs(j));
-  for (const FloquetResult* other : {&dense, &sambe}) {
-    for (std::size_t k = 0; k < 2; ++k) EXPECT_NEAR(sparse.currents[k], other->currents[k], 1e-8 * scale) << k;
-    EXPECT_NEAR(sparse.drive_power, other->drive_power, 1e-8 * scale);
+  const std::vector<std::pair<std::string, Model>> cases = {
+      {"sx-driven chain N = 6", driven_xx_chain("6")},
+      {"sp-driven chain N = 6, exchange", load_model(std::string(QHEAT_SOURCE_DIR) + "/bench/driven_xx_chain.toml", {{"N", "6"}})},
+      {"Kerr x drive nmax = 40", load_model(kBosons + "kerr_x_drive.toml", {{"nmax", "40"}})}};
+  for (const auto& [name, m] : cases) {
+    const double w = m.drive->frequency;
+    FloquetOptions o;
+    o.solver = FloquetSolver::propagator;
+    o.propagator_basis = PropagatorBasis::model;
+    const FloquetResult sparse = floquet_steady_state(m, o);
+    o.propagator_basis = PropagatorBasis::eigenbasis;
+    const FloquetResult dense = floquet_steady_state(m, o);
+    const FloquetResult sambe = floquet_steady_state(m);
+    ASSERT_EQ(sparse.propagator_basis, "model") << name;
+    ASSERT_EQ(dense.propagator_basis, "eigenbasis") << name;
+    ASSERT_EQ(sambe.solver, "sambe") << name;
+    EXPECT_TRUE(sambe.propagator_basis.empty());
+    EXPECT_LT(quasienergy_deviation(sparse.quasienergies, dense.quasienergies, w), 2e-10 * w) << name;
+    EXPECT_LT(quasienergy_deviation(sparse.quasienergies, sambe.quasienergies, w), 1e-10 * w) << name;
+    double scale = 0.0;
+    for (double j : sambe.currents) scale = std::max(scale, std::abs(j));
+    for (const FloquetResult* other : {&dense, &sambe}) {
+      for (std::size_t k = 0; k < sambe.currents.size(); ++k)
+        EXPECT_NEAR(sparse.currents[k], other->currents[k], 1e-8 * scale) << name << " " << k;
+      EXPECT_NEAR(sparse.drive_power, other->drive_power, 1e-8 * scale) << name;
+    }
+    EXPECT_GT(std::abs(sambe.drive_power), 1e-3 * scale) << name;  // the drive does work (not a trivial zero)
+    std::printf("%s: model basis %d steps, eigenbasis %d steps; first current: model - eigenbasis %.2e, model - "
+                "sambe %.2e (relative)\n",
+                name.c_str(), sparse.steps_per_period, dense.steps_per_period, (sparse.currents[0] - dense.currents[0]) / scale,
+                (sparse.currents[0] - sambe.currents[0]) / scale);
   }
-  EXPECT_GT(std::abs(sambe.drive_power), 1e-6);  // the drive does work (not a trivial zero)
-  std::printf("model basis %d steps, eigenbasis %d steps; hot current: model - eigenbasis %.2e, model - sambe %.2e "
-              "(relative)\n",
-              sparse.steps_per_period, dense.steps_per_period, (sparse.currents[0] - dense.currents[0]) / scale,
-              (sparse.currents[0] - sambe.currents[0]) / scale);
 }
 
 // The model-basis propagator on Kong's Kerr resonator (diagonal H0, one-step ladder drive) against the exact
@@ -361,6 +372,24 @@ TEST(FloquetScale, PropagatorsStopOnInterrupt) {
     clear_interrupt();
     EXPECT_EQ(floquet_steady_state(m, o).status, SteadyStatus::converged);
   }
+}
+
+// Beyond the memory limit the Floquet solve is refused at once, naming what it estimated (the propagator's
+// samples and the Fourier components: 16 d^2 (6 x 2^2 + 8 + 32 x 3) bytes = 8.4 MB for the six-site chain; its
+// extended space, grown to 23 harmonics, then asks for 49.6 MiB, so 64 MB lets the whole solve run).
+TEST(FloquetScale, MemoryLimitRefusesWithTheEstimate) {
+  const Model m = driven_xx_chain("6");
+  set_memory_limit(4000000);
+  try {
+    (void)floquet_steady_state(m);
+    ADD_FAILURE() << "8.4 MB passed a 4 MB limit";
+  } catch (const MemoryLimitError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("Floquet-Markov propagator and Fourier components (d = 64)"), std::string::npos) << what;
+  }
+  set_memory_limit(64000000);
+  EXPECT_EQ(floquet_steady_state(m).status, SteadyStatus::converged);
+  set_memory_limit(0);
 }
 
 }  // namespace
