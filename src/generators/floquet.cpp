@@ -27,7 +27,6 @@
 #include "qheat/core/sparse_products.hpp"
 #include "qheat/steady/rate_equation.hpp"
 #include <algorithm>
-#include <cstdlib>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -278,17 +277,16 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   // The propagator works in the model's own basis when H0 and the drive are sparse there (sparse x dense
   // products per step) and in H0's eigenbasis otherwise (an eigen-decomposition per step).
   floquet_detail::SparsePeriodicHamiltonian sph;
-  bool site_basis = false;
+  bool model_basis = false;
   if (use_propagator && options.propagator_basis != PropagatorBasis::eigenbasis && model_basis_hamiltonian(model, sph))
-    site_basis = options.propagator_basis == PropagatorBasis::model || model_basis_cheaper(sph, ph, n_fourier);
+    model_basis = options.propagator_basis == PropagatorBasis::model || model_basis_cheaper(sph, ph, n_fourier);
+  auto run = [&](int n) {  // n steps, min(n, n_fourier) samples
+    return model_basis ? floquet_detail::propagate_period_sparse(sph, n, std::min(n, n_fourier), thread_count())
+                       : floquet_detail::propagate_period(ph, n, std::min(n, n_fourier));
+  };
   if (use_propagator) {
     res.solver = "propagator";
-    res.propagator_basis = site_basis ? "model" : "eigenbasis";
-    const int threads = thread_count();
-    auto run = [&](int n) {
-      return site_basis ? floquet_detail::propagate_period_sparse(sph, n, std::min(n, n_fourier), threads)
-                        : floquet_detail::propagate_period(ph, n, std::min(n, n_fourier));
-    };
+    res.propagator_basis = model_basis ? "model" : "eigenbasis";
     auto estimate = [&](const PeriodPropagation& fine, const PeriodPropagation& coarse) {
       res.quasienergy_error = largest_shift(folded_quasienergies(fine.UT, T), folded_quasienergies(coarse.UT, T), wd) / 15.0;
       double err = max_abs(fine.UT - coarse.UT);
@@ -334,7 +332,7 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
     rvec unfolded(d);
     for (int a = 0; a < d; ++a) {
       const double e = -std::arg(lambda(a)) / T;  // arg in (-pi, pi] -> [-w_d/2, w_d/2)
-      const double mean_energy = site_basis ? Q.col(a).dot(sph.H0 * Q.col(a)).real() : (Q.col(a).cwiseAbs2().transpose() * E0)(0);
+      const double mean_energy = model_basis ? Q.col(a).dot(sph.H0 * Q.col(a)).real() : (Q.col(a).cwiseAbs2().transpose() * E0)(0);
       unfolded(a) = e + std::round((mean_energy - e) / wd) * wd;
     }
     std::vector<int> order;
@@ -349,9 +347,9 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   std::vector<Channel> channels;
   for (int i = 0; i < static_cast<int>(model.baths.size()); ++i) {
     const Bath& b = model.baths[static_cast<std::size_t>(i)];
-    const cmat X = site_basis ? b.op : cmat(S.adjoint() * b.op * S);
+    const cmat X = model_basis ? b.op : cmat(S.adjoint() * b.op * S);
     csc_matrix Xs;
-    if (!site_basis || !sparse_form(X, Xs)) Xs = csc_matrix();
+    if (!model_basis || !sparse_form(X, Xs)) Xs = csc_matrix();
     if (b.coupling == CouplingKind::hermitian) {
       channels.push_back({i, Channel::thermal, X, Xs, false});
     } else {
@@ -447,8 +445,7 @@ FloquetResult floquet_steady_state(const Model& model, const FloquetOptions& opt
   while (use_propagator && options.max_harmonic <= 0 && 4 * K > nf && nf < kMaxFourierGrid) {
     n_fourier = 2 * nf;
     if (n_fourier > steps) steps = n_fourier;
-    prop = site_basis ? floquet_detail::propagate_period_sparse(sph, steps, n_fourier, thread_count())
-                      : floquet_detail::propagate_period(ph, steps, n_fourier);
+    prop = run(steps);
     propagator_samples();
     compute_coefficients();
     nf = static_cast<int>(samples.size());
