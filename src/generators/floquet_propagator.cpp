@@ -1,5 +1,5 @@
 // Interaction-picture Magnus propagator with exact oscillatory integrals (docs/methods.md, "Floquet-Markov
-// at scale").
+// at scale"); the model-basis propagator and the extended-space modes follow in their own sections below.
 //
 // Over a step [t0, t0 + h] write U(t0 + tau) = e^{-i E tau} W(tau) U(t0) with i dW/dtau = V(tau) W and
 //   V(tau)_mn = sum_j A~_j,mn e^{i (w_mn + nu_j) tau},   A~_j = A_j e^{i nu_j t0},  w_mn = E_m - E_n.

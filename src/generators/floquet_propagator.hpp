@@ -1,7 +1,8 @@
 // One-period propagator of H(t) = H0 + sum_j A_j e^{i nu_j t} in the interaction picture of H0, with
 // the oscillatory integrals of the fourth-order Magnus expansion done exactly (docs/methods.md,
-// "Floquet-Markov at scale"). Works on operators only: the Floquet solver hands it H0's spectrum and the
-// drive's terms in H0's eigenbasis.
+// "Floquet-Markov at scale"), or in the model's own basis with sparse H0 and drive (commutator-free Magnus
+// steps, Chebyshev exponentials). Works on operators only: the Floquet solver hands it H0's spectrum and the
+// drive's terms in H0's eigenbasis, or the sparse matrices; and the extended-space (Sambe) modes.
 #pragma once
 
 #include <vector>
