@@ -69,8 +69,9 @@ def qutip_quasienergies(params, n, amplitude):
     H0 = sum(0.5 * (params["omega"] + params["disorder"] * d[k]) * site_op(qutip.sigmaz(), k, n) for k in range(n))
     H0 += params["J"] * sum(site_op(qutip.sigmap(), k, n) * site_op(qutip.sigmam(), k + 1, n)
                             + site_op(qutip.sigmam(), k, n) * site_op(qutip.sigmap(), k + 1, n) for k in range(n - 1))
-    H = [H0, [2.0 * amplitude * site_op(qutip.sigmax(), 0, n), "cos(w * t)"]]
-    _, energies = qutip.floquet_modes(H, 2 * math.pi / W_D, {"w": W_D}, options=qutip.Options(**ODE))
+    # A Python function, not a string coefficient: QuTiP compiles strings into .py files in the working directory.
+    H = [H0, [2.0 * amplitude * site_op(qutip.sigmax(), 0, n), lambda t, args: math.cos(W_D * t)]]
+    _, energies = qutip.floquet_modes(H, 2 * math.pi / W_D, {}, options=qutip.Options(**ODE))
     return np.array(energies)
 
 
