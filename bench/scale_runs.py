@@ -37,7 +37,12 @@ CASES = [
     ("Kerr mode, global, d=1000", ["ness", KERR, "--method", "global", "--set", "nmax=999"], "", False),
     ("XX chain, heom (automatic), N=5", ["ness", XX, "--method", "heom", "--set", "N=5"], "", False),
     ("XX chain, heom (automatic), N=6", ["ness", XX, "--method", "heom", "--set", "N=6"], "", False),
+    ("XX chain, heom (automatic), N=6, GMRES on B0",
+     ["ness", XX, "--method", "heom", "--set", "N=6", "--heom-schur", "iterative"], "", False),
+    ("XX chain, heom (automatic), N=7, dense B0",
+     ["ness", XX, "--method", "heom", "--set", "N=7", "--heom-schur", "dense"], "", True),
     ("XX chain, heom (automatic), N=7", ["ness", XX, "--method", "heom", "--set", "N=7"], "", True),
+    ("XX chain, heom (automatic), N=8", ["ness", XX, "--method", "heom", "--set", "N=8"], "", True),
     ("XX chain, global, N=8 (ness)", ["ness", XX, "--method", "global", "--set", "N=8"], "", False),
     ("XX chain, response to bond 4-5, N=8",
      ["response", XX, "--set", "N=8", "--perturbation", "J*(sp(q4)*sm(q5) + sm(q4)*sp(q5))"],
@@ -77,7 +82,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qheat", required=True)
     ap.add_argument("--only", default="", help="run the cases whose label contains this text")
-    ap.add_argument("--skip-long", action="store_true", help="skip N = 11/12, local N = 10 and heom N = 7")
+    ap.add_argument("--skip-long", action="store_true", help="skip N = 11/12, local N = 10 and heom N = 7/8")
     a = ap.parse_args()
     print(f"{'case':40s} {'wall [s]':>9s} {'peak RSS [GiB]':>15s}  solver / goal")
     for label, args, goal, long in CASES:

@@ -162,12 +162,17 @@ void add_heom_options(CLI::App* cmd, HeomArgs& args) {
   cmd->add_option("--heom-terminator", args.terminator,
                   "ishizaki-tanimura (= on, the default) | second-order | off: how the left-out terms enter")
       ->check(one_of("--heom-terminator", {"on", "ishizaki-tanimura", "second-order", "off"}));
+  cmd->add_option("--heom-schur", args.schur,
+                  "auto (the default) | dense | iterative: how ADO 0's preconditioner solves with its Schur complement "
+                  "(dense factors, or GMRES on it; auto: GMRES above 8 x 8 levels)")
+      ->check(one_of("--heom-schur", {"auto", "dense", "iterative"}));
 }
 
 HeomOptions heom_options(const HeomArgs& args) {
   HeomRequest r;
   r.decomposition = parse_heom_decomposition(args.decomposition);
   r.terminator = parse_heom_terminator(args.terminator);
+  r.schur = parse_heom_schur(args.schur);
   const HeomOptions limits;
   if (!args.depth.empty()) r.depth = whole_number("--heom-depth", "heom-depth", args.depth, 0, limits.max_depth);
   if (!args.terms.empty()) r.terms = whole_number("--heom-terms", "heom-terms", args.terms, 0, limits.max_terms);

@@ -47,6 +47,7 @@ struct HeomArgs {
   std::string depth, terms, tol;  // empty: not given
   std::string decomposition = "pade";
   std::string terminator = "on";
+  std::string schur = "auto";
 };
 void add_heom_options(CLI::App* cmd, HeomArgs& args);
 // The hierarchy these options ask for: fixed when --heom-depth or --heom-terms is given without --heom-tol

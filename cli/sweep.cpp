@@ -120,6 +120,7 @@ SweepIdentity sweep_identity(const SweepArgs& args, int threads) {
           {"--heom-depth/terms/tol/decomposition/terminator", args.heom.depth + "/" + args.heom.terms + "/" +
                                                                   args.heom.tol + "/" + args.heom.decomposition + "/" +
                                                                   args.heom.terminator},
+          {"--heom-schur", args.heom.schur},
           {"--observable", join(args.observables)},
           {"--reference", args.reference},
           {"BLAS threads per point (--threads)", std::to_string(threads)}};

@@ -66,7 +66,8 @@ auto run_long(F&& f) -> decltype(f()) {
 
 // HEOM options from the keyword arguments of solve/sweep (None: not given); bind_heom.cpp.
 HeomOptions heom_options_from(const py::object& depth, const py::object& terms, const py::object& tol,
-                              const std::string& decomposition, const py::object& terminator);
+                              const std::string& decomposition, const py::object& terminator,
+                              const std::string& schur = "auto");
 
 void bind_errors(py::module_& m);
 void bind_model(py::module_& m);

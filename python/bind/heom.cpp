@@ -1,13 +1,14 @@
 // The HEOM method's options (docs/conventions.md, "HEOM"): Python's heom_depth, heom_terms, heom_tol,
-// heom_decomposition and heom_terminator, with the rules of --heom-depth/--heom-terms/--heom-tol.
+// heom_decomposition, heom_terminator and heom_schur, with the rules of --heom-depth/--heom-terms/--heom-tol.
 #include "common.hpp"
 
 namespace qheat::python {
 
 HeomOptions heom_options_from(const py::object& depth, const py::object& terms, const py::object& tol,
-                              const std::string& decomposition, const py::object& terminator) {
+                              const std::string& decomposition, const py::object& terminator, const std::string& schur) {
   HeomRequest r;
   r.decomposition = parse_heom_decomposition(decomposition);
+  r.schur = parse_heom_schur(schur);
   // True/False (on/off) or the name of a terminator, as --heom-terminator.
   if (py::isinstance<py::bool_>(terminator))
     r.terminator = terminator.cast<bool>() ? HeomTerminator::ishizaki_tanimura : HeomTerminator::off;
@@ -40,9 +41,10 @@ void bind_heom(py::module_& m) {
       .def_readonly("terms", &HeomOptions::terms)
       .def_readonly("tolerance", &HeomOptions::tolerance)
       .def_property_readonly("terminator", [](const HeomOptions& o) { return terminator_name(o.terminator); })
-      .def_property_readonly("decomposition", [](const HeomOptions& o) { return decomposition_name(o.decomposition); });
+      .def_property_readonly("decomposition", [](const HeomOptions& o) { return decomposition_name(o.decomposition); })
+      .def_property_readonly("schur", [](const HeomOptions& o) { return schur_solver_name(o.schur_solver); });
   m.def("heom_options", &heom_options_from, py::arg("depth") = py::none(), py::arg("terms") = py::none(),
-        py::arg("tol") = py::none(), py::arg("decomposition") = "pade", py::arg("terminator") = py::bool_(true),
+        py::arg("tol") = py::none(), py::arg("decomposition") = "pade", py::arg("terminator") = py::bool_(true), py::arg("schur") = "auto",
         "The HEOM options of solve/sweep, checked by the rules of --heom-depth, --heom-terms and --heom-tol.");
 }
 

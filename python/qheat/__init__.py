@@ -241,14 +241,15 @@ class Model:
 
     # ---- commands ------------------------------------------------------------------------------------
     def solve(self, method="global", *, lamb_shift="auto", state=True, floquet_solver="sambe", heom_depth=None,
-              heom_terms=None, heom_tol=None, heom_decomposition="pade", heom_terminator=True, threads=None):
+              heom_terms=None, heom_tol=None, heom_decomposition="pade", heom_terminator=True, heom_schur="auto",
+              threads=None):
         """Steady state, heat currents and audit with one method (``qheat ness``); returns a :class:`Solution`.
 
         method: local, global, redfield, heom (static) or dme, ddme, floquet (driven); lamb_shift: "auto",
         "on", "off"; state: keep the steady state (``Solution.rho``); heom_*: the hierarchy (as --heom-*);
         threads: BLAS threads from this call on (as :func:`set_threads`; default: keep the setting, which
         starts at every core). Long solves release the GIL and stop on Ctrl-C."""
-        heom = _heom(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator)
+        heom = _heom(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator, heom_schur)
         native = _qheat.solve(self._native, str(method), str(lamb_shift), bool(state), str(floquet_solver), heom,
                               _count(threads, "threads"))
         return Solution(native, self)
@@ -266,13 +267,14 @@ class Model:
         return f"<qheat.Model {self.name!r}{src}: dim {self.dim}, baths {self.bath_names}>"
 
 
-_DEFAULT_HEOM = _qheat.heom_options(None, None, None, "pade", True)
+_DEFAULT_HEOM = _qheat.heom_options(None, None, None, "pade", True, "auto")
 
 
-def _heom(depth, terms, tol, decomposition, terminator):
-    if depth is None and terms is None and tol is None and decomposition == "pade" and terminator is True:
+def _heom(depth, terms, tol, decomposition, terminator, schur):
+    if (depth is None and terms is None and tol is None and decomposition == "pade" and terminator is True
+            and schur == "auto"):
         return _DEFAULT_HEOM
-    return _qheat.heom_options(depth, terms, tol, str(decomposition), terminator)
+    return _qheat.heom_options(depth, terms, tol, str(decomposition), terminator, str(schur))
 
 
 def _count(value, what):
@@ -399,7 +401,7 @@ def _methods(methods):
 
 def sweep(model, vary, methods=("global",), *, lamb_shift="auto", observables=(), jobs=None, threads=None,
           reference=None, progress=False, floquet_solver="sambe", heom_depth=None, heom_terms=None, heom_tol=None,
-          heom_decomposition="pade", heom_terminator=True, as_frame=False):
+          heom_decomposition="pade", heom_terminator=True, heom_schur="auto", as_frame=False):
     """A grid of steady states (``qheat sweep``); returns a NumPy structured array with the columns of the
     sweep CSV (docs/conventions.md, "Sweep CSV"), one row per point and method in grid order (the first
     axis varies slowest, methods innermost), or a pandas DataFrame with ``as_frame=True``.
@@ -414,7 +416,7 @@ def sweep(model, vary, methods=("global",), *, lamb_shift="auto", observables=()
         raise Error("vary must be a non-empty dict {parameter: values}", "vary-syntax")
     names = [str(k) for k in vary]
     values = [_axis(k, v) for k, v in vary.items()]
-    heom = _heom(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator)
+    heom = _heom(heom_depth, heom_terms, heom_tol, heom_decomposition, heom_terminator, heom_schur)
     if isinstance(model, Model):
         native, function = model._native, None
     elif callable(model):

@@ -39,6 +39,7 @@ _Method: TypeAlias = str
 _LambShift: TypeAlias = Literal["auto", "on", "off"]
 _FloquetSolver: TypeAlias = Literal["sambe", "propagator"]
 _HeomDecomposition: TypeAlias = Literal["pade", "matsubara"]
+_HeomSchur: TypeAlias = Literal["auto", "dense", "iterative"]
 _Parameter: TypeAlias = float | str
 _Axis: TypeAlias = str | Sequence[float] | npt.NDArray[numpy.floating[Any]] | npt.NDArray[numpy.integer[Any]]
 
@@ -208,6 +209,7 @@ class Model:
         heom_tol: float | None = None,
         heom_decomposition: _HeomDecomposition = "pade",
         heom_terminator: bool | str = True,
+        heom_schur: _HeomSchur = "auto",
         threads: int | None = None,
     ) -> Solution:
         """Steady state, heat currents and audit with one method (``qheat ness``); returns a Solution."""
@@ -296,6 +298,7 @@ def sweep(
     heom_tol: float | None = None,
     heom_decomposition: _HeomDecomposition = "pade",
     heom_terminator: bool | str = True,
+    heom_schur: _HeomSchur = "auto",
     as_frame: Literal[False] = False,
 ) -> npt.NDArray[numpy.void]:
     """A grid of steady states (``qheat sweep``) as a structured array with the sweep CSV's columns."""
@@ -318,6 +321,7 @@ def sweep(
     heom_tol: float | None = None,
     heom_decomposition: _HeomDecomposition = "pade",
     heom_terminator: bool | str = True,
+    heom_schur: _HeomSchur = "auto",
     as_frame: Literal[True],
 ) -> pandas.DataFrame:
     """A grid of steady states (``qheat sweep``) as a pandas DataFrame with the sweep CSV's columns."""
@@ -340,6 +344,7 @@ def sweep(
     heom_tol: float | None = None,
     heom_decomposition: _HeomDecomposition = "pade",
     heom_terminator: bool | str = True,
+    heom_schur: _HeomSchur = "auto",
     as_frame: bool = False,
 ) -> npt.NDArray[numpy.void] | pandas.DataFrame:
     """A grid of steady states (``qheat sweep``): a structured array, or a DataFrame with as_frame=True."""

@@ -505,6 +505,22 @@ std::size_t dense_block_peak(const std::vector<std::size_t>& elements, std::size
 constexpr double kSingleSchurContraction = 1e-2;
 // At most this many refinement steps per single-precision solve (each gains ~-log10(1e-7 x condition) digits).
 constexpr int kMaxSchurRefinements = 8;
+// The iterative solve of ADO 0's Schur complement: at most this many slow elements kept exactly, and GMRES's
+// restart, iteration bound and relative tolerance (to round-off: the outer GMRES needs a fixed preconditioner).
+constexpr long kSlowCap = 4096;
+constexpr int kInnerRestart = 60;
+constexpr double kInnerTolerance = 1e-13;
+// A solve that ends above this relative residual (iteration bound, stagnation) is a failure (SchurNotConverged);
+// round-off leaves up to ~1e-10 (solve_iterative).
+constexpr double kInnerAccept = 1e-8;
+
+// How TierGaussSeidel solves with ADO 0's Schur complement: GMRES on B0 (enabled) or dense factors.
+struct IterativeSchur {
+  bool enabled = false;
+  int max_iterations = 600;
+  bool fail_fast = false;  // throw SchurNotConverged when a solve does not reach kInnerAccept
+};
+struct SchurNotConverged {};
 
 // ADO 0's real factors, handed from one hierarchy of the automatic mode to the next (TierGaussSeidel).
 struct SchurFactors {
@@ -528,6 +544,13 @@ struct TierGaussSeidel {
   HermitianBlocks coordinates;  // one block: every Hermitian d x d operator (real path)
   bool real0 = false, single0 = false;
   bool reused0 = false;  // the factors are another hierarchy's (its solves refined against this B0, as single ones)
+  // Iterative: ADO 0 by GMRES on B0 with its secular part (build_secular) as preconditioner.
+  bool iterative0 = false;
+  std::vector<long> slow;          // the elements B0 keeps exactly (column-stacked positions, ascending)
+  linalg::DenseLU<cplx> slow_lu;   // B0 on them
+  cvec fast_inverse;               // 1 / B0's diagonal on the others, 0 on the slow ones
+  mutable long inner_iterations = 0, inner_solves = 0;
+  IterativeSchur inner_;
   int factorisations = 0;  // of B0 by this preconditioner (0 when reused; 2 when single precision did not do)
   double rcond0 = 1.0;
   // B0's terms (apply_b0): the border's weight and vector, and per bath alpha, beta (d x d column-stacked).
@@ -564,7 +587,9 @@ struct TierGaussSeidel {
   // refinement against them contracts as fast as for fresh single-precision factors (kSingleSchurContraction), and
   // emptied either way before any factorisation (their memory is this B0's in the estimate).
   TierGaussSeidel(const HierarchyOperator& A, double s, const cvec& u0, bool allow_real, bool allow_single, int modulus,
-                  const std::function<void(bool, bool)>& check_memory_for, SchurFactors* previous) {
+                  const std::function<void(bool, bool)>& check_memory_for, SchurFactors* previous,
+                  const IterativeSchur& inner)
+      : inner_(inner) {
     const long d = A.d, dd = A.dd;
     w.resize(dd);
     for (long j = 0; j < d; ++j)
@@ -593,14 +618,18 @@ struct TierGaussSeidel {
     }
     s_ = s;
     u0_ = u0;
-    real0 = allow_real && preserves_hermiticity(d, alphas_, betas_, u0);
     // The image of |i><j| under B0 (column i + d j), as a d x d matrix.
     auto column = [&](long i, long j, Eigen::Ref<cmat> C) {
       C = s * u0(i + d * j) * Eigen::Map<const cmat>(u0.data(), d, d);
       C(i, j) += w(i + d * j);
       for (std::size_t b = 0; b < alphas_.size(); ++b) add_commutator_column(A.Q_eigen[b], alphas_[b], betas_[b], i, j, C);
     };
-    if (real0) {
+    real0 = !inner.enabled && allow_real && preserves_hermiticity(d, alphas_, betas_, u0);
+    if (inner.enabled) {  // GMRES on B0 (solve_ado0): no dense factors
+      if (previous != nullptr) *previous = SchurFactors{};
+      iterative0 = true;
+      build_secular(A, column);
+    } else if (real0) {
       // One real block per charge class: B0 keeps the classes apart, so the image of a class's basis operator has
       // coordinates in that class only.
       coordinates = HermitianBlocks::full(static_cast<int>(d));
@@ -711,6 +740,89 @@ struct TierGaussSeidel {
     }
     return high > 0 ? low / high : 0.0;
   }
+  // B0's diagonal in H's eigenbasis, element (i, j) at i + d j: w + the border's s u0 o u0 + per bath
+  // (P alpha) + (beta P) - (q q^T) o (alpha + beta) with P = |Q|^2 elementwise and q = diag Q (the (i, j) element
+  // of add_commutator_column's image of |i><j|).
+  [[nodiscard]] cvec b0_diagonal(const HierarchyOperator& A) const {
+    const long d = A.d;
+    cvec diag = w + s_ * u0_.cwiseProduct(u0_);
+    Eigen::Map<cmat> D(diag.data(), d, d);
+    for (std::size_t b = 0; b < alphas_.size(); ++b) {
+      const cmat& Q = A.Q_eigen[b];
+      const rmat P = Q.cwiseAbs2();
+      const cvec q = Q.diagonal();
+      Eigen::Map<const cmat> al(alphas_[b].data(), d, d), be(betas_[b].data(), d, d);
+      D.noalias() += P.cast<cplx>() * al;
+      D.noalias() += be * P.cast<cplx>();
+      D -= (q * q.transpose()).cwiseProduct(al + be);
+    }
+    return diag;
+  }
+  // The secular preconditioner of B0 for the iterative solve: B0 exactly on the slow elements (the populations
+  // and the coherences |i><j| whose frequency |E_i - E_j| is within the populations' largest rate), its diagonal
+  // on the others (dominated by the frequency), the couplings between the two left to GMRES.
+  template <class Column>
+  void build_secular(const HierarchyOperator& A, const Column& column) {
+    const long d = A.d, dd = A.dd;
+    const cvec diag = b0_diagonal(A);
+    double rate = 0.0;
+    for (long i = 0; i < d; ++i) rate = std::max(rate, std::abs(diag(i + d * i) - s_ * u0_(i + d * i) * u0_(i + d * i)));
+    std::vector<std::pair<double, long>> near;
+    for (long j = 0; j < d; ++j)
+      for (long i = 0; i < d; ++i)
+        if (i != j && std::abs(w(i + d * j)) <= rate) near.emplace_back(std::abs(w(i + d * j)), i + d * j);
+    std::sort(near.begin(), near.end());
+    const auto cap = static_cast<std::size_t>(std::max<long>(kSlowCap, d) - d);
+    if (near.size() > cap) near.resize(cap);
+    slow.clear();
+    for (long i = 0; i < d; ++i) slow.push_back(i + d * i);
+    for (const auto& [f, at] : near) slow.push_back(at);
+    std::sort(slow.begin(), slow.end());
+    const auto n = static_cast<long>(slow.size());
+    std::vector<long> where(static_cast<std::size_t>(dd), -1);
+    for (long k = 0; k < n; ++k) where[static_cast<std::size_t>(slow[static_cast<std::size_t>(k)])] = k;
+    cmat S(n, n), C(d, d);
+    for (long k = 0; k < n; ++k) {
+      const long at = slow[static_cast<std::size_t>(k)];
+      column(at % d, at / d, C);
+      for (long m = 0; m < n; ++m) S(m, k) = C.data()[slow[static_cast<std::size_t>(m)]];
+    }
+    slow_lu = linalg::DenseLU<cplx>(std::move(S));
+    rcond0 = slow_lu.pivot_ratio();
+    fast_inverse = cvec::Zero(dd);
+    for (long i = 0; i < dd; ++i)
+      if (where[static_cast<std::size_t>(i)] < 0) fast_inverse(i) = 1.0 / diag(i);
+  }
+  // Z <- P^-1 Z with the secular preconditioner.
+  void solve_secular(cvec& z) const {
+    cmat zs(static_cast<long>(slow.size()), 1);
+    for (std::size_t k = 0; k < slow.size(); ++k) zs(static_cast<long>(k), 0) = z(slow[k]);
+    z.array() *= fast_inverse.array();
+    slow_lu.solve_in_place(zs);
+    for (std::size_t k = 0; k < slow.size(); ++k) z(slow[k]) = zs(static_cast<long>(k), 0);
+  }
+  // Z <- B0^-1 Z by GMRES on B0 (apply_b0) with the secular preconditioner, to round-off, so that the outer GMRES
+  // sees a fixed linear preconditioner.
+  void solve_iterative(const HierarchyOperator& A, cmat& Z) const {
+    const long d = A.d;
+    const cvec b = Eigen::Map<const cvec>(Z.data(), A.dd);
+    LinearProblem<cplx>::Op apply = [&](const cvec& x, cvec& y) {
+      y = Eigen::Map<const cvec>(apply_b0(A, Eigen::Map<const cmat>(x.data(), d, d)).data(), A.dd);
+    };
+    LinearProblem<cplx>::Op pre = [this](const cvec& x, cvec& y) {
+      y = x;
+      solve_secular(y);
+    };
+    // GMRES's true residual at the end can stay above its tolerance (round-off in B0's products: 1e-12 ... 7e-11
+    // relative measured on the XX chain at N = 9, restarts from the result gaining nothing), hence kInnerAccept.
+    int total = 0;
+    double rel = 1.0;
+    const cvec x = gmres<cplx>(apply, pre, b, kInnerRestart, inner_.max_iterations, kInnerTolerance, total, rel, nullptr);
+    inner_iterations += total;
+    ++inner_solves;
+    if (inner_.fail_fast && !(rel <= kInnerAccept)) throw SchurNotConverged{};
+    Eigen::Map<cvec>(Z.data(), A.dd) = x;
+  }
   // Whether B0 maps Hermitian operators to Hermitian ones: L_S does; the border s u u^T X = s Tr(u X) u does for
   // u = u^dag (as d x d matrices; the trace functional); each bath's [Q, alpha o (Q X) - beta o (X Q)] does for
   // beta_ij = conj(alpha_ji) (Q Hermitian). Up to round-off in the sums that make alpha and beta.
@@ -803,6 +915,10 @@ struct TierGaussSeidel {
   // gaining the digits the factors' precision, or their nearness to B0, allow) until the residual stops falling by
   // 4x: the solve is then as accurate as with B0's own double factors, and GMRES sees the same linear preconditioner.
   void solve_ado0(const HierarchyOperator& A, cmat& Z) const {
+    if (iterative0) {
+      solve_iterative(A, Z);
+      return;
+    }
     if (!real0) {
       lu0.solve_in_place(Z);
       return;
@@ -915,26 +1031,44 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   for (std::size_t c = 0; c < classes.size(); ++c) class_elements[c] = classes[c].size() * classes[c].size();
   const std::size_t real_elements = std::accumulate(class_elements.begin(), class_elements.end(), std::size_t{0});
   HierarchyMemory mem;
-  auto check = [&](bool real, bool single) {
-    const std::size_t per = real ? (single ? sizeof(float) : sizeof(double)) : sizeof(cplx);
-    const std::size_t elements = real ? real_elements : dd * dd;
-    mem = hierarchy_memory(nados, K, dd, terminator, elements * per,
-                           dense_block_peak(real ? class_elements : std::vector<std::size_t>{elements}, per));
+  auto check_for = [&](std::size_t schur, std::size_t schur_peak, const std::string& what) {
+    mem = hierarchy_memory(nados, K, dd, terminator, schur, schur_peak);
     check_memory(mem.peak,
                  "the HEOM steady state (a hierarchy of " + std::to_string(nados) + " auxiliary operators of " +
                      std::to_string(dd) + " elements, depth " + std::to_string(depth) + ", " + std::to_string(K) +
-                     " exponents; ADO 0's preconditioner: " +
-                     (real ? std::to_string(classes.size()) + " dense real block" + (classes.size() > 1 ? "s" : "") +
-                                 ", " + std::to_string(real_elements) + (single ? " single-precision" : "") +
-                                 " numbers in all" :
-                             "a dense " + std::to_string(dd) + " x " + std::to_string(dd) + " complex matrix") + ")",
+                     " exponents; ADO 0's preconditioner: " + what + ")",
                  "a smaller --heom-depth or --heom-terms would shrink the hierarchy; the preconditioner's size is set "
                  "by the system's dimension");
   };
+  auto check = [&](bool real, bool single) {
+    const std::size_t per = real ? (single ? sizeof(float) : sizeof(double)) : sizeof(cplx);
+    const std::size_t elements = real ? real_elements : dd * dd;
+    check_for(elements * per, dense_block_peak(real ? class_elements : std::vector<std::size_t>{elements}, per),
+              real ? std::to_string(classes.size()) + " dense real block" + (classes.size() > 1 ? "s" : "") + ", " +
+                         std::to_string(real_elements) + (single ? " single-precision" : "") + " numbers in all"
+                   : "a dense " + std::to_string(dd) + " x " + std::to_string(dd) + " complex matrix");
+  };
+  // The iterative solve keeps B0 on at most max(kSlowCap, d) elements (a dense complex LU), GMRES's Krylov basis
+  // over d^2 elements and apply_b0's d x d work matrices.
+  auto check_iterative = [&] {
+    const auto slow = static_cast<std::size_t>(std::min(dd, std::max(kSlowCap, d)));
+    const std::size_t bytes = slow * slow * sizeof(cplx) +
+                              static_cast<std::size_t>(kInnerRestart + 12) * static_cast<std::size_t>(dd) * sizeof(cplx);
+    check_for(bytes, bytes, "GMRES on its Schur complement, at most " + std::to_string(slow) + " elements kept exactly");
+  };
   const bool single = options.real_schur && options.single_schur;
+  // GMRES on B0 when asked, or (automatic) when B0 has more elements than its secular preconditioner keeps exactly:
+  // below, the dense factors are cheap and exact (bench/README.md, "HEOM on spin chains").
+  const bool want_iterative = options.schur_solver == HeomSchurSolver::iterative ||
+                              (options.schur_solver == HeomSchurSolver::automatic && dd > options.schur_dense_rows);
   // Double factors handed on from the previous hierarchy are held while this one is built: counted as such.
-  check(options.real_schur, single && (factors == nullptr || factors->real.empty()));
-  auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator);
+  auto check_dense = [&] { check(options.real_schur, single && (factors == nullptr || factors->real.empty())); };
+  if (want_iterative) {
+    check_iterative();
+  } else {
+    check_dense();
+  }
+  const auto op = std::make_shared<const HierarchyOperator>(model, baths, depth, terminator);
   const long N = op->N;
 
   LinearProblem<cplx> p;
@@ -948,13 +1082,6 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   p.scale = s > 0 ? s : 1.0;
   p.apply = [op](const cvec& x, cvec& y) { op->apply(x, y); };
   p.assemble = [op]() { return op->assemble(); };
-  // Block Gauss-Seidel preconditioner over the tiers (measured, bench/README.md "Issue 11": GMRES with it
-  // beats the sparse LU, whose fill grows fast with the depth).
-  auto pre = std::make_shared<TierGaussSeidel>(*op, p.scale, p.border.head(dd), options.real_schur, single, modulus,
-                                               check, factors);
-  p.preconditioner_rcond = pre->rcond0;
-  p.precondition = [pre = std::shared_ptr<const TierGaussSeidel>(pre), op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
-  p.operator_bytes = mem.kept;
   p.apply_workspace_bytes = static_cast<std::size_t>(N * dd) * sizeof(cplx) * 2;
   p.prefer_krylov = true;
   // The currents are differences of tier-1 terms ~ lambda x the state: 1e-12 of the bordered residual left
@@ -962,7 +1089,34 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   SteadyStateOptions so = steady;
   so.gmres_tolerance = std::min(so.gmres_tolerance, 1e-14);
   so.gmres_accept = std::max(so.gmres_accept, 1e-11);  // round-off can stall GMRES above 1e-14 at strong coupling
-  const LinearSolution<cplx> ls = solve_steady(p, so);
+  // Block Gauss-Seidel preconditioner over the tiers (measured, bench/README.md "Issue 11": GMRES with it
+  // beats the sparse LU, whose fill grows fast with the depth).
+  std::shared_ptr<TierGaussSeidel> pre;
+  LinearSolution<cplx> ls;
+  auto solve_with = [&](bool iterative) {
+    IterativeSchur inner;
+    inner.enabled = iterative;
+    inner.max_iterations = options.schur_max_iterations;
+    inner.fail_fast = options.schur_solver == HeomSchurSolver::automatic;  // then the dense factors take over
+    pre = std::make_shared<TierGaussSeidel>(*op, p.scale, p.border.head(dd), options.real_schur, single, modulus, check,
+                                            factors, inner);
+    p.preconditioner_rcond = pre->rcond0;
+    p.precondition = [pre = std::shared_ptr<const TierGaussSeidel>(pre), op](const cvec& x, cvec& y) { pre->apply(*op, x, y); };
+    p.operator_bytes = mem.kept;
+    ls = solve_steady(p, so);
+  };
+  bool fell_back = false;
+  try {
+    solve_with(want_iterative);
+  } catch (const SchurNotConverged&) {
+    // GMRES on B0 stopped short of round-off: the outer solve would see a changing preconditioner. The dense
+    // factors instead, when they fit.
+    p.precondition = nullptr;
+    pre.reset();
+    fell_back = true;
+    check_dense();
+    solve_with(false);
+  }
 
   HeomResult r;
   r.status = ls.status;
@@ -976,6 +1130,10 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
   r.schur_classes = static_cast<int>(pre->classes.size());
   r.schur_reused = pre->reused0;
   r.schur_factorisations = pre->factorisations;
+  r.iterative_schur = pre->iterative0;
+  r.schur_slow = static_cast<long>(pre->slow.size());
+  r.schur_fallback = fell_back;
+  r.schur_iterations = pre->inner_solves > 0 ? static_cast<double>(pre->inner_iterations) / static_cast<double>(pre->inner_solves) : 0.0;
   if (factors != nullptr && pre->real0) {
     factors->d = d;
     factors->classes = pre->classes;
@@ -1177,10 +1335,27 @@ HeomResult heom_steady_state(const Model& model, const HeomOptions& options, con
   return cur;
 }
 
+std::string schur_solver_name(HeomSchurSolver s) {
+  switch (s) {
+    case HeomSchurSolver::automatic: return "auto";
+    case HeomSchurSolver::dense: return "dense";
+    case HeomSchurSolver::iterative: return "iterative";
+  }
+  return "?";
+}
+
+HeomSchurSolver parse_heom_schur(const std::string& text) {
+  if (text == "auto") return HeomSchurSolver::automatic;
+  if (text == "dense") return HeomSchurSolver::dense;
+  if (text == "iterative") return HeomSchurSolver::iterative;
+  throw MethodError("heom-schur", "--heom-schur expects auto, dense or iterative, got '" + text + "'");
+}
+
 HeomOptions heom_options(const HeomRequest& r) {
   HeomOptions o;
   o.decomposition = r.decomposition;
   o.terminator = r.terminator;
+  o.schur_solver = r.schur;
   auto whole = [](const char* rule, const char* what, int v, int high) {
     if (v < 0 || v > high)
       throw Error(rule, std::string(what) + " expects a whole number from 0 to " + std::to_string(high) + "; got " +

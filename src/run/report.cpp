@@ -37,6 +37,13 @@ nlohmann::json heom_json(const HeomResult& h, const std::vector<std::string>& na
                       {"ados", h.ados},
                       {"unknowns", h.unknowns},
                       {"nonzeros", h.nonzeros}};
+  // How ADO 0's preconditioner solved with its Schur complement B0 (conventions.md, "heom").
+  nlohmann::json schur = {{"solver", h.iterative_schur ? "iterative" : "dense"}, {"fallback", h.schur_fallback}};
+  if (h.iterative_schur) {
+    schur["slow_elements"] = h.schur_slow;
+    schur["iterations_per_solve"] = json_number(h.schur_iterations);
+  }
+  o["schur"] = schur;
   o["system_currents"] = nlohmann::json::object();
   for (std::size_t a = 0; a < h.system_currents.size() && a < names.size(); ++a)
     o["system_currents"][names[a]] = json_number(h.system_currents[a]);

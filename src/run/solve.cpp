@@ -3,6 +3,7 @@
 #include "qheat/core/linalg.hpp"
 #include "qheat/generators/floquet.hpp"
 
+#include <cmath>
 #include <algorithm>
 
 #include <string>
@@ -69,6 +70,17 @@ Solution solve_floquet(const Model& model, LambShiftMode lamb_shift, const Floqu
   return s;
 }
 
+// How ADO 0's preconditioner solved with its Schur complement (steady_state.structure; conventions.md).
+std::string schur_description(const HeomResult& hr) {
+  if (hr.iterative_schur)
+    return "iterative, GMRES on its Schur complement (" + std::to_string(hr.schur_slow) + " slow elements exact, " +
+           std::to_string(std::lround(hr.schur_iterations)) + " iterations per solve)";
+  std::string text = hr.schur_fallback ? "dense after GMRES on its Schur complement did not converge, " : "";
+  if (!hr.real_schur) return text + "complex";
+  return text + "real, " + (hr.single_schur ? "single precision, " : "") + std::to_string(hr.schur_classes) +
+         " charge class" + (hr.schur_classes == 1 ? "" : "es");
+}
+
 Solution solve_heom(const Model& model, const SolveOptions& options) {
   HeomResult hr = heom_steady_state(model, options.heom, options.steady);
   Solution s;
@@ -82,11 +94,7 @@ Solution solve_heom(const Model& model, const SolveOptions& options) {
   s.solver = hr.solver;
   s.structure = "hierarchy of " + std::to_string(hr.ados) + " auxiliary operators (depth " + std::to_string(hr.depth) +
                 ", " + std::to_string(hr.terms) + " " + decomposition_name(hr.decomposition) + " terms per bath); ADO 0's " +
-                "preconditioner " +
-                (hr.real_schur ? std::string("real, ") + (hr.single_schur ? "single precision, " : "") +
-                                     std::to_string(hr.schur_classes) + " charge class" +
-                                     (hr.schur_classes == 1 ? "" : "es")
-                               : std::string("complex"));
+                "preconditioner " + schur_description(hr);
   s.residual = hr.residual;
   s.rcond = hr.rcond;
   s.iterations = hr.iterations;

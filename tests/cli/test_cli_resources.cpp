@@ -60,9 +60,9 @@ TEST(CliResources, ObservablesAreCountedBeforeTheyAreBuilt) {
 // counted them. Refused now from the estimate on any machine, and at a size that would allocate (six qubits,
 // ADO 0's preconditioner real for these Drude baths, in two charge classes of 2048 coordinates: 2 x 2048^2
 // single-precision numbers, 16 MiB a block, each counted twice as the heap keeps such blocks once freed) when the
-// limit is below it.
+// limit is below it. (Above six qubits the automatic choice solves with B0 by GMRES instead: --heom-schur dense.)
 TEST(CliResources, HeomEstimateCountsThePreconditionersDenseMatrices) {
-  const CliRun big = run_cli("ness " + kChain + " --method heom --set N=10");
+  const CliRun big = run_cli("ness " + kChain + " --method heom --set N=10 --heom-schur dense");
   EXPECT_EQ(big.code, 2) << big.err;
   EXPECT_EQ(big.out, "");
   EXPECT_EQ(big.err.rfind("qheat: error [memory-limit]: the HEOM steady state", 0), 0u) << big.err;
@@ -76,6 +76,16 @@ TEST(CliResources, HeomEstimateCountsThePreconditionersDenseMatrices) {
   EXPECT_EQ(six.err.rfind("qheat: error [memory-limit]: ", 0), 0u) << six.err;
   // 2 x 2 x 2048^2 single-precision numbers (64 MiB) and the hierarchy's 3 x 3 vectors of 4096 elements
   EXPECT_NE(six.err.find("needs an estimated 64.6 MiB, more than the limit of 50.0 MiB"), std::string::npos) << six.err;
+
+  // GMRES on B0 (the automatic choice at ten qubits) keeps no d^2 x d^2 matrix: B0 on at most 4096 slow elements
+  // (256 MiB complex), GMRES's 72 vectors of d^2 = 1048576 elements (1.1 GiB) and the hierarchy's 15 auxiliary
+  // operators (depth 2, one Pade term) in three work arrays (720 MiB): 2.1 GiB, refused under 1 GiB.
+  const CliRun iterative = run_cli("ness " + kChain + " --method heom --set N=10 --max-memory 1G");
+  EXPECT_EQ(iterative.code, 2) << iterative.err;
+  EXPECT_NE(iterative.err.find("ADO 0's preconditioner: GMRES on its Schur complement, at most 4096 elements kept "
+                               "exactly) needs an estimated 2.1 GiB, more than the limit of 1.0 GiB"),
+            std::string::npos)
+      << iterative.err;
 }
 
 // What the estimate counted is what the solve built: the XX chain's sx baths keep the parity of q_i - q_j, so ADO 0's

@@ -55,6 +55,17 @@ def test_heom_terminator_equals_cli(qheat, name, value):
     assert got["heom"]["terminator"] == {"on": "ishizaki-tanimura"}.get(name, name)
 
 
+@pytest.mark.parametrize("name", ["dense", "iterative", "auto"])
+def test_heom_schur_equals_cli(qheat, name):
+    # How ADO 0's preconditioner solves with B0 (--heom-schur; "auto" takes the dense factors for two qubits).
+    f = example("examples/zhang2025/two_qubits.toml")
+    want = cli_json("ness", f, "--method", "heom", "--heom-depth", "3", "--heom-terms", "2", "--heom-schur", name,
+                    "--state")
+    got = qheat.load_model(f).solve("heom", heom_depth=3, heom_terms=2, heom_schur=name).as_dict()
+    assert got == want
+    assert got["heom"]["schur"]["solver"] == {"auto": "dense"}.get(name, name)
+
+
 def test_gibbs_equals_cli(qheat):
     f = example("examples/zhang2025/two_qubits.toml")
     want = cli_json("gibbs", f, "--set", "T1=5", "--observable", "sz(q1)")

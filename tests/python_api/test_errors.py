@@ -52,6 +52,7 @@ def test_model_file_error_has_rule_line_and_file(qheat, tmp_path):
     (lambda q: q.load_model(ZHANG).solve("heom", heom_tol=2.0), "Error", "heom-tol"),
     (lambda q: q.load_model(ZHANG).solve("heom", heom_terminator="bogus"), "MethodError", "heom-terminator"),
     (lambda q: q.load_model(ZHANG).solve("heom", heom_terminator=3), "MethodError", "heom-terminator"),
+    (lambda q: q.load_model(ZHANG).solve("heom", heom_schur="lu"), "MethodError", "heom-schur"),
     (lambda q: q.load_model(ZHANG).solve("global", lamb_shift="maybe"), "Error", None),
     (lambda q: q.load_model(ZHANG).gibbs(), "MethodError", "mean-force-temperature"),
     (lambda q: q.load_model(ZHANG).gibbs(order=1), "MethodError", "mean-force-order"),

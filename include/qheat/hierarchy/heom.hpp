@@ -60,6 +60,13 @@ struct PadePoles {
 };
 PadePoles pade_poles(int n);
 
+// How ADO 0's preconditioner solves with its Schur complement B0 (docs/methods.md, "ADO 0's preconditioner"): a
+// dense LU of the d^2 x d^2 matrix (O(d^6) operations, d^4 numbers), or GMRES on B0 itself with B0's secular part
+// as preconditioner (O(d^3) per iteration, no d^4 storage); automatic picks by the system's dimension.
+enum class HeomSchurSolver { automatic, dense, iterative };
+std::string schur_solver_name(HeomSchurSolver s);  // "auto", "dense", "iterative"
+// "auto", "dense" or "iterative"; throws MethodError("heom-schur") otherwise.
+HeomSchurSolver parse_heom_schur(const std::string& text);
 struct HeomOptions {
   HeomDecomposition decomposition = HeomDecomposition::pade;
   // A fixed hierarchy when tolerance <= 0: depth (sum of the indices of an auxiliary operator) and the
@@ -84,6 +91,12 @@ struct HeomOptions {
   // against its own B0 contracts as fast as for fresh single-precision factors (TierGaussSeidel); false: every
   // hierarchy factorises its own (for comparison).
   bool reuse_schur = true;
+  HeomSchurSolver schur_solver = HeomSchurSolver::automatic;
+  // Automatic: dense factors while B0 has at most this many rows (d^2; 4096: up to six qubits), GMRES above.
+  long schur_dense_rows = 4096;
+  // The iterative solve's GMRES iterations per solve with B0, at most (automatic: a solve that does not converge
+  // within them hands ADO 0 to the dense factors; iterative: the outer solve goes on with it).
+  int schur_max_iterations = 600;
 };
 
 // What the user asked for (--heom-depth/--heom-terms/--heom-tol, Python's heom_depth/...): a fixed hierarchy
@@ -95,6 +108,7 @@ struct HeomRequest {
   std::optional<double> tolerance;
   HeomDecomposition decomposition = HeomDecomposition::pade;
   HeomTerminator terminator = HeomTerminator::ishizaki_tanimura;
+  HeomSchurSolver schur = HeomSchurSolver::automatic;
 };
 HeomOptions heom_options(const HeomRequest& request);
 
@@ -117,6 +131,10 @@ struct HeomResult {
   double schur_refinements = 0.0;     // then: refinement steps per solve with them (mean)
   bool schur_reused = false;          // its factors were the previous hierarchy's (automatic mode)
   int schur_factorisations = 0;       // ADO 0 factorisations of the whole run (automatic mode: of every hierarchy)
+  bool iterative_schur = false;       // ADO 0 was solved by GMRES on B0 (HeomSchurSolver::iterative)
+  bool schur_fallback = false;        // GMRES on B0 did not converge (automatic): the dense factors took over
+  long schur_slow = 0;                // then: the elements its secular preconditioner keeps exactly
+  double schur_iterations = 0.0;      // then: GMRES iterations per solve with B0 (mean)
   cmat rho;                           // reduced steady state rho_0 (site basis)
   std::vector<double> currents;       // bath heat currents -d<H_B>/dt, into the system (eq. H6)
   std::vector<double> system_currents;  // d<H_S>/dt per bath (eq. H7); equal to currents in the exact steady state
