@@ -160,6 +160,8 @@ class HierarchyOperator {
   std::vector<std::vector<cvec>> shift;
   rvec E;                     // H's eigenvalues and eigenvectors (each in one charge class when H conserves one)
   cmat U;
+  Eigenbasis basis;           // the same, with the charge classes' blocks
+  bool by_sectors = false;    // basis changes block by block over the classes (Eigenbasis::to_eigen)
   std::vector<int> level_charge;  // the charge class of each level (empty: none)
   // Per bath: its operator in H's eigenbasis, U^dag Q U, and the kernel g of its terminator -[Q, g o [Q, .]] there
   // (Ishizaki-Tanimura: g = Delta everywhere; second order: kernel0; empty: none) -- the preconditioner's terms.
@@ -178,12 +180,11 @@ class HierarchyOperator {
     for (const Mode& m : modes) weight.push_back(std::abs(m.c) > 0.0 ? std::abs(m.c) : 1.0);
     // L_S rho = -i[H, rho] (eq. H5) plus the terminators (eq. H4 or H4b at zero damping).
     L0 = cplx(0, -1) * (left_product(H) - right_product(H));
-    {
-      Eigenbasis eb = diagonalize(H, excitation_numbers(model.space));
-      E = std::move(eb.energies);
-      U = std::move(eb.vectors);
-      level_charge = std::move(eb.charge);
-    }
+    basis = diagonalize(H, excitation_numbers(model.space));
+    E = basis.energies;
+    U = basis.vectors;
+    level_charge = basis.charge;
+    by_sectors = basis.level_sectors.size() > 1 && d >= kMinSectorDim;
     cmat terminator0;  // the second-order terminators at zero damping, summed over the baths
     for (std::size_t a = 0; a < baths.size(); ++a) {
       const cmat& Q = model.baths[a].op;
@@ -283,6 +284,13 @@ class HierarchyOperator {
   // X_a -> U^dag X_a U for every column a of X (a column-stacked d x d block): to H's eigenbasis. W: work.
   void to_eigenbasis(cmat& X, cmat& W) const {
     const long blocks = X.cols();
+    if (by_sectors) {  // U is zero outside the classes' blocks: a fraction of the dense products' operations
+      for (long a = 0; a < blocks; ++a) {
+        Eigen::Map<cmat> Xa(X.data() + a * dd, d, d);
+        Xa = basis.to_eigen(Xa);
+      }
+      return;
+    }
     W.resize(dd, blocks);
     Eigen::Map<cmat>(W.data(), d, d * blocks).noalias() = U.adjoint() * Eigen::Map<const cmat>(X.data(), d, d * blocks);
     for (long a = 0; a < blocks; ++a)
@@ -291,6 +299,13 @@ class HierarchyOperator {
   // X_a -> U X_a U^dag: back to the site basis.
   void from_eigenbasis(cmat& X, cmat& W) const {
     const long blocks = X.cols();
+    if (by_sectors) {
+      for (long a = 0; a < blocks; ++a) {
+        Eigen::Map<cmat> Xa(X.data() + a * dd, d, d);
+        Xa = basis.from_eigen(Xa);
+      }
+      return;
+    }
     W.resize(dd, blocks);
     Eigen::Map<cmat>(W.data(), d, d * blocks).noalias() = U * Eigen::Map<const cmat>(X.data(), d, d * blocks);
     for (long a = 0; a < blocks; ++a)
