@@ -164,7 +164,7 @@ void add_heom_options(CLI::App* cmd, HeomArgs& args) {
       ->check(one_of("--heom-terminator", {"on", "ishizaki-tanimura", "second-order", "off"}));
   cmd->add_option("--heom-schur", args.schur,
                   "auto (the default) | dense | iterative: how ADO 0's preconditioner solves with its Schur complement "
-                  "(dense factors, or GMRES on it; auto: GMRES above 8 x 8 levels)")
+                  "(dense factors, or GMRES on it; auto: GMRES for systems of more than 64 levels)")
       ->check(one_of("--heom-schur", {"auto", "dense", "iterative"}));
 }
 

@@ -3,8 +3,8 @@
 #include "qheat/core/linalg.hpp"
 #include "qheat/generators/floquet.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 
 #include <string>
 

@@ -1,5 +1,5 @@
 // HEOM: ADO 0's preconditioner by GMRES on its Schur complement B0 (HeomSchurSolver::iterative; docs/methods.md,
-// "ADO 0's preconditioner"), against the dense factors of the same B0, the automatic choice between the two and the
+// "Above six qubits"), against the dense factors of the same B0, the automatic choice between the two and the
 // hand-over to the dense factors when GMRES on B0 does not converge.
 #include <gtest/gtest.h>
 

@@ -60,7 +60,7 @@ struct PadePoles {
 };
 PadePoles pade_poles(int n);
 
-// How ADO 0's preconditioner solves with its Schur complement B0 (docs/methods.md, "ADO 0's preconditioner"): a
+// How ADO 0's preconditioner solves with its Schur complement B0 (docs/methods.md, "Above six qubits"): a
 // dense LU of the d^2 x d^2 matrix (O(d^6) operations, d^4 numbers), or GMRES on B0 itself with B0's secular part
 // as preconditioner (O(d^3) per iteration, no d^4 storage); automatic picks by the system's dimension.
 enum class HeomSchurSolver { automatic, dense, iterative };
