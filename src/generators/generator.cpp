@@ -144,7 +144,16 @@ cmat transform_by_sectors(const Eigenbasis& b, const cmat& op, bool real, bool b
         const auto cs = static_cast<std::size_t>(c);
         Mat blk;
         if constexpr (std::is_same_v<Mat, rmat>) blk = op(from[r], from[cs]).real(); else blk = op(from[r], from[cs]);
-        const Mat t = back ? Mat(V[r] * blk * V[cs].adjoint()) : Mat(V[r].adjoint() * blk * V[cs]);
+        Mat t;
+        if (blk.rows() == 1 || blk.cols() == 1) {
+          // A one-level class: Eigen would hand these products to BLAS's gemv, and OpenBLAS 0.3.21's zgemv_n_HASWELL
+          // reads past its operands (OpenBLAS issue 4013; a SEGV under AddressSanitizer in
+          // HeomIterativeSchur.GivesTheDenseFactorsCurrentsAndState). Eigen's own loops instead.
+          const Mat left = back ? Mat(V[r].lazyProduct(blk)) : Mat(V[r].adjoint().lazyProduct(blk));
+          t = back ? Mat(left.lazyProduct(V[cs].adjoint())) : Mat(left.lazyProduct(V[cs]));
+        } else {
+          t = back ? Mat(V[r] * blk * V[cs].adjoint()) : Mat(V[r].adjoint() * blk * V[cs]);
+        }
         if constexpr (std::is_same_v<Mat, rmat>) out(to[r], to[cs]) = t.template cast<cplx>(); else out(to[r], to[cs]) = t;
       }
   };
