@@ -14,6 +14,8 @@
 #include <numeric>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "qheat/core/interrupt.hpp"
 #include "qheat/core/linalg.hpp"
@@ -537,6 +539,58 @@ struct IterativeSchur {
 };
 struct SchurNotConverged {};
 
+// Products with operators that are block sparse over H's charge classes in H's eigenbasis (a bath operator that shifts
+// the charge: its blocks between classes it does not connect are exactly zero), on the levels ordered class by class:
+// only the non-zero blocks are multiplied (apply_b0 at N = 9: ~1/3 of the dense products' operations).
+struct ClassBlocks {
+  std::vector<long> order;  // the levels class by class: position k holds level order[k]
+  std::vector<long> start;  // each class's first position, then d
+  std::vector<std::vector<std::pair<int, int>>> pairs;  // per operator: its non-zero blocks (row class, column class)
+  std::vector<cmat> ops;                                // the operators in that order
+  ClassBlocks(const Eigenbasis& basis, const std::vector<cmat>& operators) {
+    start.push_back(0);
+    for (const std::vector<int>& levels : basis.level_sectors) {
+      for (const int k : levels) order.push_back(k);
+      start.push_back(static_cast<long>(order.size()));
+    }
+    for (const cmat& Q : operators) {
+      ops.push_back(Q(order, order));
+      std::vector<std::pair<int, int>> nz;
+      for (std::size_t s = 0; s + 1 < start.size(); ++s)
+        for (std::size_t t = 0; t + 1 < start.size(); ++t)
+          if (!block(ops.back(), s, t).isZero(0.0)) nz.emplace_back(static_cast<int>(s), static_cast<int>(t));
+      pairs.push_back(std::move(nz));
+    }
+  }
+  [[nodiscard]] long size(std::size_t s) const { return start[s + 1] - start[s]; }
+  [[nodiscard]] Eigen::Block<const cmat> block(const cmat& Q, std::size_t s, std::size_t t) const {
+    return Q.block(start[s], start[t], size(s), size(t));
+  }
+  // R += f Q X (Q: operator b) and R += f X Q, over Q's non-zero blocks. A one-level class by Eigen's own loops:
+  // BLAS's gemv is OpenBLAS 0.3.21's zgemv_n_HASWELL, which reads past its operands (generator.cpp,
+  // transform_by_sectors).
+  void left(std::size_t b, const cmat& X, cmat& R, double f) const {
+    for (const auto& [s, t] : pairs[b]) {
+      const auto us = static_cast<std::size_t>(s), ut = static_cast<std::size_t>(t);
+      auto out = R.middleRows(start[us], size(us));
+      if (size(us) == 1 || size(ut) == 1)
+        out += f * block(ops[b], us, ut).lazyProduct(X.middleRows(start[ut], size(ut)));
+      else
+        out.noalias() += f * (block(ops[b], us, ut) * X.middleRows(start[ut], size(ut)));
+    }
+  }
+  void right(std::size_t b, const cmat& X, cmat& R, double f) const {
+    for (const auto& [s, t] : pairs[b]) {
+      const auto us = static_cast<std::size_t>(s), ut = static_cast<std::size_t>(t);
+      auto out = R.middleCols(start[ut], size(ut));
+      if (size(us) == 1 || size(ut) == 1)
+        out += f * X.middleCols(start[us], size(us)).lazyProduct(block(ops[b], us, ut));
+      else
+        out.noalias() += f * (X.middleCols(start[us], size(us)) * block(ops[b], us, ut));
+    }
+  }
+};
+
 // ADO 0's real factors, handed from one hierarchy of the automatic mode to the next (TierGaussSeidel).
 struct SchurFactors {
   long d = 0;
@@ -566,6 +620,11 @@ struct TierGaussSeidel {
   cvec fast_inverse;               // 1 / B0's diagonal on the others, 0 on the slow ones
   mutable long inner_iterations = 0, inner_solves = 0;
   IterativeSchur inner_;
+  // apply_b0 by the charge classes' blocks when H conserves a charge (A.by_sectors): the operators, alpha, beta, w and
+  // u0 in the classes' order.
+  std::shared_ptr<const ClassBlocks> blocks_;
+  std::vector<cmat> alphas_p_, betas_p_;
+  cmat w_p_, u0_p_;
   int factorisations = 0;  // of B0 by this preconditioner (0 when reused; 2 when single precision did not do)
   double rcond0 = 1.0;
   // B0's terms (apply_b0): the border's weight and vector, and per bath alpha, beta (d x d column-stacked).
@@ -633,6 +692,17 @@ struct TierGaussSeidel {
     }
     s_ = s;
     u0_ = u0;
+    if (A.by_sectors) {
+      blocks_ = std::make_shared<const ClassBlocks>(A.basis, A.Q_eigen);
+      const std::vector<long>& o = blocks_->order;
+      auto permuted = [&](const cvec& v) { return cmat(Eigen::Map<const cmat>(v.data(), d, d)(o, o)); };
+      for (std::size_t b = 0; b < alphas_.size(); ++b) {
+        alphas_p_.push_back(permuted(alphas_[b]));
+        betas_p_.push_back(permuted(betas_[b]));
+      }
+      w_p_ = permuted(w);
+      u0_p_ = permuted(u0_);
+    }
     // The image of |i><j| under B0 (column i + d j), as a d x d matrix.
     auto column = [&](long i, long j, Eigen::Ref<cmat> C) {
       C = s * u0(i + d * j) * Eigen::Map<const cmat>(u0.data(), d, d);
@@ -901,6 +971,25 @@ struct TierGaussSeidel {
   // - beta_b o (X Q_b)], four d x d products per bath.
   [[nodiscard]] cmat apply_b0(const HierarchyOperator& A, const cmat& X) const {
     const long d = A.d;
+    if (blocks_) {  // the same terms in the classes' order, block by block
+      const std::vector<long>& o = blocks_->order;
+      const cmat Xp = X(o, o);
+      cmat Yp = w_p_.cwiseProduct(Xp);
+      Yp += (s_ * u0_p_.cwiseProduct(Xp).sum()) * u0_p_;
+      cmat QX(d, d), XQ(d, d);
+      for (std::size_t b = 0; b < alphas_p_.size(); ++b) {
+        QX.setZero();
+        XQ.setZero();
+        blocks_->left(b, Xp, QX, 1.0);
+        blocks_->right(b, Xp, XQ, 1.0);
+        const cmat M = alphas_p_[b].cwiseProduct(QX) - betas_p_[b].cwiseProduct(XQ);
+        blocks_->left(b, M, Yp, 1.0);
+        blocks_->right(b, M, Yp, -1.0);
+      }
+      cmat Y(d, d);
+      Y(o, o) = Yp;
+      return Y;
+    }
     Eigen::Map<const cmat> W(w.data(), d, d), U0(u0_.data(), d, d);
     cmat Y = W.cwiseProduct(X);
     Y += (s_ * U0.cwiseProduct(X).sum()) * U0;
