@@ -1218,7 +1218,12 @@ HeomResult solve_hierarchy(const Model& model, const std::vector<CorrelationExpa
     p.precondition = nullptr;
     pre.reset();
     fell_back = true;
-    check_dense();
+    try {
+      check_dense();
+    } catch (const MemoryLimitError& e) {
+      throw MemoryLimitError(std::string("GMRES on ADO 0's Schur complement did not converge, and ") + e.what(),
+                             e.estimate(), e.limit());
+    }
     solve_with(false);
   }
 

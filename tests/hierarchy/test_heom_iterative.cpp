@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../support.hpp"
+#include "qheat/core/resources.hpp"
 #include "qheat/hierarchy/heom.hpp"
 
 namespace qheat {
@@ -97,6 +98,28 @@ TEST(HeomIterativeSchur, HandsAdoZeroToTheDenseFactorsWhenGmresOnB0Fails) {
   ASSERT_EQ(fallback.status, SteadyStatus::converged);
   for (std::size_t a = 0; a < dense.currents.size(); ++a)
     EXPECT_NEAR(fallback.currents[a], dense.currents[a], 1e-12 * std::abs(dense.currents[a]));  // the same solve
+  // When the dense factors do not fit either, the refusal says why they were needed. Seven qubits, depth 1, no Pade
+  // terms: GMRES on B0 is estimated at ~0.28 GiB (B0 on at most 4096 slow elements: 256 MiB), its dense factors at
+  // 0.5 GiB (two real single-precision blocks of 8192^2); a limit of 400 MiB admits the first only, and the single
+  // GMRES iteration allowed fails at the first solve, before any dense factor is built.
+  {
+    const Model seven = load_model(kChain, {{"N", "7"}});
+    HeomOptions small;
+    small.depth = 1;
+    small.terms = 0;
+    small.schur_max_iterations = 1;
+    set_memory_limit(std::size_t{400} << 20);
+    try {
+      (void)heom_steady_state(seven, small);
+      ADD_FAILURE() << "the dense factors should not fit in 400 MiB";
+    } catch (const MemoryLimitError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("GMRES on ADO 0's Schur complement did not converge, and the HEOM steady "
+                                            "state", 0),
+                0u)
+          << e.what();
+    }
+    set_memory_limit(0);
+  }
   o.schur_solver = HeomSchurSolver::iterative;
   const HeomResult forced = heom_steady_state(m, o);
   EXPECT_TRUE(forced.iterative_schur);
